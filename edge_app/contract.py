@@ -1,0 +1,128 @@
+"""The input contract: how a picture and its digit boxes become model input, and how labels are coded.
+
+Every stage (training, calibration, export, the edge app) goes through this module, so what the
+model sees on the device is exactly what it saw in training. numpy and Pillow only.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple, Sequence
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+REGION_SIZE = 64  # the union box is resized to 64x64 ...
+INPUT_SIZE = 54  # ... and the model sees a 54x54 crop of it
+EXPAND = 0.30  # union box grown by 30% in width and in height (15% each side), as in the paper
+MAX_DIGITS = 5
+LENGTH_CLASSES = MAX_DIGITS + 2  # 0..5 digits, and 6 = "more than 5"
+DIGIT_CLASSES = 11  # 0..9, and 10 = no digit
+NO_DIGIT = 10
+HEADS = ("length",) + tuple(f"digit{i}" for i in range(1, MAX_DIGITS + 1))
+
+
+class ContractError(ValueError):
+    """A picture, box or label that the contract cannot turn into model input."""
+
+
+class Box(NamedTuple):
+    """A rectangle in picture pixels, SVHN style (left, top, width, height)."""
+
+    left: float
+    top: float
+    width: float
+    height: float
+
+
+def load_image(path) -> np.ndarray:
+    """Read a picture file as HxWx3 uint8 RGB; raise ContractError if it is not a readable picture."""
+    try:
+        with Image.open(path) as im:
+            im.load()
+            return np.asarray(im.convert("RGB"))
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
+        raise ContractError(f"{path}: not a readable picture ({err})") from None
+
+
+def union_box(boxes: Sequence[Box]) -> Box:
+    """The smallest rectangle that holds all digit boxes."""
+    if not boxes:
+        raise ContractError("no digit boxes to take the union of")
+    x0 = min(b.left for b in boxes)
+    y0 = min(b.top for b in boxes)
+    x1 = max(b.left + b.width for b in boxes)
+    y1 = max(b.top + b.height for b in boxes)
+    return Box(x0, y0, x1 - x0, y1 - y0)
+
+
+def expand_box(box: Box, factor: float = EXPAND) -> Box:
+    """Grow a box about its centre by `factor` of its width and of its height."""
+    dw, dh = box.width * factor, box.height * factor
+    return Box(box.left - dw / 2, box.top - dh / 2, box.width + dw, box.height + dh)
+
+
+def digit_region(boxes: Sequence[Box]) -> Box:
+    """The region the model reads for these digit boxes: their union, expanded by 30%."""
+    return expand_box(union_box(boxes))
+
+
+def crop_region(image: np.ndarray, box: Box, size: int = REGION_SIZE) -> np.ndarray:
+    """Cut `box` out of an HxWx3 picture, replicating edge pixels where it runs off, resized to size x size."""
+    h, w = image.shape[:2]
+    x0, y0 = int(round(box.left)), int(round(box.top))
+    x1, y1 = int(round(box.left + box.width)), int(round(box.top + box.height))
+    if x1 <= x0 or y1 <= y0:
+        raise ContractError(f"empty region {tuple(round(v, 1) for v in box)}")
+    if x1 <= 0 or y1 <= 0 or x0 >= w or y0 >= h:
+        raise ContractError(f"region {tuple(round(v, 1) for v in box)} lies outside the {w}x{h} picture")
+    # Clipped index arrays are edge replication without padding the whole picture.
+    rows = np.clip(np.arange(y0, y1), 0, h - 1)
+    cols = np.clip(np.arange(x0, x1), 0, w - 1)
+    if x0 >= 0 and y0 >= 0 and x1 <= w and y1 <= h:
+        patch = image[y0:y1, x0:x1]  # the common case: a view, no copy
+    else:
+        patch = image[rows[:, None], cols[None, :]]
+    resized = Image.fromarray(np.ascontiguousarray(patch)).resize((size, size), Image.BILINEAR)
+    return np.asarray(resized)
+
+
+def center_crop(region: np.ndarray, size: int = INPUT_SIZE) -> np.ndarray:
+    """The centre size x size crop: what evaluation, calibration and the edge app feed the model."""
+    off = (region.shape[0] - size) // 2
+    return region[off : off + size, off : off + size]
+
+
+def random_crop(region: np.ndarray, rng: np.random.Generator, size: int = INPUT_SIZE) -> np.ndarray:
+    """A random size x size crop for training, drawn from a seeded generator."""
+    y, x = rng.integers(0, region.shape[0] - size + 1, size=2)
+    return region[y : y + size, x : x + size]
+
+
+def model_input(image: np.ndarray, region: Box) -> np.ndarray:
+    """Picture + region -> the 54x54x3 uint8 model input (region crop, 64x64, centre crop)."""
+    return center_crop(crop_region(image, region))
+
+
+def svhn_digit(label: int) -> int:
+    """SVHN label 1..10 -> digit 0..9 (SVHN writes the digit 0 as 10)."""
+    label = int(label)
+    if not 1 <= label <= 10:
+        raise ContractError(f"SVHN digit label {label} is not in 1..10")
+    return label % 10
+
+
+def encode_label(digits: Sequence[int]) -> np.ndarray:
+    """Digits 0..9 of a number -> the six targets [length, d1..d5] (length 6 = more than 5, 10 = no digit)."""
+    target = np.full(1 + MAX_DIGITS, NO_DIGIT, dtype=np.int64)
+    target[0] = min(len(digits), LENGTH_CLASSES - 1)
+    for i, d in enumerate(digits[:MAX_DIGITS]):
+        if not 0 <= d <= 9:
+            raise ContractError(f"digit {d} is not in 0..9")
+        target[1 + i] = d
+    return target
+
+
+def label_text(target: np.ndarray) -> str:
+    """The six targets -> the number as a string ('' for length 0; at most 5 digits)."""
+    n = min(int(target[0]), MAX_DIGITS)
+    return "".join(str(int(d)) for d in target[1 : 1 + n])
