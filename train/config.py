@@ -1,0 +1,51 @@
+"""The training configuration: one dataclass, saved as config.json beside the model."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+
+@dataclass
+class TrainConfig:
+    """Everything a run depends on; --resume refuses a folder whose config differs in what matters."""
+
+    data: str
+    out: str
+    arch: str = "edge"
+    steps: int = 0  # 0: derived from epochs
+    epochs: float = 10.0
+    batch_size: int = 64
+    learning_rate: float = 2e-3
+    warmup_steps: int = 200
+    weight_decay: float = 1e-4
+    dropout: float | None = None  # None: the architecture's default
+    val_fraction: float = 0.1
+    eval_every: int = 500
+    checkpoint_every: int = 250
+    seed: int = 0
+    augment: bool = True
+    mixed_precision: bool = False
+    init: str | None = None  # start from the weights of another model (fine-tuning)
+
+    # Changing these mid-run would make a resumed run a different run.
+    IDENTITY = ("data", "arch", "batch_size", "learning_rate", "seed", "val_fraction", "dropout", "init")
+
+    def save(self, path: Path) -> None:
+        """Write as JSON (temp file + rename)."""
+        tmp = Path(path).with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(asdict(self), indent=2))
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, path: Path) -> TrainConfig:
+        """Read a config.json written by save()."""
+        raw = json.loads(Path(path).read_text())
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in raw.items() if k in known})
+
+    def differences(self, other: TrainConfig, given: set[str]) -> list[str]:
+        """The identity fields, among those in `given`, in which two configs differ ('name: a != b')."""
+        return [f"{k}: {getattr(self, k)!r} != {getattr(other, k)!r}"
+                for k in self.IDENTITY if k in given and getattr(self, k) != getattr(other, k)]

@@ -1,0 +1,175 @@
+"""The training loop: resumable, checkpointed, interruptible, with the best model kept by validation accuracy."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import signal
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+from tqdm import tqdm
+
+from edge_app.contract import HEADS
+
+from . import checkpoint
+from .config import TrainConfig
+from .data import eval_inputs, load_splits, train_dataset
+from .metrics import score
+from .models import build_model
+from .plots import plot_training
+
+
+class RunError(RuntimeError):
+    """A run folder or configuration that the trainer refuses."""
+
+
+class Interrupted(Exception):
+    """SIGTERM or Ctrl-C arrived; the run was checkpointed and can be resumed."""
+
+
+def train(cfg: TrainConfig, resume: bool = False, given: set[str] | None = None) -> dict:
+    """Train (or resume) a run in cfg.out; returns metrics.json's content.
+
+    On resume the saved config wins; `given` names the settings the user passed explicitly, which
+    must agree with it (only `steps` may change, to extend a run).
+    """
+    out = Path(cfg.out)
+    cfg = _prepare_run_folder(cfg, out, resume, given if given is not None else set())
+    splits = load_splits(cfg.data, cfg.val_fraction, cfg.seed)
+    n_train = sum(len(s.train) for s in splits)
+    steps = cfg.steps or max(1, math.ceil(cfg.epochs * n_train / cfg.batch_size))
+    if cfg.mixed_precision:
+        keras.mixed_precision.set_global_policy("mixed_float16")
+    strategy = tf.distribute.MirroredStrategy() if len(tf.config.list_physical_devices("GPU")) > 1 \
+        else tf.distribute.get_strategy()
+
+    with strategy.scope():
+        if resume and any((out / "ckpt" / f).exists() for f in ("last.keras", "prev.keras")):
+            model, state = checkpoint.load(out / "ckpt")
+        else:
+            model, state = _new_model(cfg, steps), {"best": -1.0, "history": []}
+    step = int(model.optimizer.iterations.numpy())
+    val = [(s.name, eval_inputs(s.crops.regions[s.val]), s.crops.targets[s.val]) for s in splits if len(s.val)]
+    batches = iter(train_dataset(splits, cfg.batch_size, cfg.seed, start_step=step, augment=cfg.augment))
+    writer = tf.summary.create_file_writer(str(out / "logs"))
+
+    stop = _StopFlag()
+    started, start_step = time.perf_counter(), step
+    with stop, tqdm(total=steps, initial=step, desc=f"train {cfg.arch}", unit="step", dynamic_ncols=True) as bar:
+        while step < steps:
+            x, y = next(batches)
+            losses = model.train_on_batch(x, y, return_dict=True)
+            step += 1
+            bar.update(1)
+            if step % 10 == 0:
+                bar.set_postfix(loss=f"{losses['loss']:.3f}", lr=f"{float(model.optimizer.learning_rate):.1e}")
+                with writer.as_default(step=step):
+                    tf.summary.scalar("train/loss", losses["loss"])
+            if step % cfg.eval_every == 0 or step == steps:
+                state = _validate(model, val, step, state, out, writer, bar)
+            if step % cfg.checkpoint_every == 0 or step == steps or stop.requested:
+                checkpoint.save(model, out / "ckpt", state)
+            if stop.requested:
+                raise Interrupted(f"stopped at step {step} of {steps}; checkpoint saved in {out / 'ckpt'}; "
+                                  f"continue with: python -m train --out {out} --resume")
+    seconds = time.perf_counter() - started
+    return _finish(cfg, out, model, state, steps, (step - start_step) * cfg.batch_size / max(seconds, 1e-9))
+
+
+def _new_model(cfg: TrainConfig, steps: int) -> keras.Model:
+    model = build_model(cfg.arch, cfg.dropout)
+    if cfg.init:
+        model.load_weights(cfg.init) if cfg.init.endswith(".weights.h5") else \
+            model.set_weights(keras.models.load_model(cfg.init, compile=False).get_weights())
+    schedule = keras.optimizers.schedules.CosineDecay(
+        0.0, decay_steps=max(steps - cfg.warmup_steps, 1), warmup_target=cfg.learning_rate,
+        warmup_steps=min(cfg.warmup_steps, steps // 2), alpha=0.02)
+    model.compile(optimizer=keras.optimizers.AdamW(schedule, weight_decay=cfg.weight_decay),
+                  loss={name: keras.losses.SparseCategoricalCrossentropy() for name in HEADS})
+    return model
+
+
+def _validate(model, val, step: int, state: dict, out: Path, writer, bar) -> dict:
+    """Sequence accuracy on each folder's held-out part; the mean over folders picks the best model."""
+    if not val:
+        return state
+    accuracies = {}
+    for name, inputs, targets in val:
+        probs = model.predict(inputs, batch_size=256, verbose=0)
+        accuracies[name] = score(probs["length"], np.stack([probs[h] for h in HEADS[1:]], 1), targets)["sequence_accuracy"]
+    mean = float(np.mean(list(accuracies.values())))
+    with writer.as_default(step=step):
+        for name, acc in accuracies.items():
+            tf.summary.scalar(f"val/{name}/sequence_accuracy", acc)
+    history = state["history"] + [{"step": step, "val_sequence_accuracy": mean, **{f"val/{k}": v for k, v in accuracies.items()}}]
+    state = {**state, "history": history}
+    bar.write(f"step {step}: validation sequence accuracy {mean:.3f} " + " ".join(f"{k}={v:.3f}" for k, v in accuracies.items()))
+    if mean > state["best"]:
+        _save_atomic(model, out / "best.keras")
+        state = {**state, "best": mean, "best_step": step}
+    return state
+
+
+def _finish(cfg: TrainConfig, out: Path, model, state: dict, steps: int, images_per_second: float) -> dict:
+    best = out / "best.keras"
+    if best.exists():
+        shutil.copyfile(best, out / "model.keras.tmp")
+        os.replace(out / "model.keras.tmp", out / "model.keras")
+    else:
+        _save_atomic(model, out / "model.keras")
+    metrics = {"arch": cfg.arch, "steps": steps, "best_val_sequence_accuracy": state["best"],
+               "best_step": state.get("best_step"), "history": state["history"],
+               "train_images_per_second": round(images_per_second, 1), "data": cfg.data}
+    plot_training(state["history"], out / "training_curve.png")
+    (out / "metrics.json.tmp").write_text(json.dumps(metrics, indent=2))
+    os.replace(out / "metrics.json.tmp", out / "metrics.json")
+    return metrics
+
+
+def _save_atomic(model, path: Path) -> None:
+    tmp = path.with_name(path.stem + ".tmp.keras")
+    model.save(tmp)
+    os.replace(tmp, path)
+
+
+def _prepare_run_folder(cfg: TrainConfig, out: Path, resume: bool, given: set[str]) -> TrainConfig:
+    saved = out / "config.json"
+    if resume:
+        if not saved.exists():
+            raise RunError(f"{out} holds no run to resume (no config.json); drop --resume to start one")
+        old = TrainConfig.load(saved)
+        diff = old.differences(cfg, given)
+        if diff:
+            raise RunError(f"{out} was trained with another configuration ({'; '.join(diff)}); "
+                           "resume it with the same settings or pick a new --out")
+        old.steps = cfg.steps or old.steps  # a resumed run may be extended
+        old.save(saved)
+        return old
+    if (out / "metrics.json").exists() or (out / "ckpt").exists():
+        raise RunError(f"{out} already holds a run; pass --resume to continue it or pick a new --out")
+    out.mkdir(parents=True, exist_ok=True)
+    cfg.save(saved)
+    return cfg
+
+
+class _StopFlag:
+    """Turns SIGTERM/SIGINT into a flag the loop checks after each step, so the checkpoint is whole."""
+
+    requested = False
+
+    def __enter__(self):
+        self._old = {s: signal.signal(s, self._handle) for s in (signal.SIGTERM, signal.SIGINT)}
+        return self
+
+    def __exit__(self, *exc):
+        for s, h in self._old.items():
+            signal.signal(s, h)
+
+    def _handle(self, signum, frame):
+        self.requested = True

@@ -1,0 +1,13 @@
+"""Model builders by architecture name: each takes 54x54x3 uint8 pixels and ends in six named heads."""
+
+from .edge import build_edge
+from .goodfellow import build_goodfellow
+
+ARCHS = {"edge": build_edge, "goodfellow": build_goodfellow}
+
+
+def build_model(arch: str, dropout: float | None = None):
+    """Build the named architecture; raises ValueError for an unknown name."""
+    if arch not in ARCHS:
+        raise ValueError(f"unknown architecture {arch!r}; choose one of {', '.join(ARCHS)}")
+    return ARCHS[arch]() if dropout is None else ARCHS[arch](dropout=dropout)

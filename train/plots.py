@@ -1,0 +1,44 @@
+"""PNG plots: the training curve and the coverage-vs-accuracy curve."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display on workstations over ssh or in CI
+import matplotlib.pyplot as plt  # noqa: E402
+
+
+def plot_training(history: list[dict], path: Path) -> None:
+    """Validation sequence accuracy per folder against the step."""
+    if not history:
+        return
+    fig, ax = plt.subplots(figsize=(6, 4))
+    steps = [h["step"] for h in history]
+    for key in sorted(k for k in history[0] if k.startswith("val/")):
+        ax.plot(steps, [h.get(key) for h in history], label=key[4:])
+    ax.plot(steps, [h["val_sequence_accuracy"] for h in history], "k--", label="mean")
+    ax.set(xlabel="step", ylabel="validation sequence accuracy", ylim=(0, 1), title="training")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    _save(fig, path)
+
+
+def plot_coverage(coverage, accuracy, path: Path, title: str) -> None:
+    """Accuracy on the most confident share of inputs, against that share."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.plot(coverage, accuracy)
+    ax.axhline(0.98, color="grey", linestyle=":", label="98% accuracy")
+    ax.set(xlabel="coverage (share of inputs read)", ylabel="sequence accuracy", ylim=(0, 1.01), title=title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    _save(fig, path)
+
+
+def _save(fig, path: Path) -> None:
+    tmp = Path(path).with_suffix(".tmp.png")
+    fig.tight_layout()
+    fig.savefig(tmp, dpi=100)
+    plt.close(fig)
+    tmp.replace(path)
