@@ -6,7 +6,8 @@ model sees on the device is exactly what it saw in training. numpy and Pillow on
 
 from __future__ import annotations
 
-from typing import NamedTuple, Sequence
+from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError

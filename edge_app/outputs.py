@@ -107,7 +107,7 @@ def annotate(image: np.ndarray, roi: Sequence[int], text: str, confidence: float
     x, y, w, h = (int(round(v)) for v in roi)
     line = max(2, round(min(picture.size) / 200))
     draw.rectangle((x, y, x + w - 1, y + h - 1), outline=ROI_COLOUR, width=line)
-    label = f"{text or '-'} {confidence:.2f}"
+    label = f"{text or '-'}  {confidence:.2f}"
     font = ImageFont.load_default()
     left, top, right, bottom = draw.textbbox((0, 0), label, font=font)
     tw, th = right - left + 4, bottom - top + 4

@@ -19,7 +19,8 @@ from edge_app.contract import HEADS
 
 from . import checkpoint
 from .config import TrainConfig
-from .data import eval_inputs, load_splits, train_dataset
+from .data import train_dataset
+from .folders import eval_inputs, load_splits
 from .metrics import score
 from .models import build_model
 from .plots import plot_training

@@ -15,9 +15,7 @@ from urllib.parse import urlsplit
 
 from tqdm import tqdm
 
-from .archives import ARCHIVES, BASE_URL, MARKER, Archive, DownloadError, extract, is_complete, mismatch, url_of
-
-__all__ = ["MARKER", "DownloadError", "download", "extract", "fetch", "fetch_verified", "hand_fetched"]
+from .archives import ARCHIVES, BASE_URL, Archive, DownloadError, extract, is_complete, mismatch, url_of
 
 CHUNK = 1 << 16
 
@@ -101,10 +99,7 @@ def fetch_verified(
         part.unlink()
         if attempt == 1:
             log(f"{archive.name}: {why}; removed it, downloading again")
-    raise DownloadError(
-        f"{archive.name} from {url} is still wrong after a fresh download ({why}): "
-        "download it by hand and rerun with --archives DIR"
-    )
+    raise _by_hand(url, f"{archive.name} is still wrong after a fresh download ({why})")
 
 
 def fetch(url: str, part: Path, size: int, *, timeout: float = 10.0, retries: int = 3, progress: bool = True) -> None:
@@ -116,11 +111,12 @@ def fetch(url: str, part: Path, size: int, *, timeout: float = 10.0, retries: in
         try:
             response = urllib.request.urlopen(request, timeout=timeout)  # timeout bounds connect and each read
         except urllib.error.HTTPError as e:
-            if e.code == 416:  # our partial file is longer than the server's: start afresh next run
+            if e.code == 416 and have:  # our partial file is longer than the server's file: start afresh
                 part.unlink()
-            raise _unreachable(url, f"HTTP {e.code} {e.reason}") from None
+                continue
+            raise _by_hand(url, f"{url} answered HTTP {e.code} {e.reason}") from None
         except (OSError, http.client.HTTPException) as e:
-            raise _unreachable(url, _reason(e)) from None
+            raise _by_hand(url, f"cannot reach {urlsplit(url).hostname} ({_reason(e)})") from None
         try:
             with response:
                 _save(response, url, part, have, size, progress)
@@ -140,14 +136,11 @@ def _save(response, url: str, part: Path, have: int, size: int, progress: bool) 
     if response.status == 206:
         start, _, total = response.headers.get("Content-Range", "").removeprefix("bytes ").partition("/")
         if start.partition("-")[0] != str(have) or total not in (str(size), "*"):
-            raise DownloadError(f"{url}: server sent bytes {start}/{total}, asked for {have}-/{size}")
+            raise _by_hand(url, f"server sent bytes {start}/{total}, asked for {have}-/{size}")
     else:
         have = 0
         if response.length is not None and response.length != size:
-            raise DownloadError(
-                f"{url}: server offers {response.length:,} bytes, expected {size:,}: "
-                "download it by hand and rerun with --archives DIR"
-            )
+            raise _by_hand(url, f"server offers {response.length:,} bytes, expected {size:,}")
     name = url.rsplit("/", 1)[-1]
     part.parent.mkdir(parents=True, exist_ok=True)
     bar = tqdm(total=size, initial=have, desc=name, unit="B", unit_scale=True, unit_divisor=1024, disable=not progress)
@@ -177,17 +170,15 @@ def _check_name(url: str, timeout: float) -> None:
     thread = threading.Thread(target=lookup, daemon=True)  # daemon: a hung lookup cannot block exit
     thread.start()
     thread.join(timeout)
-    if not outcome:
-        raise _unreachable(url, f"name lookup timed out after {timeout:g} s")
-    if outcome[0] is not None:
-        raise _unreachable(url, _reason(outcome[0]))
+    if not outcome or outcome[0] is not None:
+        reason = _reason(outcome[0]) if outcome else f"name lookup timed out after {timeout:g} s"
+        raise _by_hand(url, f"cannot reach {host} ({reason})")
 
 
-def _unreachable(url: str, reason: str) -> DownloadError:
-    host, name = urlsplit(url).hostname, url.rsplit("/", 1)[-1]
-    return DownloadError(
-        f"cannot reach {host} ({reason}): download {name} by hand from {url} and rerun with --archives DIR"
-    )
+def _by_hand(url: str, problem: str) -> DownloadError:
+    """The error for `problem`, ending with what the user can do about it."""
+    name = url.rsplit("/", 1)[-1]
+    return DownloadError(f"{problem}: download {name} by hand from {url} and rerun with --archives DIR")
 
 
 def _reason(e: BaseException) -> str:

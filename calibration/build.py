@@ -1,0 +1,76 @@
+"""The representative set for int8 calibration: centre crops through the contract, stratified by length."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+
+from train.cache import DataError, load_crops
+from train.folders import eval_inputs, parse_data
+
+
+def is_test_folder(folder: Path) -> bool:
+    """True for a test split (recon/test, format2_test_dev, SVHN test/): calibrating on it would leak."""
+    parts = Path(folder).resolve().parts
+    return any("test" in re.split(r"[^a-z0-9]+", p.lower()) for p in parts[-2:])
+
+
+def build(spec: str, count: int, seed: int = 0) -> tuple[np.ndarray, dict]:
+    """Draw `count` inputs from the folders of `spec`, about evenly over the number lengths present."""
+    folders = [f for f, _ in parse_data(spec)]
+    for f in folders:
+        if is_test_folder(f):
+            raise DataError(f"{f} is a test split: calibrating on test data leaks it into the model; "
+                            "use training data (e.g. recon/train or synthetic pictures)")
+    if count < 1:
+        raise DataError("--count must be at least 1")
+    crops = [load_crops(f) for f in folders]
+    regions = np.concatenate([np.asarray(c.regions) for c in crops])
+    targets = np.concatenate([c.targets for c in crops])
+    source = np.concatenate([np.full(len(c), i) for i, c in enumerate(crops)])
+    rng = np.random.default_rng(seed)
+    lengths = targets[:, 0]
+    # Even shares per length, the remainder filled from the largest lengths: long numbers are rare
+    # in SVHN, and their activations (more digits, wider regions) must be in the calibrated ranges too.
+    chosen = []
+    groups = {n: rng.permutation(np.nonzero(lengths == n)[0]) for n in np.unique(lengths)}
+    share = count // len(groups)
+    for idx in groups.values():
+        chosen.extend(idx[:share])
+    rest = np.setdiff1d(rng.permutation(len(targets)), chosen)
+    chosen = np.array(chosen + list(rng.permutation(rest)[: count - len(chosen)]), dtype=int)
+    inputs = eval_inputs(regions[chosen])
+    provenance = {
+        "folders": [str(f) for f in folders],
+        "count": int(len(chosen)),
+        "seed": seed,
+        "per_length": {str(n): int((lengths[chosen] == n).sum()) for n in np.unique(lengths[chosen])},
+        "per_folder": {str(f): int((source[chosen] == i).sum()) for i, f in enumerate(folders)},
+    }
+    return inputs, provenance
+
+
+def save(path: Path, inputs: np.ndarray, provenance: dict) -> None:
+    """Write calib.npz (inputs uint8 (N, 54, 54, 3) + provenance JSON) via a temp file and rename."""
+    buf = io.BytesIO()
+    np.savez_compressed(buf, inputs=inputs, provenance=np.array(json.dumps(provenance)))
+    tmp = Path(str(path) + ".tmp")
+    tmp.write_bytes(buf.getvalue())
+    os.replace(tmp, path)
+
+
+def load(path) -> tuple[np.ndarray, dict]:
+    """Read calib.npz; raises DataError if it is not a representative set of 54x54x3 uint8 inputs."""
+    try:
+        with np.load(path) as f:
+            inputs, provenance = f["inputs"], json.loads(str(f["provenance"]))
+    except (OSError, KeyError, ValueError) as err:
+        raise DataError(f"{path}: not a calibration file from python -m calibration ({err})") from None
+    if inputs.ndim != 4 or inputs.shape[1:] != (54, 54, 3) or inputs.dtype != np.uint8 or len(inputs) == 0:
+        raise DataError(f"{path}: holds {inputs.shape} {inputs.dtype}, expected N x 54 x 54 x 3 uint8 with N > 0")
+    return inputs, provenance

@@ -1,0 +1,146 @@
+"""The TF Lite model on the device: LiteRT (or tflite-runtime) with the heads found by name from the sidecar.
+
+Load once, run many: the interpreter is built and checked against the contract in __init__, and each
+call only copies one 54x54x3 input in and six small outputs out.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from .contract import DIGIT_CLASSES, HEADS, INPUT_SIZE, LENGTH_CLASSES, MAX_DIGITS
+from .decode import Reading, decode
+
+EDGETPU_LIBRARY = "libedgetpu.so.1"
+
+
+class ModelError(ValueError):
+    """A model file (or its sidecar) that the edge app cannot run."""
+
+
+def sidecar_path(model_path) -> Path:
+    """foo.tflite -> foo.json; foo_edgetpu.tflite shares foo.json."""
+    path = Path(model_path)
+    stem = path.stem[: -len("_edgetpu")] if path.stem.endswith("_edgetpu") else path.stem
+    return path.with_name(stem + ".json")
+
+
+def read_sidecar(model_path) -> dict:
+    """The model's sidecar JSON (how outputs map to heads, training data, accuracy, threshold)."""
+    path = sidecar_path(model_path)
+    try:
+        card = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ModelError(f"{path} is missing: export writes it beside the .tflite; copy both together") from None
+    except (OSError, ValueError) as err:
+        raise ModelError(f"{path}: not a readable model card ({err})") from None
+    if not isinstance(card, dict) or not isinstance(card.get("outputs"), dict):
+        raise ModelError(f"{path}: no 'outputs' mapping of tensors to heads; re-export the model")
+    return card
+
+
+def interpreter_class():
+    """LiteRT's Interpreter and load_delegate, else tflite-runtime's (which needs numpy<2)."""
+    try:
+        from ai_edge_litert.interpreter import Interpreter, load_delegate
+    except ImportError:
+        try:
+            from tflite_runtime.interpreter import Interpreter, load_delegate
+        except ImportError:
+            raise ModelError("no TF Lite interpreter installed: pip install ai-edge-litert "
+                             "(or tflite-runtime==2.14.0 with numpy<2 where LiteRT has no wheel)") from None
+    return Interpreter, load_delegate
+
+
+class HouseNumberModel:
+    """A loaded .tflite house-number model: pixels in, six dequantised head probabilities and a Reading out."""
+
+    def __init__(self, model_path, threads: int | None = None, edgetpu: bool = False):
+        self.path = Path(model_path)
+        if not self.path.is_file():
+            raise ModelError(f"{self.path}: no such model file")
+        self.card = read_sidecar(self.path)
+        Interpreter, load_delegate = interpreter_class()
+        delegates = []
+        if edgetpu:
+            if not self.path.stem.endswith("_edgetpu"):
+                raise ModelError(f"{self.path}: --edgetpu needs the compiled *_edgetpu.tflite that export writes")
+            try:
+                delegates = [load_delegate(EDGETPU_LIBRARY)]
+            except (OSError, ValueError, RuntimeError) as err:
+                raise ModelError(f"cannot load the Edge TPU delegate {EDGETPU_LIBRARY} ({err}); install "
+                                 "libedgetpu1-std from Coral's apt repository and plug the TPU in") from None
+        try:
+            self.interpreter = Interpreter(model_path=str(self.path), num_threads=threads,
+                                           experimental_delegates=delegates or None)
+            self.interpreter.allocate_tensors()
+        except (ValueError, RuntimeError) as err:
+            raise ModelError(f"{self.path}: not a TF Lite model this interpreter can run ({_first_line(err)})") from None
+        self._input = self._check_input(self.interpreter.get_input_details())
+        self._outputs = self._map_outputs(self.interpreter.get_output_details())
+        self.threshold = float(self.card.get("threshold_at_98", 0.0))
+
+    def _check_input(self, details: list[dict]) -> dict:
+        want = [1, INPUT_SIZE, INPUT_SIZE, 3]
+        if len(details) != 1 or list(details[0]["shape"]) != want:
+            got = [list(d["shape"]) for d in details]
+            raise ModelError(f"{self.path}: input is {got}, the contract needs one {want} picture")
+        if details[0]["dtype"] not in (np.uint8, np.int8, np.float32):
+            raise ModelError(f"{self.path}: input type {np.dtype(details[0]['dtype']).name} is not uint8, int8 or float32")
+        return details[0]
+
+    def _map_outputs(self, details: list[dict]) -> list[tuple[str, dict]]:
+        # By name, never by position: the converter reorders the outputs of multi-output models.
+        by_name = {d["name"]: d for d in details}
+        mapping = self.card["outputs"]
+        missing = [n for n in mapping if n not in by_name]
+        heads = {h["head"] if isinstance(h, dict) else h for h in mapping.values()}
+        if missing or heads != set(HEADS):
+            raise ModelError(f"{self.path}: sidecar does not match the model's outputs "
+                             f"(missing tensors {missing}, heads {sorted(heads)}); re-export the model")
+        out = []
+        for name, head in mapping.items():
+            head = head["head"] if isinstance(head, dict) else head
+            size = LENGTH_CLASSES if head == "length" else DIGIT_CLASSES
+            if int(np.prod(by_name[name]["shape"])) != size:
+                raise ModelError(f"{self.path}: output {name} for {head} has shape {list(by_name[name]['shape'])}")
+            out.append((head, by_name[name]))
+        return out
+
+    def probabilities(self, pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """54x54x3 uint8 pixels -> length (7,) and digit (5, 11) probabilities, dequantised to float."""
+        self.interpreter.set_tensor(self._input["index"], quantize_input(pixels, self._input)[None])
+        self.interpreter.invoke()
+        heads = {head: dequantize(self.interpreter.get_tensor(d["index"])[0], d) for head, d in self._outputs}
+        return heads["length"], np.stack([heads[f"digit{i + 1}"] for i in range(MAX_DIGITS)])
+
+    def read(self, pixels: np.ndarray) -> Reading:
+        """54x54x3 uint8 pixels -> the decoded Reading."""
+        return decode(*self.probabilities(pixels))
+
+
+def quantize_input(pixels: np.ndarray, detail: dict) -> np.ndarray:
+    """Raw 0..255 pixels -> the input tensor's type: q = round(pixel / scale + zero_point)."""
+    dtype = detail["dtype"]
+    scale, zero = detail["quantization"]
+    if dtype == np.float32:
+        return pixels.astype(np.float32)  # scaling is a layer inside the model
+    if scale == 0 or (scale == 1 and zero == 0 and dtype == np.uint8):
+        return pixels.astype(dtype, copy=False)
+    info = np.iinfo(dtype)
+    return np.clip(np.round(pixels.astype(np.float32) / scale + zero), info.min, info.max).astype(dtype)
+
+
+def dequantize(values: np.ndarray, detail: dict) -> np.ndarray:
+    """Output tensor -> float: scale * (q - zero_point), widened first so uint8 cannot wrap."""
+    scale, zero = detail["quantization"]
+    if scale == 0:
+        return values.astype(np.float64)
+    return scale * (values.astype(np.int64) - zero)
+
+
+def _first_line(err: Exception) -> str:
+    return str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
