@@ -81,7 +81,7 @@ class HouseNumberModel:
             raise ModelError(f"{self.path}: not a TF Lite model this interpreter can run ({_first_line(err)})") from None
         self._input = self._check_input(self.interpreter.get_input_details())
         self._outputs = self._map_outputs(self.interpreter.get_output_details())
-        self.threshold = float(self.card.get("threshold_at_98", 0.0))
+        self.threshold = float(self.card.get("threshold_at_98") or 0.0)
 
     def _check_input(self, details: list[dict]) -> dict:
         want = [1, INPUT_SIZE, INPUT_SIZE, 3]

@@ -42,3 +42,20 @@ def _save(fig, path: Path) -> None:
     fig.savefig(tmp, dpi=100)
     plt.close(fig)
     tmp.replace(path)
+
+
+def plot_mistakes(inputs, predicted, targets, confidence, names, path: Path) -> None:
+    """A contact sheet of mistakes: each input with what was read, what is true and the confidence."""
+    from edge_app.contract import label_text
+
+    n = len(inputs)
+    cols = 8
+    rows = max(1, -(-n // cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.5, rows * 1.7), squeeze=False)
+    for ax in axes.ravel():
+        ax.axis("off")
+    for ax, x, p, t, c, name in zip(axes.ravel(), inputs, predicted, targets, confidence, names):
+        ax.imshow(x)
+        ax.set_title(f"{label_text(p) or '-'} ({c:.2f})\ntrue {label_text(t)}  {name}", fontsize=7)
+    fig.suptitle("most confident mistakes: read (confidence) / true" if n else "no mistakes")
+    _save(fig, path)

@@ -1,0 +1,106 @@
+"""Keras model -> TF Lite: full-integer int8 (uint8 raw-pixel input), and the float / dynamic-range variants.
+
+Keras 3 models go through a SavedModel written by keras.export.ExportArchive with a dict-valued
+endpoint, so the TF Lite signature names each output by its head; the converter is known to reorder
+the output tensors of multi-output models, and the sidecar maps them by those names.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from edge_app.contract import HEADS, INPUT_SIZE
+from edge_app.interpreter import interpreter_class
+
+VARIANTS = ("int8", "float", "dynamic")
+SIGNATURE = "serve"
+
+
+class ExportError(RuntimeError):
+    """A model or calibration set that cannot be exported as asked."""
+
+
+def check_model(model) -> None:
+    """Refuse a model that does not follow the contract: one 54x54x3 uint8 input and the six named heads."""
+    inputs = model.inputs
+    shape = tuple(inputs[0].shape[1:]) if len(inputs) == 1 else None
+    if shape != (INPUT_SIZE, INPUT_SIZE, 3) or inputs[0].dtype != "uint8":
+        got = [(tuple(i.shape), i.dtype) for i in inputs]
+        raise ExportError(f"model input is {got}; the contract needs one (None, 54, 54, 3) uint8 input")
+    if sorted(model.output_names) != sorted(HEADS):
+        raise ExportError(f"model outputs are {model.output_names}; expected the heads {list(HEADS)}")
+
+
+def convert(model: keras.Model, variant: str, calibration: np.ndarray | None = None) -> bytes:
+    """Convert to one TF Lite variant: 'int8' (needs calibration inputs), 'float' or 'dynamic'."""
+    if variant == "int8":
+        # A float32 twin of the model: the uint8 -> float cast would otherwise stay in the int8
+        # graph as a float op. With the representative set spanning 0..255 the converter gives the
+        # uint8 input scale 1 and zero point 0: raw pixels go in unchanged.
+        model = _float_input_twin(model)
+        spec = tf.TensorSpec((1, INPUT_SIZE, INPUT_SIZE, 3), tf.float32, name="pixels")
+    else:
+        spec = tf.TensorSpec((1, INPUT_SIZE, INPUT_SIZE, 3), tf.uint8, name="pixels")
+    with tempfile.TemporaryDirectory() as folder:
+        archive = keras.export.ExportArchive()
+        archive.track(model)
+        archive.add_endpoint(SIGNATURE, fn=lambda x: model(x, training=False), input_signature=[spec])
+        archive.write_out(folder, verbose=False)
+        converter = tf.lite.TFLiteConverter.from_saved_model(folder, signature_keys=[SIGNATURE])
+        if variant == "int8":
+            if calibration is None or len(calibration) == 0:
+                raise ExportError("int8 export needs a calibration set (python -m calibration)")
+            converter.optimizations = [tf.lite.Optimize.DEFAULT]
+            converter.representative_dataset = lambda: _representative(calibration)
+            converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+            converter.inference_input_type = tf.uint8
+            converter.inference_output_type = tf.uint8
+        elif variant == "dynamic":
+            converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        elif variant != "float":
+            raise ExportError(f"unknown variant {variant!r}; choose from {', '.join(VARIANTS)}")
+        return converter.convert()
+
+
+def _float_input_twin(model: keras.Model) -> keras.Model:
+    twin = keras.models.clone_model(model, input_tensors=keras.Input((INPUT_SIZE, INPUT_SIZE, 3), batch_size=1, dtype="float32"))
+    twin.set_weights(model.get_weights())
+    return twin
+
+
+def _representative(calibration: np.ndarray) -> Iterator[list[np.ndarray]]:
+    # Black and white frames first so the input range is exactly 0..255, whatever the pictures span.
+    yield [np.zeros((1, INPUT_SIZE, INPUT_SIZE, 3), np.float32)]
+    yield [np.full((1, INPUT_SIZE, INPUT_SIZE, 3), 255, np.float32)]
+    for x in calibration:
+        yield [x[None].astype(np.float32)]
+
+
+def output_heads(path) -> dict[str, str]:
+    """Tensor name -> head name, read from the model's signature (the names the endpoint gave)."""
+    Interpreter, _ = interpreter_class()
+    interpreter = Interpreter(model_path=str(path))
+    runner = interpreter.get_signature_runner(SIGNATURE)
+    return {detail["name"]: head for head, detail in runner.get_output_details().items()}
+
+
+def float_tensors(path) -> list[str]:
+    """Names of float tensors left in a model: in a full-integer model there must be none."""
+    Interpreter, _ = interpreter_class()
+    interpreter = Interpreter(model_path=str(path))
+    return [t["name"] for t in interpreter.get_tensor_details() if np.dtype(t["dtype"]).kind == "f"]
+
+
+def op_names(path) -> list[str]:
+    """The builtin op names of a model, in graph order (no delegate applied, so none is hidden)."""
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
+    interpreter = Interpreter(model_path=str(path),
+                              experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+    interpreter.allocate_tensors()
+    return [op["op_name"] for op in interpreter._get_ops_details()]

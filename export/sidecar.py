@@ -1,0 +1,65 @@
+"""The model card `<name>.json` beside each .tflite: everything the edge app needs besides the model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from edge_app.contract import DIGIT_CLASSES, EXPAND, INPUT_SIZE, LENGTH_CLASSES, NO_DIGIT, REGION_SIZE
+from edge_app.interpreter import interpreter_class
+
+FORMAT = "house-numbers-model/1"
+SVHN_LICENCE = "trained on SVHN: non-commercial use only (Netzer et al. 2011)"
+CLEAN_LICENCE = "trained on synthetic pictures only: no dataset licence restriction"
+
+
+def describe(tflite: Path, heads: dict[str, str]) -> tuple[dict, dict]:
+    """The input and outputs of a .tflite as the sidecar records them (outputs keyed by tensor name)."""
+    Interpreter, _ = interpreter_class()
+    interpreter = Interpreter(model_path=str(tflite))
+    inp = interpreter.get_input_details()[0]
+    outputs = {}
+    for d in interpreter.get_output_details():
+        head = heads[d["name"]]
+        outputs[d["name"]] = {"head": head, "classes": LENGTH_CLASSES if head == "length" else DIGIT_CLASSES,
+                              **_tensor(d)}
+    return {"name": inp["name"], "shape": [int(v) for v in inp["shape"]], **_tensor(inp)}, outputs
+
+
+def _tensor(d: dict) -> dict:
+    scale, zero = d["quantization"]
+    return {"dtype": np.dtype(d["dtype"]).name, "quantization": {"scale": float(scale), "zero_point": int(zero)}}
+
+
+def build_card(tflite: Path, variant: str, heads: dict[str, str], training: dict, calibration: dict | None) -> dict:
+    """Assemble the sidecar; accuracy and threshold are filled in once measured."""
+    inp, outputs = describe(tflite, heads)
+    uses_svhn = any("svhn" in str(f).lower() or "format2" in str(f).lower() for f in training.get("folders", []))
+    return {
+        "format": FORMAT,
+        "file": tflite.name,
+        "variant": variant,
+        "input": inp,
+        "outputs": outputs,
+        "preprocessing": {
+            "region": f"union of the digit boxes (or the ROI), grown by {EXPAND:.0%} in width and height, "
+                      "edge-replicated where it leaves the picture",
+            "region_size": REGION_SIZE, "input_size": INPUT_SIZE, "crop": "centre",
+            "pixels": "RGB uint8 0..255 as decoded; scaling is inside the model",
+        },
+        "decode": {"rule": "argmax over L of log P(L) + sum_{i<=L} log P(digit_i); confidence = exp(score)",
+                   "no_digit_class": NO_DIGIT, "length_classes": "0..5 digits, 6 = more than 5"},
+        "training": {**training, "licence": SVHN_LICENCE if uses_svhn else CLEAN_LICENCE},
+        "calibration": calibration,
+        "accuracy": None,
+        "threshold_at_98": None,
+    }
+
+
+def write_card(path: Path, card: dict) -> None:
+    """Write the sidecar JSON via a temp file and rename."""
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(card, indent=2))
+    tmp.replace(path)

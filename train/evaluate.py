@@ -1,0 +1,111 @@
+"""Evaluate a model (.keras or .tflite) on a labelled folder: sequence accuracy, by length, coverage.
+
+Example:
+
+    python -m train.evaluate --model models/house_numbers.tflite --data ../shared/data/svhn/recon/test \
+        --json out/eval.json
+
+The .tflite path runs through the edge app's own interpreter wrapper: one code path for the device
+and for evaluation. Writes <json>.coverage.png and <json>.mistakes.png beside the JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from edge_app.contract import HEADS
+from edge_app.decode import decode_batch, predictions
+
+from .cache import DataError, load_crops
+from .folders import eval_inputs
+from .metrics import coverage_curve, score
+
+
+def predict(model_path, inputs: np.ndarray, threads: int | None = None, progress: bool = True):
+    """Head probabilities (N, 7) and (N, 5, 11) of a .keras or .tflite model on (N, 54, 54, 3) inputs."""
+    model_path = Path(model_path)
+    if model_path.suffix == ".tflite":
+        from edge_app.interpreter import HouseNumberModel
+
+        model = HouseNumberModel(model_path, threads=threads)
+        out = [model.probabilities(x) for x in tqdm(inputs, desc="evaluate", unit="img", disable=not progress, leave=False)]
+        return np.stack([o[0] for o in out]), np.stack([o[1] for o in out])
+    if model_path.suffix != ".keras":
+        raise DataError(f"{model_path}: expected a .keras or .tflite model")
+    import keras
+
+    try:
+        model = keras.models.load_model(model_path, compile=False)
+    except Exception as err:  # noqa: BLE001 - any failure to load means "not a model"
+        raise DataError(f"{model_path}: not a Keras model ({type(err).__name__})") from None
+    probs = model.predict(inputs, batch_size=256, verbose=0)
+    return np.asarray(probs["length"]), np.stack([np.asarray(probs[h]) for h in HEADS[1:]], axis=1)
+
+
+def evaluate(model_path, data, limit: int | None = None, json_out: Path | None = None, threads: int | None = None) -> dict:
+    """Run the model on a folder's centre crops and report; writes JSON + plots when json_out is given."""
+    crops = load_crops(data)
+    n = len(crops) if limit is None else min(limit, len(crops))
+    inputs, targets = eval_inputs(np.asarray(crops.regions[:n])), crops.targets[:n]
+    start = time.perf_counter()
+    length_probs, digit_probs = predict(model_path, inputs, threads)
+    report = {"model": str(model_path), "data": str(data), **score(length_probs, digit_probs, targets),
+              "seconds": round(time.perf_counter() - start, 2)}
+    if json_out:
+        json_out = Path(json_out)
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        _plots(json_out, length_probs, digit_probs, targets, inputs, crops.names[:n], report)
+        tmp = json_out.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(report, indent=2))
+        os.replace(tmp, json_out)
+    return report
+
+
+def _plots(json_out: Path, length_probs, digit_probs, targets, inputs, names, report) -> None:
+    from .plots import plot_coverage, plot_mistakes
+
+    lengths, digits, confidence, _ = decode_batch(length_probs, digit_probs)
+    pred = predictions(lengths, digits)
+    correct = np.all(pred == targets, axis=1)
+    cov, acc = coverage_curve(correct, confidence)
+    plot_coverage(cov, acc, json_out.with_suffix(".coverage.png"),
+                  f"{Path(report['model']).name} on {Path(report['data']).name}: coverage at 98% = {report['coverage_at_98']:.2f}")
+    wrong = np.nonzero(~correct)[0]
+    worst = wrong[np.argsort(-confidence[wrong])][:32]  # confident mistakes teach the most
+    plot_mistakes(inputs[worst], pred[worst], targets[worst], confidence[worst], [names[i] for i in worst],
+                  json_out.with_suffix(".mistakes.png"))
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m train.evaluate", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model", required=True, help="a .keras model or an exported .tflite (with its .json beside it)")
+    p.add_argument("--data", required=True, help="labelled folder (N.png + digitStruct.mat or .csv)")
+    p.add_argument("--limit", type=int, help="only the first N pictures")
+    p.add_argument("--json", type=Path, help="write the report here (plus .coverage.png and .mistakes.png)")
+    p.add_argument("--threads", type=int, help="interpreter threads for a .tflite model")
+    args = p.parse_args(argv)
+    from edge_app.interpreter import ModelError
+
+    try:
+        r = evaluate(args.model, args.data, args.limit, args.json, args.threads)
+    except (DataError, ModelError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    by_length = "  ".join(f"{k}:{v['accuracy']:.3f} (n={v['count']})" for k, v in r["by_length"].items())
+    print(f"{r['count']} pictures  sequence accuracy {r['sequence_accuracy']:.4f}  digit accuracy "
+          f"{r['digit_accuracy']:.4f}  coverage at 98% {r['coverage_at_98']:.3f}\nby length  {by_length}")
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    sys.exit(main())
