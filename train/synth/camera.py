@@ -21,7 +21,7 @@ def pose(rng: np.random.Generator, scale: float, stretch: float, width: float) -
     is the number's width in picture pixels (keystone strength is relative to it).
     """
     shear = rng.normal(0, 0.12) if rng.random() < 0.5 else 0.0
-    angle = math.radians(rng.normal(0, 5) if rng.random() < 0.8 else rng.uniform(-20, 20))
+    angle = math.radians(rng.normal(0, 3) if rng.random() < 0.85 else rng.uniform(-15, 15))
     c, s = math.cos(angle), math.sin(angle)
     m = np.array([[scale * stretch, 0, 0], [0, scale, 0], [0, 0, 1]], np.float64)
     m = np.array([[1, -shear, 0], [0, 1, 0], [0, 0, 1]]) @ m  # x shifts with -y: leans right
@@ -67,14 +67,14 @@ def degrade(rng: np.random.Generator, im: Image.Image, digit_height: float) -> I
         grey = a @ np.array([0.299, 0.587, 0.114], np.float32)
         a = a + rng.uniform(0, 0.5) * (grey[..., None] - a)
         mean = a.mean()
-        a = mean + (a - mean) * rng.uniform(0.6, 1.1)
+        a = mean + (a - mean) * rng.uniform(0.75, 1.1)
     a = a + rng.normal(0, 6, 3)  # white balance cast
     im = Image.fromarray(np.clip(a, 0, 255).astype(np.uint8))
-    if rng.random() < 0.35:
-        f = rng.uniform(1.5, 3.5)
+    if rng.random() < 0.25:
+        f = rng.uniform(1.3, 2.5)
         small = (max(4, round(w / f)), max(4, round(h / f)))
         im = im.resize(small, Image.BILINEAR).resize((w, h), Image.BILINEAR)
-    sigma = digit_height * rng.uniform(0.0, 0.06) + rng.uniform(0, 0.6)
+    sigma = digit_height * rng.uniform(0.0, 0.045) + rng.uniform(0, 0.6)
     if sigma > 0.3:
         im = im.filter(ImageFilter.GaussianBlur(sigma))
     a = np.asarray(im, np.float32)

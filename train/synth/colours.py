@@ -72,7 +72,7 @@ def sample_pair(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     bg = bg + rng.normal(0, 10, 3)
     # Measured pairs include blur; rendering blurs again, so keep at least a readable difference.
     gap = luminance(fg) - luminance(bg)
-    floor = rng.uniform(25, 60)
+    floor = rng.uniform(35, 70)
     if abs(gap) < floor:
         push = (floor - abs(gap)) * (1 if gap >= 0 else -1)
         if not 0 <= luminance(fg) + push <= 255:

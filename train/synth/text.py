@@ -28,6 +28,15 @@ def sample_gap(rng: np.random.Generator, ink_height: float) -> float:
     return ink_height * abs(rng.normal(0.08, 0.06))
 
 
+def ink_box(font, ch: str, stroke: int) -> tuple[int, int, int, int]:
+    """The tight ink box of one character drawn at the origin (font.getbbox spans the advance, not the ink)."""
+    left, top, right, bottom = font.getbbox(ch, stroke_width=stroke)
+    im = Image.new("L", (right - left + 4, bottom - top + 4))
+    ImageDraw.Draw(im).text((2 - left, 2 - top), ch, font=font, fill=255, stroke_width=stroke, stroke_fill=255)
+    box = im.getbbox() or (2, 2, 3, 3)
+    return box[0] + left - 2, box[1] + top - 2, box[2] + left - 2, box[3] + top - 2
+
+
 def draw_text(
     text: str,
     face: fonts.Face,
@@ -45,7 +54,7 @@ def draw_text(
     placed = []  # (origin x, origin y, ink box)
     x = 0.0
     for ch in text:
-        left, top, right, bottom = font.getbbox(ch, stroke_width=bold)
+        left, top, right, bottom = ink_box(font, ch, bold)
         dy = rng.normal(0, jitter) if jitter else 0.0
         placed.append((x - left, dy, (x, top + dy, x + right - left, bottom + dy)))
         x += right - left + gap
