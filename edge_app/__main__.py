@@ -18,12 +18,10 @@ import sys
 from pathlib import Path
 
 from .app import App, AppConfig
-from .interpreter import ModelError
+from .interpreter import DEFAULT_MODEL, ModelError
 from .outputs import OutputError
 from .regions import parse_roi
 from .sources import SourceError
-
-DEFAULT_MODEL = Path(__file__).resolve().parents[1] / "models" / "house_numbers.tflite"
 
 
 def _size(text: str) -> tuple[int, int]:

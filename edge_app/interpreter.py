@@ -15,6 +15,7 @@ from .contract import DIGIT_CLASSES, HEADS, INPUT_SIZE, LENGTH_CLASSES, MAX_DIGI
 from .decode import Reading, decode
 
 EDGETPU_LIBRARY = "libedgetpu.so.1"
+DEFAULT_MODEL = Path(__file__).resolve().parents[1] / "models" / "house_numbers.tflite"  # the shipped model
 
 
 class ModelError(ValueError):
