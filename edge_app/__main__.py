@@ -61,6 +61,8 @@ def parse_args(argv=None) -> AppConfig:
     p.add_argument("--threads", type=int, help="interpreter threads (default: the interpreter's)")
     p.add_argument("--edgetpu", action="store_true", help="run a *_edgetpu.tflite on a Coral Edge TPU")
     p.add_argument("--size", type=_size, default=(640, 480), help="camera frame size WxH (default 640x480)")
+    p.add_argument("--retries", type=int, default=5, help="camera reconnects in a row before giving up (default 5)")
+    p.add_argument("--backoff", type=float, default=0.5, help="first wait in seconds between reconnects, doubled each time (default 0.5)")
     p.add_argument("--max-frames", type=int, help="stop after N frames")
     p.add_argument("--quiet", action="store_true", help="no console line per reading")
     a = p.parse_args(argv)
@@ -71,7 +73,7 @@ def parse_args(argv=None) -> AppConfig:
     if a.annotate:
         a.annotate.mkdir(parents=True, exist_ok=True)
     return AppConfig(a.model, a.source, roi, a.scan, a.boxes, a.threshold, a.smooth, a.jsonl, a.annotate,
-                     a.preview, a.threads, a.edgetpu, a.size, a.max_frames, a.quiet)
+                     a.preview, a.threads, a.edgetpu, a.size, a.retries, a.backoff, a.max_frames, a.quiet)
 
 
 def main(argv=None) -> int:

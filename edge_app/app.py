@@ -39,6 +39,8 @@ class AppConfig:
     threads: int | None = None
     edgetpu: bool = False
     size: tuple[int, int] = (640, 480)
+    retries: int = 5  # camera reconnects in a row before giving up
+    backoff: float = 0.5  # first wait between reconnects, doubled each time (capped)
     max_frames: int | None = None
     quiet: bool = False
 
@@ -78,7 +80,7 @@ class App:
         old = {s: signal.signal(s, self._on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
         writer = JsonlWriter(cfg.jsonl) if cfg.jsonl else None
         try:
-            with open_source(cfg.source, size=cfg.size) as source:
+            with open_source(cfg.source, size=cfg.size, retries=cfg.retries, backoff=cfg.backoff) as source:
                 labels = LabelledBoxes(Path(cfg.source) if Path(cfg.source).is_dir() else Path(cfg.source).parent) \
                     if cfg.boxes else None
                 smoother = Smoother(*cfg.smooth) if cfg.smooth and source.is_live else None

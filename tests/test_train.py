@@ -1,0 +1,129 @@
+"""Models and the training loop: heads, shapes, a real tiny run, resume after a kill, refusals."""
+
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from edge_app.contract import HEADS
+from tests.conftest import ROOT, run_module
+
+
+@pytest.mark.parametrize("arch", ["edge", "goodfellow"])
+def test_architectures_take_uint8_pixels_and_end_in_six_named_heads(arch):
+    from train.models import build_model
+
+    model = build_model(arch)
+    assert model.inputs[0].dtype == "uint8" and tuple(model.inputs[0].shape) == (None, 54, 54, 3)
+    assert sorted(model.output_names) == sorted(HEADS)
+    out = model.predict(np.zeros((2, 54, 54, 3), np.uint8), verbose=0)
+    assert out["length"].shape == (2, 7)
+    assert all(out[f"digit{i}"].shape == (2, 11) for i in range(1, 6))
+    assert np.allclose(out["digit3"].sum(axis=1), 1, atol=1e-5)  # softmax heads
+
+
+def test_edge_is_far_lighter_than_goodfellow():
+    from train.bench import flops
+    from train.models import build_model
+
+    edge, paper = build_model("edge"), build_model("goodfellow")
+    assert flops(paper) / flops(edge) >= 20
+    assert 0.8e6 <= edge.count_params() <= 2.2e6  # int8 file of 1-2 MB
+
+
+def test_unknown_arch_is_refused():
+    proc = run_module("train", "--data", "x", "--out", "y", "--arch", "resnet")
+    assert proc.returncode == 2 and "invalid choice" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_tiny_run_writes_its_artifacts(tiny_run):
+    for name in ("model.keras", "config.json", "metrics.json", "training_curve.png"):
+        assert (tiny_run / name).is_file(), name
+    assert any((tiny_run / "logs").iterdir())  # TensorBoard
+    metrics = json.loads((tiny_run / "metrics.json").read_text())
+    assert metrics["steps"] == 40 and [h["step"] for h in metrics["history"]] == [20, 40]
+    config = json.loads((tiny_run / "config.json").read_text())
+    assert config["arch"] == "edge" and config["steps"] == 40
+
+
+def test_finished_run_is_not_overwritten(tiny_run, synth):
+    before = (tiny_run / "model.keras").stat().st_mtime_ns
+    proc = run_module("train", "--data", synth, "--out", tiny_run, "--steps", "5")
+    assert proc.returncode == 2 and "already holds a run" in proc.stderr and "Traceback" not in proc.stderr
+    assert (tiny_run / "model.keras").stat().st_mtime_ns == before
+
+
+def test_resume_refuses_another_config(tiny_run, synth):
+    proc = run_module("train", "--data", synth, "--out", tiny_run, "--arch", "goodfellow", "--resume")
+    assert proc.returncode == 2 and "another configuration" in proc.stderr and "arch" in proc.stderr
+
+
+def test_empty_data_folder_is_refused(tmp_path):
+    (tmp_path / "empty").mkdir()
+    proc = run_module("train", "--data", tmp_path / "empty", "--out", tmp_path / "run", "--steps", "5")
+    assert proc.returncode == 2 and "neither digitStruct.csv nor digitStruct.mat" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_killed_run_resumes_where_it_stopped(tmp_path, synth):
+    out = tmp_path / "run"
+    args = [sys.executable, "-m", "train", "--data", str(synth), "--out", str(out), "--steps", "60",
+            "--batch-size", "16", "--checkpoint-every", "5", "--eval-every", "30"]
+    proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 300
+    while not (out / "ckpt" / "last.json").exists() and time.time() < deadline:
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err[-2000:]
+    assert "--resume" in err and "Traceback" not in err
+    stopped = json.loads((out / "ckpt" / "last.json").read_text())
+    import keras
+
+    step = int(keras.models.load_model(out / "ckpt" / "last.keras").optimizer.iterations.numpy())
+    assert 5 <= step < 60 and not (out / "metrics.json").exists()
+    assert stopped["history"] == [] or stopped["history"][0]["step"] == 30
+
+    proc = run_module("train", "--out", out, "--resume")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["steps"] == 60
+    # It went on from the checkpoint: the progress bar starts at the saved step, not at 0.
+    assert f"{step}/60" in proc.stderr
+
+
+def test_corrupt_checkpoint_falls_back_to_the_previous_one(tmp_path, synth):
+    out = tmp_path / "run"
+    proc = run_module("train", "--data", synth, "--out", out, "--steps", "10", "--batch-size", "16", "--checkpoint-every", "5")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    (out / "metrics.json").unlink()  # pretend the run stopped after its last checkpoint
+    (out / "ckpt" / "last.keras").write_bytes(b"not a zip")
+    proc = run_module("train", "--out", out, "--resume", "--steps", "15")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "last.keras is unreadable" in proc.stderr and "resuming from" in proc.stderr
+    assert (out / "ckpt" / "last.keras.corrupt").exists()
+    assert json.loads((out / "metrics.json").read_text())["steps"] == 15
+
+
+def test_evaluate_writes_the_design_keys(tiny_run, svhn, tmp_path):
+    out = tmp_path / "eval.json"
+    proc = run_module("train.evaluate", "--model", tiny_run / "model.keras", "--data", svhn / "recon" / "test",
+                      "--limit", "120", "--json", out)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    report = json.loads(out.read_text())
+    for key in ("sequence_accuracy", "digit_accuracy", "by_length", "coverage_at_98", "count"):
+        assert key in report
+    assert report["count"] == 120
+    assert sum(v["count"] for v in report["by_length"].values()) == 120
+    assert out.with_suffix(".coverage.png").is_file() and out.with_suffix(".mistakes.png").is_file()
+
+
+def test_evaluate_refuses_a_file_that_is_not_a_model(tmp_path, svhn):
+    bad = tmp_path / "model.keras"
+    bad.write_text("hello")
+    proc = run_module("train.evaluate", "--model", bad, "--data", svhn / "recon" / "test", "--limit", "5")
+    assert proc.returncode == 2 and "not a Keras model" in proc.stderr and "Traceback" not in proc.stderr
