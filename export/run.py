@@ -112,7 +112,7 @@ def _threshold(int8: Path, model_path: Path) -> tuple[float, str]:
     if not config.exists():
         return 0.0, "no run config beside the model: no validation split to measure it on"
     cfg = json.loads(config.read_text())
-    splits = load_splits(cfg["data"], cfg["val_fraction"], cfg["seed"])
+    splits = load_splits(cfg["data"], cfg["val_fraction"], cfg["seed"], val_max=cfg.get("val_max"))
     inputs = np.concatenate([eval_inputs(np.asarray(s.crops.regions[s.val])) for s in splits])
     targets = np.concatenate([s.crops.targets[s.val] for s in splits])
     if not len(inputs):

@@ -34,6 +34,7 @@ def parse_args(argv=None) -> tuple[argparse.Namespace, set[str]]:
     p.add_argument("--weight-decay", type=float, help=f"AdamW weight decay (default {defaults.weight_decay})")
     p.add_argument("--dropout", type=float, help="dropout rate (default: the architecture's)")
     p.add_argument("--val-fraction", type=float, help=f"share of each folder held out for validation (default {defaults.val_fraction})")
+    p.add_argument("--val-max", type=int, help=f"at most this many validation pictures per folder (default {defaults.val_max})")
     p.add_argument("--eval-every", type=int, help=f"validate every N steps (default {defaults.eval_every})")
     p.add_argument("--checkpoint-every", type=int, help=f"checkpoint every N steps (default {defaults.checkpoint_every})")
     p.add_argument("--seed", type=int, help=f"seed for the split, shuffling and augmentation (default {defaults.seed})")

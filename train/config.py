@@ -22,6 +22,7 @@ class TrainConfig:
     weight_decay: float = 1e-4
     dropout: float | None = None  # None: the architecture's default
     val_fraction: float = 0.1
+    val_max: int = 2000  # at most this many validation pictures per folder
     eval_every: int = 500
     checkpoint_every: int = 250
     seed: int = 0
@@ -30,7 +31,7 @@ class TrainConfig:
     init: str | None = None  # start from the weights of another model (fine-tuning)
 
     # Changing these mid-run would make a resumed run a different run.
-    IDENTITY = ("data", "arch", "batch_size", "learning_rate", "seed", "val_fraction", "dropout", "init")
+    IDENTITY = ("data", "arch", "batch_size", "learning_rate", "seed", "val_fraction", "val_max", "dropout", "init")
 
     def save(self, path: Path) -> None:
         """Write as JSON (temp file + rename)."""

@@ -47,13 +47,19 @@ def parse_data(spec: str) -> list[tuple[Path, float]]:
     return out
 
 
-def load_splits(spec: str, val_fraction: float, seed: int, cache_root: Path | None = None) -> list[Split]:
-    """Load (building caches as needed) every folder of a --data spec and hold out its validation part."""
+def load_splits(spec: str, val_fraction: float, seed: int, cache_root: Path | None = None,
+                val_max: int | None = None) -> list[Split]:
+    """Load (building caches as needed) every folder of a --data spec and hold out its validation part.
+
+    Each folder gives val_fraction of its pictures to validation, at most val_max (a big synthetic
+    folder needs no 20,000-picture validation set, a small real one needs every picture it can spare).
+    """
     splits = []
     for folder, weight in parse_data(spec):
         crops = load_crops(folder, cache_root)
         order = np.random.default_rng([seed, len(crops)]).permutation(len(crops))
         n_val = int(round(len(crops) * val_fraction))
+        n_val = min(n_val, val_max) if val_max else n_val
         if len(crops) - n_val < 1:
             raise DataError(f"{folder}: {len(crops)} pictures leave nothing to train on after the validation split")
         splits.append(Split(crops, weight, np.sort(order[n_val:]), np.sort(order[:n_val])))
