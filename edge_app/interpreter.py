@@ -6,7 +6,11 @@ call only copies one 54x54x3 input in and six small outputs out.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -75,9 +79,10 @@ class HouseNumberModel:
                 raise ModelError(f"cannot load the Edge TPU delegate {EDGETPU_LIBRARY} ({err}); install "
                                  "libedgetpu1-std from Coral's apt repository and plug the TPU in") from None
         try:
-            self.interpreter = Interpreter(model_path=str(self.path), num_threads=threads,
-                                           experimental_delegates=delegates or None)
-            self.interpreter.allocate_tensors()
+            with _without_native_info():
+                self.interpreter = Interpreter(model_path=str(self.path), num_threads=threads,
+                                               experimental_delegates=delegates or None)
+                self.interpreter.allocate_tensors()
         except (ValueError, RuntimeError) as err:
             raise ModelError(f"{self.path}: not a TF Lite model this interpreter can run ({_first_line(err)})") from None
         self._input = self._check_input(self.interpreter.get_input_details())
@@ -87,7 +92,7 @@ class HouseNumberModel:
     def _check_input(self, details: list[dict]) -> dict:
         want = [1, INPUT_SIZE, INPUT_SIZE, 3]
         if len(details) != 1 or list(details[0]["shape"]) != want:
-            got = [list(d["shape"]) for d in details]
+            got = [[int(v) for v in d["shape"]] for d in details]
             raise ModelError(f"{self.path}: input is {got}, the contract needs one {want} picture")
         if details[0]["dtype"] not in (np.uint8, np.int8, np.float32):
             raise ModelError(f"{self.path}: input type {np.dtype(details[0]['dtype']).name} is not uint8, int8 or float32")
@@ -141,6 +146,28 @@ def dequantize(values: np.ndarray, detail: dict) -> np.ndarray:
     if scale == 0:
         return values.astype(np.float64)
     return scale * (values.astype(np.int64) - zero)
+
+
+@contextlib.contextmanager
+def _without_native_info():
+    """Drop the runtime's "INFO: Created TensorFlow Lite XNNPACK delegate" line; pass anything else on.
+
+    The C++ runtime writes it straight to file descriptor 2 on every load, so Python's own
+    logging cannot filter it, and it would precede every one-line error the app prints.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile(mode="w+b") as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            captured.seek(0)
+            for line in captured.read().decode(errors="replace").splitlines(keepends=True):
+                if not line.startswith("INFO: Created TensorFlow Lite"):
+                    sys.stderr.write(line)
 
 
 def _first_line(err: Exception) -> str:
