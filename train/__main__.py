@@ -40,6 +40,7 @@ def parse_args(argv=None) -> tuple[argparse.Namespace, set[str]]:
     p.add_argument("--seed", type=int, help=f"seed for the split, shuffling and augmentation (default {defaults.seed})")
     p.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None, help="on-the-fly augmentation (default on)")
     p.add_argument("--mixed-precision", action=argparse.BooleanOptionalAction, default=None, help="float16 compute on GPU (default off)")
+    p.add_argument("--skip-bad", action="store_true", default=None, help="leave unreadable pictures out instead of stopping")
     p.add_argument("--init", type=str, help="start from the weights of this .keras model (fine-tuning)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out where it stopped")
     args = p.parse_args(argv)

@@ -107,7 +107,7 @@ def build_cache(folder: Path, where: Path, fp: dict, *, skip_bad: bool = False, 
         except ContractError as err:
             if not skip_bad:
                 shutil.rmtree(tmp, ignore_errors=True)
-                raise DataError(f"{_where(folder / a.name, err)}; fix or remove it (or pass --skip-bad)") from None
+                raise DataError(f"{_where(folder / a.name, err)}; fix or remove it (python -m train --skip-bad leaves such pictures out)") from None
             skipped.append(_where(folder / a.name, err))
             continue
         regions[len(names)] = region

@@ -28,6 +28,7 @@ class TrainConfig:
     seed: int = 0
     augment: bool = True
     mixed_precision: bool = False
+    skip_bad: bool = False  # leave unreadable pictures out of the cache instead of stopping
     init: str | None = None  # start from the weights of another model (fine-tuning)
 
     # Changing these mid-run would make a resumed run a different run.

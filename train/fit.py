@@ -42,7 +42,7 @@ def train(cfg: TrainConfig, resume: bool = False, given: set[str] | None = None)
     """
     out = Path(cfg.out)
     cfg = _prepare_run_folder(cfg, out, resume, given if given is not None else set())
-    splits = load_splits(cfg.data, cfg.val_fraction, cfg.seed, val_max=cfg.val_max)
+    splits = load_splits(cfg.data, cfg.val_fraction, cfg.seed, val_max=cfg.val_max, skip_bad=cfg.skip_bad)
     n_train = sum(len(s.train) for s in splits)
     steps = cfg.steps or max(1, math.ceil(cfg.epochs * n_train / cfg.batch_size))
     if cfg.mixed_precision:

@@ -48,7 +48,7 @@ def parse_data(spec: str) -> list[tuple[Path, float]]:
 
 
 def load_splits(spec: str, val_fraction: float, seed: int, cache_root: Path | None = None,
-                val_max: int | None = None) -> list[Split]:
+                val_max: int | None = None, skip_bad: bool = False) -> list[Split]:
     """Load (building caches as needed) every folder of a --data spec and hold out its validation part.
 
     Each folder gives val_fraction of its pictures to validation, at most val_max (a big synthetic
@@ -56,7 +56,7 @@ def load_splits(spec: str, val_fraction: float, seed: int, cache_root: Path | No
     """
     splits = []
     for folder, weight in parse_data(spec):
-        crops = load_crops(folder, cache_root)
+        crops = load_crops(folder, cache_root, skip_bad=skip_bad)
         order = np.random.default_rng([seed, len(crops)]).permutation(len(crops))
         n_val = int(round(len(crops) * val_fraction))
         n_val = min(n_val, val_max) if val_max else n_val
