@@ -1,0 +1,40 @@
+"""The int8 model that ships in models/: it loads in the edge app, its card matches it, it is small."""
+
+import json
+
+import numpy as np
+
+from edge_app.interpreter import DEFAULT_MODEL, HouseNumberModel, read_sidecar
+
+
+def test_shipped_model_is_the_default_and_loads():
+    assert DEFAULT_MODEL.is_file() and DEFAULT_MODEL.stat().st_size <= 2_000_000
+    model = HouseNumberModel(DEFAULT_MODEL)
+    length, digits = model.probabilities(np.zeros((54, 54, 3), np.uint8))
+    assert length.shape == (7,) and digits.shape == (5, 11)
+    assert abs(length.sum() - 1) < 0.05 and np.allclose(digits.sum(axis=1), 1, atol=0.05)
+
+
+def test_card_matches_the_model():
+    from ai_edge_litert.interpreter import Interpreter
+
+    card = read_sidecar(DEFAULT_MODEL)
+    assert card["file"] == DEFAULT_MODEL.name and card["variant"] == "int8"
+    interpreter = Interpreter(model_path=str(DEFAULT_MODEL))
+    inp = interpreter.get_input_details()[0]
+    assert card["input"]["shape"] == [int(v) for v in inp["shape"]] and card["input"]["dtype"] == "uint8"
+    assert (card["input"]["quantization"]["scale"], card["input"]["quantization"]["zero_point"]) == inp["quantization"]
+    outputs = {d["name"]: d for d in interpreter.get_output_details()}
+    assert set(card["outputs"]) == set(outputs)
+    for name, o in card["outputs"].items():
+        assert o["classes"] == int(np.prod(outputs[name]["shape"]))
+        assert (o["quantization"]["scale"], o["quantization"]["zero_point"]) == outputs[name]["quantization"]
+
+
+def test_card_tells_where_the_model_comes_from():
+    card = json.loads(DEFAULT_MODEL.with_suffix(".json").read_text())
+    assert "non-commercial" in card["training"]["licence"]
+    assert not any("test" in f for f in card["training"]["folders"])  # never trained on test data
+    assert not any("test" in f for f in card["calibration"]["folders"])
+    assert 0 < card["threshold_at_98"] < 1 and "validation" in card["threshold_from"]
+    assert card["accuracy"]["sequence_accuracy"] > 0.5 and "recon/test" in card["accuracy"]["data"]
