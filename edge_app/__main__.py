@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 from .app import App, AppConfig
+from .contract import ContractError
 from .interpreter import DEFAULT_MODEL, ModelError
 from .outputs import OutputError
 from .regions import parse_roi
@@ -81,7 +82,7 @@ def main(argv=None) -> int:
     cfg = parse_args(argv)
     try:
         app = App(cfg)
-    except ModelError as err:
+    except (ModelError, ContractError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     try:

@@ -52,6 +52,10 @@ class App:
         self.cfg = cfg
         self.model = HouseNumberModel(cfg.model, threads=cfg.threads, edgetpu=cfg.edgetpu)
         self.threshold = self.model.threshold if cfg.threshold is None else cfg.threshold
+        self.labels = None
+        if cfg.boxes:  # read before any frame, so a folder without labels is refused up front
+            where = Path(cfg.source)
+            self.labels = LabelledBoxes(where if where.is_dir() else where.parent)
         self.summary = Summary()
         self.stop = False
 
@@ -64,10 +68,11 @@ class App:
                 best = (reading, region)
         return best
 
-    def regions_for(self, frame: Frame, labels: LabelledBoxes | None) -> list[Box]:
+    def regions_for(self, frame: Frame) -> list[Box]:
+        """The regions to read in a frame: the labelled boxes, the ROI, a scan, or the whole frame."""
         h, w = frame.image.shape[:2]
-        if labels is not None:
-            return [labels.region(frame.file)]
+        if self.labels is not None:
+            return [self.labels.region(frame.file)]
         if self.cfg.roi is not None:
             return [self.cfg.roi]
         if self.cfg.scan:
@@ -81,14 +86,12 @@ class App:
         writer = JsonlWriter(cfg.jsonl) if cfg.jsonl else None
         try:
             with open_source(cfg.source, size=cfg.size, retries=cfg.retries, backoff=cfg.backoff) as source:
-                labels = LabelledBoxes(Path(cfg.source) if Path(cfg.source).is_dir() else Path(cfg.source).parent) \
-                    if cfg.boxes else None
                 smoother = Smoother(*cfg.smooth) if cfg.smooth and source.is_live else None
                 preview = _Preview() if cfg.preview else None
                 for frame in source:
                     if self.stop or (cfg.max_frames is not None and frame.index >= cfg.max_frames):
                         break
-                    event = self._one_frame(frame, labels, smoother)
+                    event = self._one_frame(frame, smoother)
                     if event is None:
                         continue
                     self.summary.add_reading()
@@ -109,14 +112,14 @@ class App:
                 signal.signal(s, h)
         return self.summary.as_dict()
 
-    def _one_frame(self, frame: Frame, labels, smoother) -> dict | None:
+    def _one_frame(self, frame: Frame, smoother) -> dict | None:
         if frame.image is None or frame.image.size == 0:
             self.summary.add_frame(skipped=True)
             log.warning("skipped frame %d%s: %s", frame.index, f" ({frame.file})" if frame.file else "", frame.error or "empty frame")
             return None
         start = time.perf_counter()
         try:
-            reading, region = self.read_frame(frame.image, self.regions_for(frame, labels))
+            reading, region = self.read_frame(frame.image, self.regions_for(frame))
         except ContractError as err:
             self.summary.add_frame(skipped=True)
             log.warning("skipped frame %d%s: %s", frame.index, f" ({frame.file})" if frame.file else "", err)

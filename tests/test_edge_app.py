@@ -211,3 +211,19 @@ def test_bench_reports_latency(tmp_path):
     result = json.loads(out.read_text())
     assert [r["threads"] for r in result["results"]] == [1, 2]
     assert all(r["frame"]["p50_ms"] >= r["model"]["p50_ms"] * 0.5 > 0 for r in result["results"])
+
+
+def test_boxes_without_labels_is_refused_up_front(tmp_path, labelled):
+    shutil.copy(labelled[0] / "1.png", tmp_path / "1.png")
+    proc = app("--model", SHIPPED, "--source", tmp_path, "--boxes")
+    assert proc.returncode == 2 and "digitStruct" in proc.stderr and proc.stderr.count("\n") == 1
+
+
+def test_scan_finds_the_number_in_a_bigger_frame(svhn, tmp_path):
+    frame, _ = _scene(svhn, "2.png")
+    Image.fromarray(frame).save(tmp_path / "frame.png")
+    proc = app("--model", SHIPPED, "--source", tmp_path / "frame.png", "--scan", "--threshold", "0", "--jsonl", tmp_path / "r.jsonl")
+    assert proc.returncode == 0, proc.stderr
+    (event,) = events(tmp_path / "r.jsonl")
+    x, y, w, h = event["roi"]
+    assert w < 320 and x < 96 + 128 and x + w > 96  # it picked a window over the number, not the whole frame
