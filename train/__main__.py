@@ -15,8 +15,7 @@ import os
 import sys
 from dataclasses import fields
 
-from .config import TrainConfig
-from .models import ARCHS
+from .config import ARCH_NAMES, TrainConfig
 
 
 def parse_args(argv=None) -> tuple[argparse.Namespace, set[str]]:
@@ -25,7 +24,7 @@ def parse_args(argv=None) -> tuple[argparse.Namespace, set[str]]:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", type=str, help="labelled folders, comma-separated, each DIR or DIR:WEIGHT (required for a new run)")
     p.add_argument("--out", type=str, required=True, help="run folder (model.keras, config.json, logs, checkpoints)")
-    p.add_argument("--arch", choices=sorted(ARCHS), help=f"architecture (default {defaults.arch})")
+    p.add_argument("--arch", choices=ARCH_NAMES, help=f"architecture (default {defaults.arch})")
     p.add_argument("--steps", type=int, help="training steps (batches); overrides --epochs")
     p.add_argument("--epochs", type=float, help=f"passes over the training pictures (default {defaults.epochs})")
     p.add_argument("--batch-size", type=int, help=f"pictures per step (default {defaults.batch_size})")
@@ -52,8 +51,16 @@ def parse_args(argv=None) -> tuple[argparse.Namespace, set[str]]:
 
 def main(argv=None) -> int:
     args, given = parse_args(argv)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     from .cache import DataError
+    from .folders import check_data
+
+    try:
+        if args.data:
+            check_data(args.data)  # a typo in --data should not cost a TensorFlow start-up
+    except DataError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     from .checkpoint import CheckpointError
     from .fit import Interrupted, RunError, train
 

@@ -6,6 +6,8 @@ import json
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
+ARCH_NAMES = ("edge", "goodfellow")  # the builders in train/models/, named here so the CLI need not import Keras
+
 
 @dataclass
 class TrainConfig:

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from edge_app.contract import INPUT_SIZE, center_crop
+from edge_app.annotations import annotation_file
+from edge_app.contract import INPUT_SIZE, ContractError, center_crop
 
 from .cache import Crops, DataError, load_crops
 
@@ -45,6 +46,15 @@ def parse_data(spec: str) -> list[tuple[Path, float]]:
     if not out:
         raise DataError("--data names no folder")
     return out
+
+
+def check_data(spec: str) -> None:
+    """Refuse a --data spec whose folders are missing or unlabelled, before anything slow starts."""
+    for folder, _ in parse_data(spec):
+        try:
+            annotation_file(folder)
+        except ContractError as err:
+            raise DataError(str(err)) from None
 
 
 def load_splits(spec: str, val_fraction: float, seed: int, cache_root: Path | None = None,

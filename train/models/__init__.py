@@ -1,9 +1,11 @@
 """Model builders by architecture name: each takes 54x54x3 uint8 pixels and ends in six named heads."""
 
+from ..config import ARCH_NAMES
 from .edge import build_edge
 from .goodfellow import build_goodfellow
 
 ARCHS = {"edge": build_edge, "goodfellow": build_goodfellow}
+assert tuple(ARCHS) == ARCH_NAMES, "train/config.py ARCH_NAMES must list the builders"
 
 
 def build_model(arch: str, dropout: float | None = None):
