@@ -33,10 +33,20 @@ def _tensor(d: dict) -> dict:
     return {"dtype": np.dtype(d["dtype"]).name, "quantization": {"scale": float(scale), "zero_point": int(zero)}}
 
 
+def is_clean_synthetic(folder: Path) -> bool:
+    """True for a train.synth folder made without real SVHN crops (its synth.json says so); else assume SVHN."""
+    try:
+        provenance = json.loads((folder / "synth.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return provenance.get("generator") == "train.synth" and provenance.get("real_digits") is None
+
+
 def build_card(tflite: Path, variant: str, heads: dict[str, str], training: dict, calibration: dict | None) -> dict:
     """Assemble the sidecar; accuracy and threshold are filled in once measured."""
     inp, outputs = describe(tflite, heads)
-    uses_svhn = any("svhn" in str(f).lower() or "format2" in str(f).lower() for f in training.get("folders", []))
+    folders = training.get("folders") or []
+    uses_svhn = not folders or not all(is_clean_synthetic(Path(f)) for f in folders)
     return {
         "format": FORMAT,
         "file": tflite.name,

@@ -1,6 +1,7 @@
 """The synthetic house-number generator: format-1 output, boxes, determinism, command line."""
 
 import hashlib
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -33,7 +34,7 @@ def made(tmp_path_factory) -> Path:
 def test_output_reads_back_as_format1(made):
     annotations = read_annotations(made)
     assert [a.name for a in annotations] == [f"{i}.png" for i in range(1, 41)]
-    assert sorted(p.name for p in made.iterdir()) == sorted([a.name for a in annotations] + ["digitStruct.csv"])
+    assert sorted(p.name for p in made.iterdir()) == sorted([a.name for a in annotations] + ["digitStruct.csv", "synth.json"])
     for a in annotations:
         image = load_image(made / a.name)
         h, w = image.shape[:2]
@@ -67,7 +68,7 @@ def test_refuses_non_empty_folder_unless_forced(tmp_path):
         generate(out, 2, workers=1, progress=False)
     assert (out / "keep.txt").read_text() == "mine"
     generate(out, 2, workers=1, force=True, progress=False)
-    assert sorted(p.name for p in out.iterdir()) == ["1.png", "2.png", "digitStruct.csv"]
+    assert sorted(p.name for p in out.iterdir()) == ["1.png", "2.png", "digitStruct.csv", "synth.json"]
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp folder left
 
 
@@ -133,3 +134,15 @@ def test_cli_errors_are_one_line(tmp_path, args):
     assert r.returncode != 0
     assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr, r.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_provenance_tells_whether_real_crops_went_in(tmp_path, svhn):
+    from export.sidecar import is_clean_synthetic
+    from train.synth.generate import generate
+
+    clean = generate(tmp_path / "clean", 4, seed=1, workers=1, progress=False)
+    mixed = generate(tmp_path / "mixed", 4, seed=1, workers=1, progress=False,
+                     real_digits=svhn / "format2_train_dev")
+    assert json.loads((clean / "synth.json").read_text())["real_digits"] is None
+    assert is_clean_synthetic(clean) and not is_clean_synthetic(mixed)
+    assert not is_clean_synthetic(svhn / "recon" / "train")  # real SVHN pictures are never clean

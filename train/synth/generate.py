@@ -6,6 +6,7 @@ any number of workers. The folder is built beside DIR under a hidden name and re
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from dataclasses import dataclass
@@ -74,6 +75,9 @@ def _check(out: Path, count: int, workers: int, force: bool, real_digits: Path |
         raise SynthError(f"{real_digits}: no labels.csv; --real-digits wants a folder like format2_train_dev")
 
 
+PROVENANCE = "synth.json"
+
+
 def generate(
     out,
     count: int,
@@ -109,6 +113,11 @@ def generate(
             with Pool(workers, initializer=_start, initargs=(job,)) as pool:
                 annotations = list(tqdm(pool.imap(_one, indices, chunksize=chunk), **bar))
         write_csv(tmp / CSV_NAME, annotations)
+        # Provenance: whether real SVHN crops went in decides the licence of a model trained on it.
+        (tmp / PROVENANCE).write_text(json.dumps({
+            "generator": "train.synth", "count": count, "seed": seed,
+            "real_digits": str(real_digits) if real_digits is not None else None,
+            "real_share": real_share if real_digits is not None else 0.0}, indent=2))
         _replace(tmp, out)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
