@@ -85,9 +85,8 @@ def train(cfg: TrainConfig, resume: bool = False, given: set[str] | None = None)
 
 def _new_model(cfg: TrainConfig, steps: int) -> keras.Model:
     model = build_model(cfg.arch, cfg.dropout)
-    if cfg.init:
-        model.load_weights(cfg.init) if cfg.init.endswith(".weights.h5") else \
-            model.set_weights(keras.models.load_model(cfg.init, compile=False).get_weights())
+    if cfg.init:  # fine-tuning: same architecture, weights from another run
+        model.set_weights(keras.models.load_model(cfg.init, compile=False).get_weights())
     schedule = keras.optimizers.schedules.CosineDecay(
         0.0, decay_steps=max(steps - cfg.warmup_steps, 1), warmup_target=cfg.learning_rate,
         warmup_steps=min(cfg.warmup_steps, steps // 2), alpha=0.02)
