@@ -2,7 +2,7 @@
 # The main job, start to finish on a CPU: synthetic data -> train the edge model -> calibrate ->
 # export int8 -> read real pictures with the edge app (the fresh model and the shipped one).
 #
-#   bash scripts/main.sh            # quick: about 10 minutes on a 2-core CPU, artifacts in out/main
+#   bash scripts/main.sh            # quick: about 12 minutes on a 2-core CPU (4 of them installing), in out/main
 #   bash scripts/main.sh --full     # the recipe of the shipped model (hours on a CPU; use a GPU)
 #
 # SVHN=DIR points at the real data (default ../shared/data/svhn); without it the job trains on
@@ -27,7 +27,7 @@ PY="$VENV/bin/python"
 if [ "$MODE" = "--full" ]; then
   OUT=${OUT%/main}/full; SETS=("synth30k 30000 100" "synth70k 70000 200"); STEPS=12000; EVAL_EVERY=1000
 else
-  SETS=("synth 3000 0"); STEPS=500; EVAL_EVERY=250
+  SETS=("synth 6000 0"); STEPS=1500; EVAL_EVERY=500
 fi
 mkdir -p "$OUT"
 
