@@ -3,7 +3,7 @@
 # export int8 -> read real pictures with the edge app (the fresh model and the shipped one).
 #
 #   bash scripts/main.sh            # quick: about 12 minutes on a 2-core CPU (4 of them installing), in out/main
-#   bash scripts/main.sh --full     # the recipe of the shipped model (hours on a CPU; use a GPU)
+#   bash scripts/main.sh --full     # the recipe of the shipped model (about an hour on a 2-core CPU)
 #
 # SVHN=DIR points at the real data (default ../shared/data/svhn); without it the job trains on
 # synthetic pictures only and reads synthetic pictures.
