@@ -77,11 +77,16 @@ def _plots(json_out: Path, length_probs, digit_probs, targets, inputs, names, re
     correct = np.all(pred == targets, axis=1)
     cov, acc = coverage_curve(correct, confidence)
     plot_coverage(cov, acc, json_out.with_suffix(".coverage.png"),
-                  f"{Path(report['model']).name} on {Path(report['data']).name}: coverage at 98% = {report['coverage_at_98']:.2f}")
+                  f"{Path(report['model']).name} on {_short(report['data'])}: coverage at 98% = {report['coverage_at_98']:.2f}")
     wrong = np.nonzero(~correct)[0]
     worst = wrong[np.argsort(-confidence[wrong])][:32]  # confident mistakes teach the most
     plot_mistakes(inputs[worst], pred[worst], targets[worst], confidence[worst], [names[i] for i in worst],
                   json_out.with_suffix(".mistakes.png"))
+
+
+def _short(folder) -> str:
+    """'../shared/data/svhn/recon/test' -> 'recon/test': enough to tell the folder in a plot title."""
+    return "/".join(Path(folder).parts[-2:])
 
 
 def main(argv=None) -> int:
