@@ -38,3 +38,12 @@ def test_card_tells_where_the_model_comes_from():
     assert not any("test" in f for f in card["calibration"]["folders"])
     assert 0 < card["threshold_at_98"] < 1 and "validation" in card["threshold_from"]
     assert card["accuracy"]["sequence_accuracy"] > 0.5 and "recon/test" in card["accuracy"]["data"]
+
+
+def test_synthetic_only_model_is_marked_commercially_clean():
+    clean = DEFAULT_MODEL.with_name("house_numbers_clean.tflite")
+    card = read_sidecar(clean)
+    assert card["training"]["licence"].startswith("trained on synthetic pictures only")
+    assert all("svhn" not in f and "format2" not in f for f in card["training"]["folders"])
+    assert all("svhn" not in f for f in card["calibration"]["folders"])  # calibrated on synthetic pictures too
+    HouseNumberModel(clean)  # and it runs
