@@ -76,7 +76,7 @@ class App:
         if self.cfg.roi is not None:
             return [self.cfg.roi]
         if self.cfg.scan:
-            return scan_windows(w, h)
+            return list(scan_windows(w, h))
         return [Box(0, 0, w, h)]
 
     def run(self) -> dict:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from .annotations import read_annotations
@@ -19,7 +20,8 @@ def parse_roi(text: str) -> Box:
     return Box(x, y, w, h)
 
 
-def scan_windows(width: int, height: int, scales=(1.0, 0.6, 0.35), aspect: float = 2.0) -> list[Box]:
+@functools.lru_cache(maxsize=8)  # a camera's frame size never changes: compute its windows once
+def scan_windows(width: int, height: int, scales=(1.0, 0.6, 0.35), aspect: float = 2.0) -> tuple[Box, ...]:
     """Windows of a few sizes (height = scale * frame height, width = aspect * height) at half-overlapping steps."""
     windows = []
     for s in scales:
@@ -28,7 +30,7 @@ def scan_windows(width: int, height: int, scales=(1.0, 0.6, 0.35), aspect: float
         xs = _steps(width, w)
         ys = _steps(height, h)
         windows += [Box(x, y, w, h) for y in ys for x in xs]
-    return windows
+    return tuple(windows)
 
 
 def _steps(total: float, size: float) -> list[float]:
