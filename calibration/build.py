@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
 from pathlib import Path
 
 import numpy as np
 
+from edge_app.atomic import write_atomic
 from train.cache import DataError, load_crops
 from train.folders import eval_inputs, parse_data
 
@@ -59,9 +59,7 @@ def save(path: Path, inputs: np.ndarray, provenance: dict) -> None:
     """Write calib.npz (inputs uint8 (N, 54, 54, 3) + provenance JSON) via a temp file and rename."""
     buf = io.BytesIO()
     np.savez_compressed(buf, inputs=inputs, provenance=np.array(json.dumps(provenance)))
-    tmp = Path(str(path) + ".tmp")
-    tmp.write_bytes(buf.getvalue())
-    os.replace(tmp, path)
+    write_atomic(path, buf.getvalue())
 
 
 def load(path) -> tuple[np.ndarray, dict]:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .atomic import write_atomic
 from .contract import Box, model_input
 from .interpreter import DEFAULT_MODEL, HouseNumberModel, ModelError
 
@@ -68,9 +69,7 @@ def main(argv=None) -> int:
         m, f = r["model"], r["frame"]
         print(f"{r['threads']:>7}  {m['p50_ms']:>8.2f}/{m['p95_ms']:<8.2f}  {m['fps']:>9.1f}  {f['p50_ms']:>8.2f}/{f['p95_ms']:<8.2f}  {f['fps']:>9.1f}")
     if args.json:
-        tmp = args.json.with_suffix(".tmp")
-        tmp.write_text(json.dumps(result, indent=2))
-        tmp.replace(args.json)
+        write_atomic(args.json, json.dumps(result, indent=2))
     return 0
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from calibration.build import load as load_calibration
+from edge_app.atomic import write_atomic
 from edge_app.contract import HEADS
 from edge_app.decode import decode_batch
 from edge_app.interpreter import read_sidecar, sidecar_path
@@ -81,8 +82,8 @@ def export(cfg: ExportConfig, log=print) -> dict:
             if variant == "int8":
                 c.update({"threshold_at_98": card["threshold_at_98"], "threshold_from": card["threshold_from"], "edgetpu": card["edgetpu"]})
             write_card(sidecar_path(path), c)
-        _write_atomic(cfg.out / "report.json", json.dumps(report, indent=2))
-        _write_atomic(cfg.out / "report.md", markdown(report))
+        write_atomic(cfg.out / "report.json", json.dumps(report, indent=2))
+        write_atomic(cfg.out / "report.md", markdown(report))
     return report
 
 
@@ -159,9 +160,3 @@ def _check_out_folder(cfg: ExportConfig) -> None:
         if source != str(cfg.model) and not cfg.force:
             raise cv.ExportError(f"{cfg.out} already holds {existing.name} from another model ({source}); "
                                  "pick another --out or pass --force to replace it")
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from edge_app.atomic import write_atomic
 from edge_app.contract import DIGIT_CLASSES, EXPAND, INPUT_SIZE, LENGTH_CLASSES, NO_DIGIT, REGION_SIZE
 from edge_app.interpreter import interpreter_class
 
@@ -70,6 +71,4 @@ def build_card(tflite: Path, variant: str, heads: dict[str, str], training: dict
 
 def write_card(path: Path, card: dict) -> None:
     """Write the sidecar JSON via a temp file and rename."""
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(card, indent=2))
-    tmp.replace(path)
+    write_atomic(path, json.dumps(card, indent=2))

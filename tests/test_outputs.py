@@ -167,3 +167,26 @@ def test_empty_summary():
     summary = Summary()
     assert summary.as_dict()["fps"] is None and summary.as_dict()["latency_ms"] is None
     assert summary.text() == "frames 0 (0 skipped)  readings 0  fps -  latency -"
+
+
+def test_write_atomic_replaces_whole_and_leaves_no_temp(tmp_path):
+    from edge_app.atomic import write_atomic
+
+    target = tmp_path / "report.json"
+    target.write_text("old")
+    write_atomic(target, '{"new": 1}')
+    assert target.read_text() == '{"new": 1}'
+    write_atomic(target, b"\x00\x01")
+    assert target.read_bytes() == b"\x00\x01"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.json"]
+
+
+def test_write_atomic_failure_keeps_the_old_file(tmp_path):
+    from edge_app.atomic import write_atomic
+
+    target = tmp_path / "card.json"
+    target.write_text("old")
+    with pytest.raises(TypeError):
+        write_atomic(target, 12345)  # not text or bytes: fails mid-write
+    assert target.read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["card.json"]

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from edge_app.atomic import write_atomic
+
 
 def flops(model) -> int:
     """Multiply-adds of one forward pass (convolutions and dense layers; the rest is negligible)."""
@@ -87,7 +89,7 @@ def main(argv=None) -> int:
               f"{r['infer_ms_batch1_p50']:>13} {r['infer_images_per_second_batch']:>20}")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({"machine": f"{platform.machine()} {os.cpu_count()} cores", "results": rows}, indent=2))
+        write_atomic(args.json, json.dumps({"machine": f"{platform.machine()} {os.cpu_count()} cores", "results": rows}, indent=2))
     return 0
 
 

@@ -6,6 +6,8 @@ import json
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
+from edge_app.atomic import write_atomic
+
 ARCH_NAMES = ("edge", "goodfellow")  # the builders in train/models/, named here so the CLI need not import Keras
 
 
@@ -38,9 +40,7 @@ class TrainConfig:
 
     def save(self, path: Path) -> None:
         """Write as JSON (temp file + rename)."""
-        tmp = Path(path).with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(asdict(self), indent=2))
-        tmp.replace(path)
+        write_atomic(path, json.dumps(asdict(self), indent=2))
 
     @classmethod
     def load(cls, path: Path) -> TrainConfig:

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from edge_app.atomic import write_atomic
 from edge_app.contract import HEADS
 from edge_app.decode import decode_batch, predictions
 
@@ -63,9 +64,7 @@ def evaluate(model_path, data, limit: int | None = None, json_out: Path | None =
         json_out = Path(json_out)
         json_out.parent.mkdir(parents=True, exist_ok=True)
         _plots(json_out, length_probs, digit_probs, targets, inputs, crops.names[:n], report)
-        tmp = json_out.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(report, indent=2))
-        os.replace(tmp, json_out)
+        write_atomic(json_out, json.dumps(report, indent=2))
     return report
 
 

@@ -15,6 +15,7 @@ import numpy as np
 import tensorflow as tf
 from tqdm import tqdm
 
+from edge_app.atomic import write_atomic
 from edge_app.contract import HEADS
 
 from . import checkpoint
@@ -127,8 +128,7 @@ def _finish(cfg: TrainConfig, out: Path, model, state: dict, steps: int, images_
                "best_step": state.get("best_step"), "history": state["history"],
                "train_images_per_second": round(images_per_second, 1), "data": cfg.data}
     plot_training(state["history"], out / "training_curve.png")
-    (out / "metrics.json.tmp").write_text(json.dumps(metrics, indent=2))
-    os.replace(out / "metrics.json.tmp", out / "metrics.json")
+    write_atomic(out / "metrics.json", json.dumps(metrics, indent=2))
     return metrics
 
 
