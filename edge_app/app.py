@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import time
 from dataclasses import dataclass
@@ -150,8 +151,6 @@ class _Preview:
     """An OpenCV window where a display exists; silently absent otherwise (a Pi over ssh, CI)."""
 
     def __init__(self):
-        import os
-
         self.cv2 = None
         if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
             log.warning("--preview: no display here; going on without a window")
