@@ -31,7 +31,7 @@ class Labels(NamedTuple):
     """A label file's good pictures, and one line for each picture left out (file, picture, field)."""
 
     annotations: list[Annotation]
-    bad: list[str]
+    bad: dict[str, str]  # picture name -> what is wrong with its label
 
 
 class _BadField(ValueError):
@@ -73,7 +73,7 @@ def read_mat(path) -> list[Annotation]:
 def _strict(labels: Labels) -> list[Annotation]:
     if labels.bad:
         more = f" (and {len(labels.bad) - 1} more)" if len(labels.bad) > 1 else ""
-        raise ContractError(labels.bad[0] + more)
+        raise ContractError(next(iter(labels.bad.values())) + more)
     return labels.annotations
 
 
@@ -118,7 +118,7 @@ def _read_csv(path: Path) -> Labels:
     except (OSError, UnicodeDecodeError, csv.Error) as err:
         raise ContractError(f"{path}: cannot read ({err})") from None
     return Labels([Annotation(n, tuple(d for d, _ in v), tuple(b for _, b in v)) for n, v in rows.items()
-                   if n not in bad], list(bad.values()))
+                   if n not in bad], bad)
 
 
 def _read_mat(path: Path) -> Labels:
@@ -126,7 +126,7 @@ def _read_mat(path: Path) -> Labels:
         import h5py
     except ImportError:
         raise ContractError(f"{path}: reading .mat label files needs h5py (pip install h5py)") from None
-    out, bad = [], []
+    out, bad = [], {}
     try:
         with h5py.File(path, "r") as f:
             ds = f["digitStruct"]
@@ -142,9 +142,9 @@ def _read_mat(path: Path) -> Labels:
                     items = [digit_box(dict(zip(FIELDS, v))) for v in zip(*fields)]
                     out.append(Annotation(name, tuple(d for d, _ in items), tuple(b for _, b in items)))
                 except _BadField as err:
-                    bad.append(f"{path}: {name} left out: {err}")
+                    bad[name] = f"{path}: {name} left out: {err}"
                 except (OSError, KeyError, TypeError, ValueError, IndexError) as err:
-                    bad.append(f"{path}: {name} left out: its bbox is unreadable ({type(err).__name__})")
+                    bad[name] = f"{path}: {name} left out: its bbox is unreadable ({type(err).__name__})"
     except (OSError, KeyError, TypeError, ValueError, IndexError) as err:
         raise ContractError(f"{path}: not a valid SVHN digitStruct.mat ({type(err).__name__}: {err})") from None
     return Labels(out, bad)

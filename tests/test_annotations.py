@@ -91,7 +91,7 @@ def test_a_bad_csv_label_leaves_out_that_picture_naming_file_and_field(tmp_path,
                                               f"2.png;4;1;1;5;5\n{row}\n3.png;10;1;1;5;5\n")
     labels = read_labels(tmp_path)
     assert [a.name for a in labels.annotations] == ["1.png", "3.png"]
-    assert len(labels.bad) == 1 and "digitStruct.csv:4: 2.png left out: field " + field in labels.bad[0]
+    assert list(labels.bad) == ["2.png"] and "digitStruct.csv:4: 2.png left out: field " + field in labels.bad["2.png"]
 
 
 def test_a_bad_mat_label_leaves_out_that_picture(svhn, tmp_path):
@@ -106,7 +106,7 @@ def test_a_bad_mat_label_leaves_out_that_picture(svhn, tmp_path):
         f[second["label"][0][0]][0, 0] = 13
     labels = read_labels(tmp_path)
     assert len(labels.annotations) == 38 and labels.annotations[0].name == "3.png"
-    assert "1.png left out: field 'top' is nan" in labels.bad[0] and str(mat) in labels.bad[0]
-    assert "2.png left out: field 'label' is 13.0, not an SVHN digit label" in labels.bad[1]
+    assert "1.png left out: field 'top' is nan" in labels.bad["1.png"] and str(mat) in labels.bad["1.png"]
+    assert "2.png left out: field 'label' is 13.0, not an SVHN digit label" in labels.bad["2.png"]
     with pytest.raises(ContractError, match=r"1.png left out.*\(and 1 more\)"):
         read_annotations(tmp_path)
