@@ -1,0 +1,158 @@
+"""The fault pass, pinned: hostile pictures, labels and regions give one line, and the run goes on."""
+
+import json
+import os
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import time
+import zlib
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from edge_app.annotations import write_csv
+from edge_app.contract import Box, ContractError, crop_region, load_image, model_input
+from edge_app.interpreter import DEFAULT_MODEL, HouseNumberModel
+from edge_app.regions import parse_roi
+
+from .conftest import ROOT, run_module
+
+
+def png_header(width: int, height: int) -> bytes:
+    """A PNG that claims width x height (so Pillow's bomb check fires at open) with no real pixels."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b""))
+
+
+@pytest.fixture
+def folder(svhn, tmp_path):
+    """12 real recon/test pictures with their labels as digitStruct.csv."""
+    out = tmp_path / "pics"
+    out.mkdir()
+    from edge_app.annotations import read_annotations
+
+    anns = read_annotations(svhn / "recon" / "test")[:12]
+    for a in anns:
+        shutil.copyfile(svhn / "recon" / "test" / a.name, out / a.name)
+    write_csv(out / "digitStruct.csv", anns)
+    return out
+
+
+def test_a_decompression_bomb_is_an_unreadable_picture(tmp_path):
+    (tmp_path / "big.png").write_bytes(png_header(14000, 14000))
+    with pytest.raises(ContractError, match="big.png: picture too large to read"):
+        load_image(tmp_path / "big.png")
+
+
+def test_a_16_bit_picture_reads_like_its_8_bit_copy(svhn, tmp_path):
+    grey = np.asarray(Image.open(svhn / "recon" / "test" / "1.png").convert("L"))
+    Image.fromarray(grey).save(tmp_path / "8.png")
+    Image.fromarray(grey.astype(np.uint16) * 257).save(tmp_path / "16.png")
+    assert Image.open(tmp_path / "16.png").mode == "I;16"
+    eight, sixteen = load_image(tmp_path / "8.png"), load_image(tmp_path / "16.png")
+    assert np.array_equal(eight, sixteen)  # not the all-white picture that read "1"
+    model = HouseNumberModel(DEFAULT_MODEL)
+    region = Box(0, 0, *grey.shape[::-1])
+    assert model.read(model_input(sixteen, region)).text == model.read(model_input(eight, region)).text
+
+
+@pytest.mark.parametrize("box,message", [
+    (Box(0, 0, 1e9, 1e9), "more than 2x"),
+    (Box(0, 0, 200000, 200000), "more than 2x"),
+    (Box(0, 0, float("inf"), 10), "not finite"),
+    (Box(float("nan"), 0, 10, 10), "not finite"),
+    (Box(5000, 5000, 10, 10), "outside"),
+])
+def test_a_region_is_bounded_by_the_frame_before_any_allocation(box, message):
+    frame = np.zeros((480, 640, 3), np.uint8)
+    with pytest.raises(ContractError, match=message):
+        crop_region(frame, box)
+    assert crop_region(frame, Box(-600, -400, 1280, 960)).shape == (64, 64, 3)  # 2x, off the edges: still read
+
+
+@pytest.mark.parametrize("text,message", [("0,0,1e9,1e9", "within 65536"), ("0,0,inf,10", "finite"),
+                                          ("nan,0,10,10", "finite"), ("0,0,0,10", "positive"), ("1,2,3", "x,y,w,h")])
+def test_roi_flags_are_checked_before_any_frame(text, message):
+    with pytest.raises(ValueError, match=message):
+        parse_roi(text)
+
+
+def test_folder_run_skips_bad_pictures_by_name_and_ends_with_its_summary(folder):
+    (folder / "2.png").write_bytes(png_header(14000, 14000))
+    bmp = folder / "3.bmp"
+    Image.open(folder / "4.png").save(bmp)
+    data = bytearray(bmp.read_bytes())
+    data[18:26] = struct.pack("<ii", 2**31 - 1, 2**31 - 1)  # a fuzzed header: absurd width and height
+    bmp.write_bytes(bytes(data))
+    proc = run_module("edge_app", "--source", folder, "--threshold", "0")
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    skipped = [line for line in proc.stderr.splitlines() if "skipped frame" in line]
+    assert len(skipped) == 2 and "2.png" in skipped[0] + skipped[1] and "3.bmp" in skipped[0] + skipped[1]
+    assert "frames" in proc.stderr.splitlines()[-1]  # the summary still comes
+
+
+def test_boxes_skips_the_picture_with_a_bad_label_naming_file_and_field(folder):
+    lines = (folder / "digitStruct.csv").read_text().splitlines()
+    row = lines[3].split(";")
+    row[2] = "nan"  # a NaN top of a box of the third row's picture
+    lines[3] = ";".join(row)
+    (folder / "digitStruct.csv").write_text("\n".join(lines) + "\n")
+    proc = run_module("edge_app", "--source", folder, "--boxes", "--threshold", "0", "--jsonl", folder / "r.jsonl")
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    skipped = [line for line in proc.stderr.splitlines() if "skipped frame" in line]
+    assert len(skipped) == 1 and f"{row[0]} left out: field 'top' is 'nan'" in skipped[0]
+    readings = [json.loads(line) for line in (folder / "r.jsonl").read_text().splitlines()]
+    assert row[0] not in {r["file"] for r in readings} and len(readings) >= 8
+
+
+def test_evaluate_and_calibration_treat_a_bad_label_alike(folder, tmp_path):
+    lines = (folder / "digitStruct.csv").read_text().splitlines()
+    lines[2] = lines[2].split(";")[0] + ";13;1;1;5;5"  # label 13
+    (folder / "digitStruct.csv").write_text("\n".join(lines) + "\n")
+    name = lines[2].split(";")[0]
+    calib_folder = tmp_path / "train_like"
+    shutil.copytree(folder, calib_folder)
+    runs = {"evaluate": ["train.evaluate", "--model", DEFAULT_MODEL, "--data", folder, "--json", tmp_path / "e.json"],
+            "calibration": ["calibration", "--data", calib_folder, "--count", "5", "--out", tmp_path / "c.npz"]}
+    for what, args in runs.items():
+        proc = run_module(*args)
+        assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr, what
+        assert f"{name} left out: field 'label' is '13'" in proc.stderr and "--skip-bad" in proc.stderr, what
+        assert not list(tmp_path.glob("e.*" if what == "evaluate" else "c.*")), what  # nothing half-written
+        proc = run_module(*args, "--skip-bad")
+        assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+        assert f"skipped {folder if what == 'evaluate' else calib_folder}/digitStruct.csv" in proc.stderr, what
+    report = json.loads((tmp_path / "e.json").read_text())
+    assert report["count"] == 11 and report["skipped"] == 1
+    assert (tmp_path / "e.coverage.png").exists() and (tmp_path / "e.mistakes.png").exists()
+
+
+def test_written_files_follow_the_umask(tmp_path):
+    code = ("import os, sys\nos.umask(int(sys.argv[1], 8))\nfrom edge_app.atomic import write_atomic\n"
+            "p = write_atomic(sys.argv[2], 'x')\nprint(oct(os.stat(p).st_mode & 0o777))")
+    modes = [subprocess.run([sys.executable, "-c", code, mask, str(tmp_path / f"{mask}.json")], cwd=ROOT,
+                            capture_output=True, text=True).stdout.strip() for mask in ("022", "027", "077")]
+    assert modes == ["0o644", "0o640", "0o600"]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_interrupted_synth_leaves_no_partial_folder_and_no_traceback(tmp_path, sig):
+    out = tmp_path / "synth"
+    proc = subprocess.Popen([sys.executable, "-m", "train.synth", "--out", str(out), "--count", "20000",
+                             "--workers", "2", "-q"], cwd=ROOT, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    deadline = time.time() + 60
+    while time.time() < deadline and sum(len(os.listdir(p)) for p in tmp_path.glob(".synth.partial-*")) < 20:
+        time.sleep(0.1)
+    assert list(tmp_path.glob(".synth.partial-*")), "the generator never started"
+    os.killpg(proc.pid, sig) if sig == signal.SIGINT else proc.send_signal(sig)  # Ctrl-C reaches the workers too
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "Traceback" not in err and "BrokenPipe" not in err, err
+    assert os.listdir(tmp_path) == []
