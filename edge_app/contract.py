@@ -90,7 +90,7 @@ def digit_region(boxes: Sequence[Box]) -> Box:
 
 def check_region(box: Box, width: int, height: int) -> None:
     """Refuse a region that is not finite or is over twice the picture's size (before anything is allocated)."""
-    if not all(math.isfinite(v) for v in box):
+    if not all(math.isfinite(v) for v in (*box, box.left + box.width, box.top + box.height)):
         raise ContractError(f"region {tuple(box)} is not finite")
     if box.width > MAX_REGION_SCALE * width or box.height > MAX_REGION_SCALE * height:
         raise ContractError(f"region {tuple(round(v, 1) for v in box)} is more than {MAX_REGION_SCALE:g}x "
