@@ -52,7 +52,7 @@ def annotation_file(folder) -> Path:
 def read_labels(folder) -> Labels:
     """All pictures of a folder's label file; a picture with a bad box or label is left out and named."""
     path = annotation_file(folder)
-    return _read_csv(path) if path.suffix == ".csv" else _read_mat(path)
+    return csv_labels(path) if path.suffix == ".csv" else mat_labels(path)
 
 
 def read_annotations(folder) -> list[Annotation]:
@@ -62,12 +62,12 @@ def read_annotations(folder) -> list[Annotation]:
 
 def read_csv(path) -> list[Annotation]:
     """Read digitStruct.csv (name;label;top;left;height;width, one line per digit box), strictly."""
-    return _strict(_read_csv(Path(path)))
+    return _strict(csv_labels(Path(path)))
 
 
 def read_mat(path) -> list[Annotation]:
     """Read SVHN's digitStruct.mat (HDF5: per picture a name and a bbox group of scalars or references), strictly."""
-    return _strict(_read_mat(Path(path)))
+    return _strict(mat_labels(Path(path)))
 
 
 def _strict(labels: Labels) -> list[Annotation]:
@@ -99,7 +99,9 @@ def digit_box(values: dict) -> tuple[int, Box]:
     return svhn_digit(int(label)), Box(numbers["left"], numbers["top"], numbers["width"], numbers["height"])
 
 
-def _read_csv(path: Path) -> Labels:
+def csv_labels(path) -> Labels:
+    """Read a digitStruct.csv-layout file; pictures with a bad row are left out and named."""
+    path = Path(path)
     rows: dict[str, list] = {}
     bad: dict[str, str] = {}
     try:
@@ -121,7 +123,9 @@ def _read_csv(path: Path) -> Labels:
                    if n not in bad], bad)
 
 
-def _read_mat(path: Path) -> Labels:
+def mat_labels(path) -> Labels:
+    """Read a digitStruct.mat; pictures with a bad box are left out and named."""
+    path = Path(path)
     try:
         import h5py
     except ImportError:
