@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import shutil
 import signal
 import time
@@ -15,13 +14,13 @@ import numpy as np
 import tensorflow as tf
 from tqdm import tqdm
 
-from edge_app.atomic import write_atomic
+from edge_app.atomic import atomic_path, write_atomic
 from edge_app.contract import HEADS
 
 from . import checkpoint
 from .config import TrainConfig
 from .data import train_dataset
-from .folders import eval_inputs, load_splits
+from .folders import data_splits, eval_inputs
 from .metrics import score
 from .models import build_model
 from .plots import plot_training
@@ -43,7 +42,7 @@ def train(cfg: TrainConfig, resume: bool = False, given: set[str] | None = None)
     """
     out = Path(cfg.out)
     cfg = _prepare_run_folder(cfg, out, resume, given if given is not None else set())
-    splits = load_splits(cfg.data, cfg.val_fraction, cfg.seed, val_max=cfg.val_max, skip_bad=cfg.skip_bad)
+    splits = data_splits(cfg)
     n_train = sum(len(s.train) for s in splits)
     steps = cfg.steps or max(1, math.ceil(cfg.epochs * n_train / cfg.batch_size))
     if cfg.mixed_precision:
@@ -87,7 +86,10 @@ def train(cfg: TrainConfig, resume: bool = False, given: set[str] | None = None)
 def _new_model(cfg: TrainConfig, steps: int) -> keras.Model:
     model = build_model(cfg.arch, cfg.dropout)
     if cfg.init:  # fine-tuning: same architecture, weights from another run
-        model.set_weights(keras.models.load_model(cfg.init, compile=False).get_weights())
+        try:
+            model.set_weights(keras.models.load_model(cfg.init, compile=False).get_weights())
+        except Exception as err:  # noqa: BLE001 - a missing file, a bad zip or another architecture: all refused
+            raise RunError(f"--init {cfg.init}: not a {cfg.arch} model to start from ({type(err).__name__})") from None
     schedule = keras.optimizers.schedules.CosineDecay(
         0.0, decay_steps=max(steps - cfg.warmup_steps, 1), warmup_target=cfg.learning_rate,
         warmup_steps=min(cfg.warmup_steps, steps // 2), alpha=0.02)
@@ -120,8 +122,8 @@ def _validate(model, val, step: int, state: dict, out: Path, writer, bar) -> dic
 def _finish(cfg: TrainConfig, out: Path, model, state: dict, steps: int, images_per_second: float) -> dict:
     best = out / "best.keras"
     if best.exists():
-        shutil.copyfile(best, out / "model.keras.tmp")
-        os.replace(out / "model.keras.tmp", out / "model.keras")
+        with atomic_path(out / "model.keras", suffix=".keras") as tmp:
+            shutil.copyfile(best, tmp)
     else:
         _save_atomic(model, out / "model.keras")
     metrics = {"arch": cfg.arch, "steps": steps, "best_val_sequence_accuracy": state["best"],
@@ -133,9 +135,8 @@ def _finish(cfg: TrainConfig, out: Path, model, state: dict, steps: int, images_
 
 
 def _save_atomic(model, path: Path) -> None:
-    tmp = path.with_name(path.stem + ".tmp.keras")
-    model.save(tmp)
-    os.replace(tmp, path)
+    with atomic_path(path, suffix=".keras") as tmp:
+        model.save(tmp)
 
 
 def _prepare_run_folder(cfg: TrainConfig, out: Path, resume: bool, given: set[str]) -> TrainConfig:
