@@ -88,7 +88,10 @@ def test_sidecar_records_what_the_app_needs(tiny_export):
     assert card["preprocessing"]["region_size"] == 64 and card["preprocessing"]["input_size"] == 54
     assert card["training"]["arch"] == "edge" and "SVHN" in card["training"]["licence"]
     assert card["calibration"]["count"] == 64
-    assert 0 <= card["threshold_at_98"] <= 1 and "validation" in card["threshold_from"]
+    # Measured on the tiny run's validation split: 10% of 300 synthetic + 10% of 498 recon/train pictures.
+    # Both fallbacks ("no run config", "no validation split") would fail here, and leave the gate at 0.
+    assert card["threshold_from"].startswith("validation split of ") and "(80 pictures)" in card["threshold_from"]
+    assert 0 < card["threshold_at_98"] <= 1
     assert set(card["accuracy"]) >= {"sequence_accuracy", "digit_accuracy", "coverage_at_98"}
     assert card["edgetpu"]["unsupported_ops"] == [] and card["edgetpu"]["compiled"] is False
     assert "edgetpu_compiler" in card["edgetpu"]["reason"]

@@ -133,3 +133,24 @@ def test_smoother_reports_only_winners_and_never_twice_in_a_row(kn, frames):
         if out is not None:
             assert out == text and frames[max(0, i - n + 1): i + 1].count(text) >= k and out != last
             last = out
+
+
+@FAST
+@given(st.integers(0, 255), st.floats(0.01, 4.0), st.integers(-128, 127))
+def test_quantize_input_follows_its_formula(pixel, scale, zero):
+    from edge_app.interpreter import quantize_input
+
+    pixels = np.full((2, 2, 3), pixel, np.uint8)
+    assert np.array_equal(quantize_input(pixels, {"dtype": np.uint8, "quantization": (1.0, 0)}), pixels)
+    q = quantize_input(pixels, {"dtype": np.int8, "quantization": (scale, zero)})
+    assert q.dtype == np.int8 and int(q[0, 0, 0]) == int(np.clip(np.round(pixel / scale + zero), -128, 127))
+    assert quantize_input(pixels, {"dtype": np.float32, "quantization": (0.0, 0)}).dtype == np.float32
+
+
+@FAST
+@given(st.integers(0, 255), st.integers(0, 255), st.floats(1e-4, 1.0))
+def test_dequantize_widens_before_subtracting_the_zero_point(q, zero, scale):
+    from edge_app.interpreter import dequantize
+
+    value = dequantize(np.array([q], np.uint8), {"quantization": (scale, zero)})[0]
+    assert math.isclose(value, scale * (q - zero), rel_tol=1e-9, abs_tol=1e-12)  # 100 - 128 is -28, not 228
