@@ -168,4 +168,4 @@ def write_csv(path, annotations: list[Annotation]) -> None:
         w.writerow(CSV_FIELDS)
         for a in annotations:
             for d, b in zip(a.digits, a.boxes):
-                w.writerow([a.name, d if d else 10, f"{b.top:.1f}", f"{b.left:.1f}", f"{b.height:.1f}", f"{b.width:.1f}"])
+                w.writerow([a.name, d if d else 10, *(f"{v:.1f}" for v in (b.top, b.left, b.height, b.width))])

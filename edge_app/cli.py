@@ -37,7 +37,8 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefau
 
     def _get_help_string(self, action):
         help_text = action.help or ""
-        if "default" in help_text or action.required or any(action.default is v for v in (None, False, argparse.SUPPRESS)):
+        nothing = any(action.default is v for v in (None, False, argparse.SUPPRESS))
+        if "default" in help_text or action.required or nothing:
             return help_text
         return super()._get_help_string(action)
 
@@ -141,7 +142,8 @@ def int_range(lo: int, hi: int | None = None) -> Callable[[str], int]:
     def parse(text: str) -> int:
         value = _number(text, int, "a whole number")
         if value < lo or (hi is not None and value > hi):
-            raise argparse.ArgumentTypeError(f"{value} must be at least {lo}" if hi is None else f"{value} is not in {lo}..{hi}")
+            raise argparse.ArgumentTypeError(f"{value} must be at least {lo}" if hi is None
+                                             else f"{value} is not in {lo}..{hi}")
         return value
 
     parse.__name__ = "whole number"  # what argparse names in "invalid ... value"

@@ -45,7 +45,8 @@ def tiny_run(tmp_path_factory, synth, svhn) -> Path:
     out = tmp_path_factory.mktemp("runs") / "tiny"
     proc = run_module("train", "--data", f"{synth}:0.5,{svhn / 'recon' / 'train'}:0.5", "--arch", "edge",
                       "--out", out, "--steps", "40", "--batch-size", "32", "--eval-every", "20",
-                      "--checkpoint-every", "20", "--val-fraction", "0.1", "--learning-rate", "0.003", "--warmup-steps", "5")
+                      "--checkpoint-every", "20", "--val-fraction", "0.1", "--learning-rate", "0.003",
+                      "--warmup-steps", "5")
     assert proc.returncode == 0, proc.stderr[-2000:]
     return out
 

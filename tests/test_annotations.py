@@ -25,7 +25,7 @@ def test_official_samples_match_the_full_annotations(svhn, split, count):
     for a in got:
         rows = full[a.name]
         assert a.digits == tuple(int(r["label"]) % 10 for r in rows)
-        assert a.boxes == tuple(Box(float(r["left"]), float(r["top"]), float(r["width"]), float(r["height"])) for r in rows)
+        assert a.boxes == tuple(Box(*(float(r[k]) for k in ("left", "top", "width", "height"))) for r in rows)
 
 
 def test_single_box_and_multi_box_entries(svhn):

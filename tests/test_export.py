@@ -16,7 +16,8 @@ def test_calibration_is_stratified_and_remembers_its_provenance(tmp_path, svhn, 
     from calibration.build import load
 
     out = tmp_path / "calib.npz"
-    proc = run_module("calibration", "--data", f"{synth},{svhn / 'recon' / 'train'}", "--count", "120", "--out", out, "--seed", "3")
+    proc = run_module("calibration", "--data", f"{synth},{svhn / 'recon' / 'train'}", "--count", "120",
+                      "--out", out, "--seed", "3")
     assert proc.returncode == 0, proc.stderr
     inputs, prov = load(out)
     assert inputs.shape == (120, 54, 54, 3) and inputs.dtype == np.uint8
@@ -24,7 +25,8 @@ def test_calibration_is_stratified_and_remembers_its_provenance(tmp_path, svhn, 
     # stratified: every length present gets at least an even share, though 4-5 digit numbers are rare
     assert min(prov["per_length"].values()) >= 120 // len(prov["per_length"])
     again = tmp_path / "again.npz"
-    run_module("calibration", "--data", f"{synth},{svhn / 'recon' / 'train'}", "--count", "120", "--out", again, "--seed", "3")
+    run_module("calibration", "--data", f"{synth},{svhn / 'recon' / 'train'}", "--count", "120",
+               "--out", again, "--seed", "3")
     assert np.array_equal(load(again)[0], inputs)  # reproducible with --seed
 
 
@@ -154,7 +156,8 @@ def test_export_refusals(tmp_path, tiny_run, tiny_export, svhn):
 
     bad_calib = tmp_path / "bad.npz"
     np.savez(bad_calib, inputs=np.zeros((4, 32, 32, 3), np.uint8), provenance=np.array("{}"))
-    proc = run_module("export", "--model", tiny_run / "model.keras", "--calibration", bad_calib, "--out", tmp_path / "o2")
+    proc = run_module("export", "--model", tiny_run / "model.keras", "--calibration", bad_calib,
+                      "--out", tmp_path / "o2")
     assert proc.returncode == 2 and "54 x 54 x 3" in proc.stderr
 
     proc = run_module("export", "--model", tiny_run / "model.keras", "--calibration", calib, "--out", tmp_path / "o3")

@@ -99,7 +99,8 @@ def test_killed_run_resumes_where_it_stopped(tmp_path, synth):
 
 def test_corrupt_checkpoint_falls_back_to_the_previous_one(tmp_path, synth):
     out = tmp_path / "run"
-    proc = run_module("train", "--data", synth, "--out", out, "--steps", "10", "--batch-size", "16", "--checkpoint-every", "5")
+    proc = run_module("train", "--data", synth, "--out", out, "--steps", "10", "--batch-size", "16",
+                      "--checkpoint-every", "5")
     assert proc.returncode == 0, proc.stderr[-2000:]
     (out / "metrics.json").unlink()  # pretend the run stopped after its last checkpoint
     (out / "ckpt" / "last.keras").write_bytes(b"not a zip")

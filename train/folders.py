@@ -111,4 +111,6 @@ def validation_split(cfg) -> tuple[np.ndarray, np.ndarray]:
 
 def eval_inputs(regions: np.ndarray) -> np.ndarray:
     """Cached 64x64 regions -> the contract's centre 54x54 crops, (N, 54, 54, 3) uint8."""
-    return np.stack([center_crop(r) for r in regions]) if len(regions) else np.zeros((0, INPUT_SIZE, INPUT_SIZE, 3), np.uint8)
+    if not len(regions):
+        return np.zeros((0, INPUT_SIZE, INPUT_SIZE, 3), np.uint8)
+    return np.stack([center_crop(r) for r in regions])
