@@ -112,3 +112,9 @@ def test_every_cli_says_bad_data_in_one_line_with_exit_2(tmp_path):
         proc = run_module(*args)
         assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "neither digitStruct" in proc.stderr
     assert not (tmp_path / "run").exists()
+
+
+def test_train_refuses_test_data_like_calibration(svhn, tmp_path):
+    proc = run_module("train", "--data", svhn / "recon" / "test", "--out", tmp_path / "run")
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "is a test split: training on" in proc.stderr
+    assert not (tmp_path / "run").exists()
