@@ -6,8 +6,8 @@ Examples:
     python -m edge_app --source ../shared/data/svhn/recon/test --boxes --threshold 0
     python -m edge_app --model models/house_numbers_edgetpu.tflite --edgetpu --source camera:0 --scan
 
-Exit codes: 0 done (also after SIGTERM/Ctrl-C), 1 the source or the output failed mid-run,
-2 bad model, source or arguments.
+Exit codes: 0 done (also after SIGTERM/Ctrl-C), 1 the source failed mid-run or an output lost readings,
+2 bad model, source, output or arguments.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pathlib import Path
 from .app import App, AppConfig
 from .contract import ContractError
 from .interpreter import DEFAULT_MODEL, ModelError
-from .outputs import OutputError
+from .outputs import OutputError, build_outputs
 from .regions import parse_roi
 from .sources import SourceError
 
@@ -56,6 +56,7 @@ def parse_args(argv=None) -> AppConfig:
     where.add_argument("--boxes", action="store_true", help="picture folders with a digitStruct: read the labelled digit region")
     p.add_argument("--threshold", type=float, help="confidence gate (default: the model's coverage-at-98%% threshold)")
     p.add_argument("--smooth", type=_smooth, default=(3, 5), help="K/N: report a reading once it won K of the last N frames, or off (live sources only; default 3/5)")
+    p.add_argument("--fps", type=float, help="at most N frames a second, so the device is not busy all the time (default: no cap)")
     p.add_argument("--jsonl", type=Path, help="append one JSON line per reported reading")
     p.add_argument("--annotate", type=Path, help="save frames with the region and reading drawn into this folder")
     p.add_argument("--preview", action="store_true", help="show frames in a window where a display exists")
@@ -71,18 +72,25 @@ def parse_args(argv=None) -> AppConfig:
         roi = parse_roi(a.roi) if a.roi else None
     except ValueError as err:
         p.error(str(err))
-    if a.annotate:
-        a.annotate.mkdir(parents=True, exist_ok=True)
-    return AppConfig(a.model, a.source, roi, a.scan, a.boxes, a.threshold, a.smooth, a.jsonl, a.annotate,
-                     a.preview, a.threads, a.edgetpu, a.size, a.retries, a.backoff, a.max_frames, a.quiet)
+    return AppConfig(model=a.model, source=a.source, roi=roi, scan=a.scan, boxes=a.boxes, threshold=a.threshold,
+                     smooth=a.smooth, fps=a.fps, jsonl=a.jsonl, annotate=a.annotate, preview=a.preview,
+                     threads=a.threads, edgetpu=a.edgetpu, size=a.size, retries=a.retries, backoff=a.backoff,
+                     max_frames=a.max_frames, quiet=a.quiet)
 
 
 def main(argv=None) -> int:
     logging.basicConfig(format="%(message)s", level=logging.INFO, stream=sys.stderr)
     cfg = parse_args(argv)
     try:
-        app = App(cfg)
+        outputs = build_outputs(cfg)
+    except OutputError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    try:
+        app = App(cfg, outputs)
     except (ModelError, ContractError) as err:
+        for output in outputs:
+            output.close()
         print(f"error: {err}", file=sys.stderr)
         return 2
     try:
@@ -97,6 +105,9 @@ def main(argv=None) -> int:
         print(app.summary.text(), file=sys.stderr)
         return 1
     print(app.summary.text(), file=sys.stderr)
+    if app.lost:
+        print(f"error: {app.lost} readings could not be delivered by an output (see above)", file=sys.stderr)
+        return 1
     return 0 if summary is not None else 1
 
 
