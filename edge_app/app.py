@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .config import save_roi
 from .contract import Box, ContractError, model_input
 from .decode import Reading
 from .interpreter import HouseNumberModel
@@ -149,6 +150,18 @@ class App:
                 model=self.model.path.name,
             )
         return view
+
+    def set_roi(self, roi: Box) -> bool:
+        """Read this region from the next frame on (the web page calls this); saved to --config when there is one.
+
+        Returns whether it was saved. Thread-safe enough: the loop reads `self.roi` once per frame.
+        """
+        self.roi, self.scan = roi, False
+        log.info("region set to %s", ",".join(f"{v:g}" for v in roi))
+        if self.cfg.config is None:
+            return False
+        save_roi(self.cfg.config, roi)
+        return True
 
     def _skip(self, frame: Frame, why) -> None:
         self.summary.add_frame(skipped=True)
