@@ -5,6 +5,7 @@ Examples:
     python -m edge_app --source picamera --roi 200,120,240,120 --jsonl readings.jsonl
     python -m edge_app --source ../shared/data/svhn/recon/test --boxes --threshold 0
     python -m edge_app --model models/house_numbers_edgetpu.tflite --edgetpu --source camera:0 --scan
+    python -m edge_app doctor        # preflight: numpy, interpreter, picamera2, libedgetpu, cameras, model card
 
 Exit codes: 0 done (also after SIGTERM/Ctrl-C), 1 the source or the output failed mid-run,
 2 bad model, source or arguments.
@@ -21,6 +22,7 @@ from .app import App, AppConfig
 from .contract import ContractError
 from .interpreter import DEFAULT_MODEL, ModelError
 from .outputs import OutputError
+from .package import version
 from .regions import parse_roi
 from .sources import SourceError
 
@@ -48,6 +50,7 @@ def _smooth(text: str) -> tuple[int, int] | None:
 def parse_args(argv=None) -> AppConfig:
     p = argparse.ArgumentParser(prog="python -m edge_app", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--version", action="version", version=f"house-numbers {version()}")
     p.add_argument("--model", type=Path, default=DEFAULT_MODEL, help="int8 .tflite with its .json beside it (default: the shipped model)")
     p.add_argument("--source", required=True, help="picamera | camera:N | VIDEO file | IMAGE_DIR | IMAGE")
     where = p.add_mutually_exclusive_group()
@@ -78,6 +81,11 @@ def parse_args(argv=None) -> AppConfig:
 
 
 def main(argv=None) -> int:
+    args = sys.argv[1:] if argv is None else [str(a) for a in argv]
+    if args[:1] == ["doctor"]:  # the preflight: python -m edge_app doctor --help
+        from .doctor import main as doctor
+
+        return doctor(args[1:])
     logging.basicConfig(format="%(message)s", level=logging.INFO, stream=sys.stderr)
     cfg = parse_args(argv)
     try:
