@@ -2,6 +2,8 @@
 
 Example:
     python -m train.synth --out data/synth --count 20000 --seed 0 --real-digits ../shared/data/svhn/format2_train_dev
+
+Whole camera frames for the detector: python -m train.synth scenes --help
 """
 
 from __future__ import annotations
@@ -45,6 +47,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the generator; errors print one line and return non-zero (cli's exit codes)."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["scenes"]:
+        from .scenes_cli import main as scenes_main
+
+        return scenes_main(argv[1:])
     args = parse_args(argv)
     cli.setup_logging(args.verbose, args.quiet)
     return cli.run(lambda: _main(args), errors=(SynthError, ContractError))

@@ -1,0 +1,50 @@
+"""Write camera frames of house fronts with 0, 1 or 2 house numbers, for training and testing the detector.
+
+Example:
+    python -m train.synth scenes --out data/scenes --count 12000 --seed 1 --size 192x144
+    python -m train.synth scenes --out data/scenes_real --count 4000 --seed 2 --real ../shared/data/svhn/recon/train
+
+Writes N.png, digitStruct.csv (digit boxes in frame pixels) and scenes.json (the digit boxes of each
+number; empty frames).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from edge_app import cli
+from edge_app.contract import ContractError
+
+from . import SynthError
+from .scenes import SceneSpec
+from .scenes_write import write_scenes
+
+log = logging.getLogger("train.synth")
+
+
+def main(argv: list[str]) -> int:
+    """`python -m train.synth scenes ...`; errors print one line (cli's exit codes)."""
+    p = cli.parser("python -m train.synth scenes", __doc__)
+    p.add_argument("--out", type=Path, required=True, help="folder to create (must be absent or empty)")
+    p.add_argument("--count", type=cli.positive_int, required=True, help="number of frames")
+    p.add_argument("--seed", type=cli.nonnegative_int, default=0, help="same seed and count give identical files")
+    p.add_argument("--size", type=cli.frame_size, default=(640, 480), help="frame width x height")
+    p.add_argument("--real", type=Path, default=None,
+                   help="labelled folder of real pictures to paste (recon/train for training; recon/test only for the dev set)")
+    p.add_argument("--real-share", type=cli.probability, default=0.5, help="share of the numbers taken from --real")
+    p.add_argument("--empty-share", type=cli.float_range(0.0, 0.9), default=0.15,
+                   help="share of frames without a number")
+    p.add_argument("--workers", type=cli.int_range(1, 256), default=os.cpu_count() or 1, help="processes")
+    p.add_argument("--force", action="store_true", help="replace a non-empty --out folder")
+    args = p.parse_args(argv)
+    cli.setup_logging(args.verbose, args.quiet)
+    spec = SceneSpec(size=args.size, real=args.real, real_share=args.real_share, empty_share=args.empty_share)
+    return cli.run(lambda: _main(args, spec), errors=(SynthError, ContractError))
+
+
+def _main(args, spec: SceneSpec) -> int:
+    out = write_scenes(args.out, args.count, args.seed, spec, args.workers, args.force, not args.quiet)
+    log.info("%s: %d frames", out, args.count)
+    return cli.EXIT_OK
