@@ -81,14 +81,18 @@ class HouseNumberModel:
             if not self.path.stem.endswith("_edgetpu"):
                 raise ModelError(f"{self.path}: --edgetpu needs the compiled *_edgetpu.tflite that export writes")
             library = edgetpu_lib.find_library() or EDGETPU_LIBRARY
-            try:  # first in a child: a runtime/libedgetpu clash segfaults, and must not take the app with it
-                edgetpu_lib.probe(self.path, Interpreter.__module__.split(".")[0], library)
-                delegates = [load_delegate(library)]
-            except edgetpu_lib.EdgeTpuError as err:
-                raise ModelError(str(err)) from None
-            except (OSError, ValueError, RuntimeError) as err:
-                raise ModelError(f"cannot load the Edge TPU delegate {library} ({_first_line(err)}); install "
-                                 "libedgetpu1-std (README, 'Coral Edge TPU') and plug the TPU in") from None
+            failure = None
+            with edgetpu_lib.quiet_failed_delegate():  # raised after it: the failed delegate must go first
+                try:  # first in a child: a runtime/libedgetpu clash segfaults, and must not take the app with it
+                    edgetpu_lib.probe(self.path, Interpreter.__module__.split(".")[0], library)
+                    delegates = [load_delegate(library)]
+                except edgetpu_lib.EdgeTpuError as err:
+                    failure = str(err)
+                except (OSError, ValueError, RuntimeError) as err:
+                    failure = (f"cannot load the Edge TPU delegate {library} ({_first_line(err)}); install "
+                               "libedgetpu1-std (README, 'Coral Edge TPU') and plug the TPU in")
+            if failure:
+                raise ModelError(failure)
         try:
             with _without_native_info():
                 self.interpreter = Interpreter(model_path=str(self.path), num_threads=threads,

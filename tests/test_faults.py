@@ -156,3 +156,37 @@ def test_interrupted_synth_leaves_no_partial_folder_and_no_traceback(tmp_path, s
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130 and "Traceback" not in err and "BrokenPipe" not in err, err
     assert os.listdir(tmp_path) == []
+
+
+def test_a_video_that_ends_early_says_so_with_the_frame_count(tmp_path):
+    cv2 = pytest.importorskip("cv2")
+    video = tmp_path / "gate.avi"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 30, (160, 120))
+    rng = np.random.default_rng(0)
+    for _ in range(60):
+        writer.write(rng.integers(0, 255, (120, 160, 3), dtype=np.uint8))
+    writer.release()
+    video.write_bytes(video.read_bytes()[: video.stat().st_size // 2])  # cut short, as a copy that broke off
+    proc = run_module("edge_app", "--source", video, "--roi", "0,0,160,120", "--quiet")
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    assert "the video ended at frame 30 of the 60 its header announces" in proc.stderr
+
+
+def test_a_gif_in_a_folder_is_read(folder):
+    Image.open(folder / "2.png").save(folder / "2.gif")
+    (folder / "2.png").unlink()
+    (folder / "notes.txt").write_text("not a picture")
+    proc = run_module("edge_app", "--source", folder, "--boxes", "--threshold", "0")
+    assert proc.returncode == 0, proc.stderr
+    assert "not reading 1 files that are not pictures (notes.txt)" in proc.stderr
+    assert "2.gif" in proc.stderr  # its label is for 2.png: named as a picture without boxes, not silently dropped
+
+
+def test_edgetpu_without_its_library_is_one_line(tmp_path):
+    shutil.copyfile(DEFAULT_MODEL, tmp_path / "m_edgetpu.tflite")
+    shutil.copyfile(DEFAULT_MODEL.with_suffix(".json"), tmp_path / "m.json")
+    (tmp_path / "libedgetpu.so.1").write_bytes(b"not a library")
+    proc = run_module("edge_app", "--model", tmp_path / "m_edgetpu.tflite", "--edgetpu", "--source", DEFAULT_MODEL,
+                      env={"HOUSE_NUMBERS_LIBEDGETPU": str(tmp_path / "libedgetpu.so.1")})
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
+    assert "cannot load the Edge TPU delegate" in proc.stderr and "Delegate" not in proc.stderr
