@@ -91,12 +91,14 @@ def test_verbose_and_quiet_set_the_log_level(tmp_path):
 
 
 def test_sigterm_before_work_ends_quietly_with_130(tmp_path):
-    # The evaluation is still importing and caching when SIGTERM comes: no traceback, no output left.
+    # SIGTERM while the evaluation builds its cache: no traceback, no output and no half-built cache left.
     proc = subprocess.Popen([sys.executable, "-m", "train.evaluate", "--model", "models/house_numbers.tflite",
                              "--data", str(ROOT.parent / "shared/data/svhn/recon/test"), "--json",
                              str(tmp_path / "e.json")], cwd=ROOT, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, "HOUSE_NUMBERS_CACHE": str(tmp_path / "cache")})
-    time.sleep(1.5)
+    deadline = time.time() + 60
+    while not list((tmp_path / "cache").glob("*.building")) and time.time() < deadline:
+        time.sleep(0.05)
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == cli.EXIT_INTERRUPTED and "Traceback" not in err, err
