@@ -38,7 +38,14 @@ def parse_args(argv=None) -> tuple[argparse.Namespace, set[str]]:
     p.add_argument("--checkpoint-every", type=int, help=f"checkpoint every N steps (default {defaults.checkpoint_every})")
     p.add_argument("--seed", type=int, help=f"seed for the split, shuffling and augmentation (default {defaults.seed})")
     p.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None, help="on-the-fly augmentation (default on)")
-    p.add_argument("--mixed-precision", action=argparse.BooleanOptionalAction, default=None, help="float16 compute on GPU (default off)")
+    p.add_argument("--mixed-precision", action=argparse.BooleanOptionalAction, default=None,
+                   help="float16 compute on GPU, bfloat16 on CPU; heads and saved models stay float32 (default off)")
+    p.add_argument("--devices", type=int, help="devices of this machine to split each batch between (default: every GPU "
+                   "when there are several; on a CPU-only machine N>1 makes N logical CPU devices, for testing)")
+    p.add_argument("--workers", action="store_true", default=None,
+                   help="train on several machines together; each runs the same command with its own TF_CONFIG")
+    p.add_argument("--teacher", type=str, help="distil from this trained .keras model (soft targets on the same batch)")
+    p.add_argument("--distill-weight", type=float, help="share of the loss from the teacher (default 0.5)")
     p.add_argument("--skip-bad", action="store_true", default=None, help="leave unreadable pictures out instead of stopping")
     p.add_argument("--init", type=str, help="start from the weights of this .keras model (fine-tuning)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out where it stopped")
