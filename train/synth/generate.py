@@ -51,7 +51,7 @@ def draw(job: Job, index: int):
         from .real_digits import compose  # only needed with --real-digits
 
         return compose(rng, job.real_digits)
-    return render(rng, job.focus)
+    return render(rng, focus=job.focus)
 
 
 def _one(index: int) -> Annotation:

@@ -95,11 +95,13 @@ def _draw_number(rng, scene, glyphs, offset, fg, bg, ink, decorated: float = 1.0
     decor.blend(scene, fill, fg)
 
 
-def render(rng: np.random.Generator, focus: bool = False) -> Picture:
-    """Draw one picture from a seeded generator; `focus` aims it at the measured mistakes (see FOCUS)."""
+def render(rng: np.random.Generator, box_height: float | None = None, focus: bool = False) -> Picture:
+    """Draw one picture from a seeded generator; digit boxes `box_height` px tall (default: as in SVHN);
+    `focus` aims it at the measured mistakes (see above)."""
     digits = stats.sample_digits(rng, focus)
     face = _pick_face(rng, thin=1.0 if focus else 0.3)
     box_h = stats.sample_box_height(rng)  # picture pixels, as in real SVHN
+    box_h = box_h if box_height is None else box_height  # drawn anyway: the stream stays the same
     # Big real numbers are mostly decorative (outlined, shadowed, embossed, serif or script): with
     # focus the chance of decoration doubles from 40 px up.
     decorated = 2.0 if focus and box_h >= 40 else 1.0
