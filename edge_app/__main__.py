@@ -24,6 +24,7 @@ from .config import ConfigError, parse_with_config
 from .contract import ContractError
 from .interpreter import DEFAULT_MODEL, ModelError
 from .outputs import OutputError, build_outputs
+from .outputs.mqtt import DEFAULT_PREFIX, parse_mqtt_url, topic_part
 from .regions import parse_roi
 from .sources import SourceError
 
@@ -46,6 +47,17 @@ def _smooth(text: str) -> tuple[int, int] | None:
         return k, n
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r}: expected K/N with 1 <= K <= N (e.g. 3/5), or off") from None
+
+
+def _checked(parse):
+    """An argparse type from a parser that raises ValueError with a message."""
+    def checked(text: str):
+        try:
+            return parse(text)
+        except ValueError as err:
+            raise argparse.ArgumentTypeError(str(err)) from None
+    checked.__name__ = parse.__name__
+    return checked
 
 
 def _roi(text: str):
@@ -82,6 +94,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--backoff", type=float, default=0.5, help="first wait in seconds between reconnects, doubled each time (default 0.5)")
     p.add_argument("--max-frames", type=int, help="stop after N frames")
     p.add_argument("--quiet", action=argparse.BooleanOptionalAction, default=False, help="no console line per reading")
+    m = p.add_argument_group("MQTT (Home Assistant finds the sensor by itself through MQTT discovery)")
+    m.add_argument("--mqtt", type=_checked(parse_mqtt_url), help="broker: mqtt://[user:pass@]host[:port] or mqtts://... for TLS (port 1883 / 8883)")
+    m.add_argument("--mqtt-prefix", type=_checked(topic_part), default=DEFAULT_PREFIX, help="first topic level (default %(default)s)")
+    m.add_argument("--mqtt-id", type=_checked(topic_part), help="device id, the second topic level (default: the hostname)")
+    m.add_argument("--mqtt-ca", type=Path, help="CA certificate file to check the broker with (TLS; default: the system's CAs)")
+    m.add_argument("--mqtt-cert", type=Path, help="client certificate file, for brokers that ask for one (TLS)")
+    m.add_argument("--mqtt-key", type=Path, help="the client certificate's private key file")
+    m.add_argument("--mqtt-spool", type=Path, help="folder where readings wait while the broker is away (default ~/.local/state/house-numbers/mqtt-spool/ID)")
+    m.add_argument("--mqtt-spool-max", type=int, default=10_000, help="readings the spool keeps at most; beyond, the oldest are dropped and counted (default %(default)s)")
+    m.add_argument("--mqtt-retry-max", type=float, default=30.0, help="longest wait in seconds between reconnect attempts; they start at 1 s and double (default %(default)s)")
     return p
 
 
