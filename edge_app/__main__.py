@@ -6,6 +6,7 @@ Examples:
     python -m edge_app --source ../shared/data/svhn/recon/test --boxes --threshold 0
     python -m edge_app --model models/house_numbers_edgetpu.tflite --edgetpu --source camera:0 --scan
     python -m edge_app --config /etc/house-numbers/device.toml --http 8080
+    python -m edge_app doctor        # preflight: numpy, interpreter, picamera2, libedgetpu, cameras, model card
 
 Exit codes: 0 done (also after SIGTERM/Ctrl-C), 1 the source failed mid-run or an output lost readings,
 2 bad model, source, output or arguments.
@@ -25,6 +26,7 @@ from .contract import ContractError
 from .interpreter import DEFAULT_MODEL, ModelError
 from .outputs import OutputError, build_outputs
 from .outputs.mqtt import DEFAULT_PREFIX, parse_mqtt_url, topic_part
+from .package import version
 from .regions import parse_roi
 from .sources import SourceError
 
@@ -75,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m edge_app", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--config", type=Path, help="device.toml: a key per flag (same name, no dashes); flags on the command line win")
+    p.add_argument("--version", action="version", version=f"house-numbers {version()}")
     p.add_argument("--model", type=Path, default=DEFAULT_MODEL, help="int8 .tflite with its .json beside it (default: the shipped model)")
     p.add_argument("--source", help="picamera | camera:N | VIDEO file | IMAGE_DIR | IMAGE (required, here or in --config)")
     where = p.add_mutually_exclusive_group()
@@ -119,6 +122,11 @@ def parse_args(argv=None) -> AppConfig:
 
 
 def main(argv=None) -> int:
+    args = sys.argv[1:] if argv is None else [str(a) for a in argv]
+    if args[:1] == ["doctor"]:  # the preflight: python -m edge_app doctor --help
+        from .doctor import main as doctor
+
+        return doctor(args[1:])
     logging.basicConfig(format="%(message)s", level=logging.INFO, stream=sys.stderr)
     try:
         cfg = parse_args(argv)

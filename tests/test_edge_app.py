@@ -105,7 +105,7 @@ def test_fake_picamera_drives_the_picamera_source(svhn, tmp_path):
     frame, truth = _scene(svhn, "2.png")
     np.save(tmp_path / "frames.npy", np.stack([frame] * 3))
     out = tmp_path / "r.jsonl"
-    proc = app("--model", SHIPPED, "--source", "picamera", "--roi", "96,56,128,128", "--threshold", "0",
+    proc = app("--model", SHIPPED, "--source", "picamera", "--size", "320x240", "--roi", "96,56,128,128", "--threshold", "0",
                "--max-frames", "10", "--jsonl", out, env={"FAKE_PICAMERA_FRAMES": str(tmp_path / "frames.npy")})
     assert proc.returncode == 0, proc.stderr
     assert [e["reading"] for e in events(out)] == [truth]
@@ -115,7 +115,7 @@ def test_fake_picamera_drives_the_picamera_source(svhn, tmp_path):
 def test_camera_that_disappears_for_good(svhn, tmp_path):
     frame, _ = _scene(svhn, "2.png")
     np.save(tmp_path / "frames.npy", frame[None])
-    proc = app("--model", SHIPPED, "--source", "picamera", "--roi", "96,56,128,128", "--retries", "2", "--backoff", "0.01",
+    proc = app("--model", SHIPPED, "--source", "picamera", "--size", "320x240", "--roi", "96,56,128,128", "--retries", "2", "--backoff", "0.01",
                env={"FAKE_PICAMERA_FRAMES": str(tmp_path / "frames.npy"), "FAKE_PICAMERA_FAIL_AFTER": "6"})
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr and "reconnect" in proc.stderr
@@ -126,7 +126,7 @@ def test_sigterm_flushes_and_exits_zero(svhn, tmp_path):
     frame, _ = _scene(svhn, "2.png")
     np.save(tmp_path / "frames.npy", frame[None])
     out = tmp_path / "r.jsonl"
-    proc = app("--model", SHIPPED, "--source", "picamera", "--roi", "96,56,128,128", "--threshold", "0",
+    proc = app("--model", SHIPPED, "--source", "picamera", "--size", "320x240", "--roi", "96,56,128,128", "--threshold", "0",
                "--smooth", "1/1", "--jsonl", out, env={"FAKE_PICAMERA_FRAMES": str(tmp_path / "frames.npy")}, popen=True)
     deadline = time.time() + 60
     while (not out.exists() or not out.read_text()) and time.time() < deadline:
