@@ -25,6 +25,7 @@ from .config import ConfigError, parse_with_config
 from .contract import ContractError
 from .interpreter import DEFAULT_MODEL, ModelError
 from .outputs import OutputError, build_outputs
+from .outputs.http import parse_http
 from .outputs.mqtt import DEFAULT_PREFIX, parse_mqtt_url, topic_part
 from .package import version
 from .regions import parse_roi
@@ -97,6 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--backoff", type=float, default=0.5, help="first wait in seconds between reconnects, doubled each time (default 0.5)")
     p.add_argument("--max-frames", type=int, help="stop after N frames")
     p.add_argument("--quiet", action=argparse.BooleanOptionalAction, default=False, help="no console line per reading")
+    w = p.add_argument_group("web page and JSON API")
+    w.add_argument("--http", type=_checked(parse_http), help="[HOST:]PORT: serve the status page (live view, draw the region) and /api/...; loopback unless a host is given")
+    w.add_argument("--http-token", help="a secret the page and API ask for (?token=... or Authorization: Bearer ...); required for a host other than loopback")
     m = p.add_argument_group("MQTT (Home Assistant finds the sensor by itself through MQTT discovery)")
     m.add_argument("--mqtt", type=_checked(parse_mqtt_url), help="broker: mqtt://[user:pass@]host[:port] or mqtts://... for TLS (port 1883 / 8883)")
     m.add_argument("--mqtt-prefix", type=_checked(topic_part), default=DEFAULT_PREFIX, help="first topic level (default %(default)s)")

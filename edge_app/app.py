@@ -57,6 +57,8 @@ class AppConfig:
     mqtt_spool: Path | None = None  # None: ~/.local/state/house-numbers/mqtt-spool/<id>
     mqtt_spool_max: int = 10_000
     mqtt_retry_max: float = 30.0  # longest wait between reconnect attempts (1 s, doubled each time)
+    http: tuple[str, int] | None = None  # (host, port) of the status page; None: no page
+    http_token: str | None = None  # required for a host other than loopback
     config: Path | None = None  # the device.toml this came from; the web page writes the ROI back to it
 
 
@@ -145,6 +147,7 @@ class App:
         view.region = [int(round(v)) for v in region]
         view.reading, view.confidence, view.latency_ms = reading.text, round(reading.confidence, 4), round(latency, 3)
         gated = reading.text if reading.length > 0 and reading.confidence >= self.threshold else None
+        view.passed = gated is not None
         text = smoother.update(gated) if smoother else gated
         if text is not None:
             view.event = Event(

@@ -3,10 +3,9 @@
 from pathlib import Path
 
 import pytest
-import tomllib
 
 from edge_app.__main__ import parse_args
-from edge_app.config import ConfigError, save_roi
+from edge_app.config import ConfigError, save_roi, tomllib
 from edge_app.contract import Box
 from tests.conftest import ROOT
 from tests.test_edge_app import SHIPPED, app, events
