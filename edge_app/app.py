@@ -17,6 +17,7 @@ from .contract import Box, ContractError, model_input
 from .decode import Reading
 from .interpreter import HouseNumberModel
 from .outputs import Event, Fanout, FrameView, Output
+from .outputs.mqtt import MqttUrl
 from .regions import LabelledBoxes, scan_windows
 from .smoothing import Smoother
 from .sources import Frame, open_source
@@ -47,6 +48,17 @@ class AppConfig:
     backoff: float = 0.5  # first wait between reconnects, doubled each time (capped)
     max_frames: int | None = None
     quiet: bool = False
+    mqtt: MqttUrl | None = None  # the broker; None: no MQTT
+    mqtt_prefix: str = "house_numbers"
+    mqtt_id: str | None = None  # None: the hostname
+    mqtt_ca: Path | None = None
+    mqtt_cert: Path | None = None
+    mqtt_key: Path | None = None
+    mqtt_spool: Path | None = None  # None: ~/.local/state/house-numbers/mqtt-spool/<id>
+    mqtt_spool_max: int = 10_000
+    mqtt_retry_max: float = 30.0  # longest wait between reconnect attempts (1 s, doubled each time)
+    http: tuple[str, int] | None = None  # (host, port) of the status page; None: no page
+    http_token: str | None = None  # required for a host other than loopback
     config: Path | None = None  # the device.toml this came from; the web page writes the ROI back to it
 
 
@@ -135,6 +147,7 @@ class App:
         view.region = [int(round(v)) for v in region]
         view.reading, view.confidence, view.latency_ms = reading.text, round(reading.confidence, 4), round(latency, 3)
         gated = reading.text if reading.length > 0 and reading.confidence >= self.threshold else None
+        view.passed = gated is not None
         text = smoother.update(gated) if smoother else gated
         if text is not None:
             view.event = Event(
