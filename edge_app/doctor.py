@@ -12,6 +12,7 @@ delegate) runs in a child process.
 from __future__ import annotations
 
 import argparse
+import functools
 import glob
 import subprocess
 import sys
@@ -120,8 +121,22 @@ def check_interpreter() -> Check:
                  "pip install ai-edge-litert==2.3.0 (on 32-bit ARM: tflite-runtime==2.14.0 with 'numpy<2')")
 
 
+@functools.lru_cache(maxsize=1)
+def _picamera2() -> tuple[int, str, str]:
+    """One child imports picamera2 and lists its cameras: (returncode, module file or error, camera models)."""
+    proc = subprocess.run([sys.executable, "-c", "import picamera2; print(picamera2.__file__); "
+                           "print([c.get('Model') for c in picamera2.Picamera2.global_camera_info()])"],
+                          capture_output=True, text=True, timeout=60)
+    lines = [line.strip() for line in (proc.stdout + proc.stderr).splitlines() if line.strip()]
+    if proc.returncode == 0 and len(lines) >= 2:
+        return 0, lines[0], lines[-1]
+    if proc.returncode == 0:
+        return 0, lines[0] if lines else "", "[]"
+    return proc.returncode, lines[-1] if lines else "", "[]"
+
+
 def check_picamera2(cfg: DoctorConfig) -> Check:
-    code, line = _child("import picamera2; print(picamera2.__file__)")
+    code, line, _ = _picamera2()
     needed = cfg.source is not None and cfg.source.startswith("picamera")
     if code == 0:
         return Check("picamera2", "ok", f"importable ({line})")
@@ -157,9 +172,9 @@ def check_libedgetpu(cfg: DoctorConfig) -> Check:
 
 def check_cameras(cfg: DoctorConfig) -> Check:
     found = []
-    code, line = _child("from picamera2 import Picamera2; print([c.get('Model') for c in Picamera2.global_camera_info()])")
-    if code == 0 and line not in ("", "[]"):
-        found.append(f"Pi camera(s) {line}")
+    code, _, models = _picamera2()
+    if code == 0 and models != "[]":
+        found.append(f"Pi camera(s) {models}")
     for path in sorted(glob.glob("/sys/class/video4linux/video*/name")):
         name = Path(path).read_text().strip()
         if not any(word in name.lower() for word in NOT_CAMERAS):
