@@ -6,11 +6,12 @@ model sees on the device is exactly what it saw in training. numpy and Pillow on
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import NamedTuple
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps
 
 REGION_SIZE = 64  # the union box is resized to 64x64 ...
 INPUT_SIZE = 54  # ... and the model sees a 54x54 crop of it
@@ -20,6 +21,7 @@ LENGTH_CLASSES = MAX_DIGITS + 2  # 0..5 digits, and 6 = "more than 5"
 DIGIT_CLASSES = 11  # 0..9, and 10 = no digit
 NO_DIGIT = 10
 HEADS = ("length",) + tuple(f"digit{i}" for i in range(1, MAX_DIGITS + 1))
+MAX_REGION_SCALE = 2.0  # a region may reach past the picture, but be at most 2x its width and height
 
 
 class ContractError(ValueError):
@@ -40,9 +42,24 @@ def load_image(path) -> np.ndarray:
     try:
         with Image.open(path) as im:
             im.load()
-            return np.asarray(im.convert("RGB"))
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
-        raise ContractError(f"{path}: not a readable picture ({err})") from None
+            return to_rgb(ImageOps.exif_transpose(im))
+    except Image.DecompressionBombError as err:  # Pillow's guard against pictures that fill the memory
+        raise ContractError(f"{path}: picture too large to read ({err})") from None
+    except Exception as err:  # noqa: BLE001 - Pillow's decoders raise many types on hostile files; all mean "unreadable"
+        raise ContractError(f"{path}: not a readable picture ({type(err).__name__}: {err})"[:300]) from None
+
+
+def to_rgb(im: Image.Image) -> np.ndarray:
+    """Any Pillow mode -> HxWx3 uint8 RGB; 16-bit and 32-bit grey are scaled to 8 bits, not clipped."""
+    if im.mode.startswith("I;16") or im.mode in ("I", "F"):
+        grey = np.asarray(im, dtype=np.float64)
+        if im.mode == "F" and grey.size and np.nanmax(grey) <= 1.0:
+            grey = grey * 255.0  # float pictures in 0..1
+        elif im.mode != "F" and (im.mode.startswith("I;16") or (grey.size and grey.max() > 255)):
+            grey = grey / 257.0  # 0..65535 -> 0..255
+        grey = np.clip(np.nan_to_num(np.round(grey)), 0, 255).astype(np.uint8)
+        return np.repeat(grey[:, :, None], 3, axis=2)
+    return np.asarray(im.convert("RGB"))
 
 
 def union_box(boxes: Sequence[Box]) -> Box:
@@ -67,9 +84,19 @@ def digit_region(boxes: Sequence[Box]) -> Box:
     return expand_box(union_box(boxes))
 
 
+def check_region(box: Box, width: int, height: int) -> None:
+    """Refuse a region that is not finite or is over twice the picture's size (before anything is allocated)."""
+    if not all(math.isfinite(v) for v in box):
+        raise ContractError(f"region {tuple(box)} is not finite")
+    if box.width > MAX_REGION_SCALE * width or box.height > MAX_REGION_SCALE * height:
+        raise ContractError(f"region {tuple(round(v, 1) for v in box)} is more than {MAX_REGION_SCALE:g}x "
+                            f"the {width}x{height} picture; draw it inside the picture")
+
+
 def crop_region(image: np.ndarray, box: Box, size: int = REGION_SIZE) -> np.ndarray:
     """Cut `box` out of an HxWx3 picture, replicating edge pixels where it runs off, resized to size x size."""
     h, w = image.shape[:2]
+    check_region(box, w, h)
     x0, y0 = int(round(box.left)), int(round(box.top))
     x1, y1 = int(round(box.left + box.width)), int(round(box.top + box.height))
     if x1 <= x0 or y1 <= y0:
@@ -127,3 +154,27 @@ def label_text(target: np.ndarray) -> str:
     """The six targets -> the number as a string ('' for length 0; at most 5 digits)."""
     n = min(int(target[0]), MAX_DIGITS)
     return "".join(str(int(d)) for d in target[1 : 1 + n])
+
+
+# The detector sees the whole frame downscaled to this size (4:3 like 640x480 and picamera2's lores
+# stream), and marks number centres on a grid of stride DETECTOR_STRIDE: 24x18 cells.
+DETECTOR_WIDTH, DETECTOR_HEIGHT = 192, 144
+DETECTOR_STRIDE = 8
+
+
+def detector_input(frame: np.ndarray) -> np.ndarray:
+    """Whole HxWx3 uint8 RGB frame -> the detector's 144x192x3 uint8 input (box-reduce, then bilinear).
+
+    Boxes are predicted as fractions of the input's width and height, so they map back to the frame
+    by its own width and height whatever its aspect ratio.
+    """
+    h, w = frame.shape[:2]
+    if w < DETECTOR_WIDTH or h < DETECTOR_HEIGHT:
+        raise ContractError(f"frame {w}x{h} is smaller than the detector input {DETECTOR_WIDTH}x{DETECTOR_HEIGHT}")
+    if (w, h) == (DETECTOR_WIDTH, DETECTOR_HEIGHT):
+        return frame
+    # reducing_gap=1: average whole pixel blocks first (640x480 -> 213x160), then bilinear; 2x faster
+    # than bilinear alone (1.3 against 2.6 ms here) and still antialiased.
+    image = Image.fromarray(np.ascontiguousarray(frame))
+    resized = image.resize((DETECTOR_WIDTH, DETECTOR_HEIGHT), Image.BILINEAR, reducing_gap=1.0)
+    return np.asarray(resized)
