@@ -98,7 +98,8 @@ def check_child(command: list[str], runtime: str, library: str, timeout: float =
 
 def probe(model: Path, runtime: str, library: str | None = None) -> None:
     """Load the delegate and run the model once in a child process; EdgeTpuError if that is not safe."""
-    library = library or find_library()
+    if library in (None, LIBRARY):  # the bare name: only worth a child if it is installed somewhere
+        library = find_library()
     if library is None:
         raise EdgeTpuError(f"{LIBRARY} not found: install libedgetpu1-std (README, 'Coral Edge TPU')"
                            f"{f' or point ${ENV_LIBRARY} at it' if os.environ.get(ENV_LIBRARY) else ''}")

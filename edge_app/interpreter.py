@@ -80,7 +80,7 @@ class HouseNumberModel:
         if edgetpu:
             if not self.path.stem.endswith("_edgetpu"):
                 raise ModelError(f"{self.path}: --edgetpu needs the compiled *_edgetpu.tflite that export writes")
-            library = edgetpu_lib.find_library()
+            library = edgetpu_lib.find_library() or EDGETPU_LIBRARY
             try:  # first in a child: a runtime/libedgetpu clash segfaults, and must not take the app with it
                 edgetpu_lib.probe(self.path, Interpreter.__module__.split(".")[0], library)
                 delegates = [load_delegate(library)]
