@@ -2,6 +2,7 @@
 
     python -m edge_app doctor                                   # or: house-numbers doctor
     python -m edge_app doctor --source picamera --model models/house_numbers_edgetpu.tflite --edgetpu
+    house-numbers doctor --config /etc/house-numbers/device.toml     # what the service will run
 
 Prints one line per check (Python, numpy and where it comes from, the interpreter, picamera2, libedgetpu,
 cameras, the model card); each problem is followed by its fix in one line. Exit codes: 0 no problem,
@@ -217,12 +218,25 @@ def report(checks: list[Check]) -> str:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m edge_app doctor", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--model", type=Path, default=DoctorConfig().model, help="the model the app will run (default: the shipped one)")
+    p.add_argument("--config", type=Path, help="the app's device.toml: its model, source and edgetpu keys (flags win)")
+    p.add_argument("--model", type=Path, help="the model the app will run (default: the shipped one)")
     p.add_argument("--source", help="the --source the app will run with (picamera makes picamera2 and a camera required)")
-    p.add_argument("--edgetpu", action="store_true", help="check the Coral: libedgetpu, and its delegate on --model in a child")
+    p.add_argument("--edgetpu", action="store_true", default=None, help="check the Coral: libedgetpu, and its delegate on --model in a child")
     p.add_argument("--os-site", type=Path, default=OS_SITE, help="where the OS's Python packages live")
     a = p.parse_args(argv)
-    checks = run_checks(DoctorConfig(a.model, a.source, a.edgetpu, a.os_site))
+    if a.config:
+        from .__main__ import build_parser  # the app's own flags check the file's keys
+        from .config import ConfigError, read_config
+
+        try:
+            values = read_config(a.config, build_parser())
+        except ConfigError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+        for key in ("model", "source", "edgetpu"):
+            if getattr(a, key) is None and values.get(key) is not None:
+                setattr(a, key, values[key])
+    checks = run_checks(DoctorConfig(a.model or DoctorConfig().model, a.source, bool(a.edgetpu), a.os_site))
     print(f"house-numbers {version()}")
     print(report(checks))
     problems = sum(c.status == "FAIL" for c in checks)

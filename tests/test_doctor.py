@@ -115,3 +115,13 @@ def test_broken_card(tmp_path, damage, words):
     (tmp_path / "house_numbers.json").write_text(damage((ROOT / "models" / "house_numbers.json").read_text()))
     check = check_model(DoctorConfig(model=model))
     assert check.status == "FAIL" and words in check.found and "copy both, or re-export" in check.fix
+
+
+def test_doctor_reads_the_service_config(tmp_path):
+    config = tmp_path / "device.toml"
+    config.write_text('source = "picamera"\nquiet = true\n')
+    code, checks, _ = doctor("--config", config)
+    assert code == 1 and checks["picamera2"][0] == "FAIL"  # source = "picamera" makes picamera2 required
+    config.write_text('sorce = "picamera"\n')
+    proc = run_module("edge_app", "doctor", "--config", config)
+    assert proc.returncode == 2 and "unknown key 'sorce'" in proc.stderr and "Traceback" not in proc.stderr
