@@ -81,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fps", type=cli.positive_float, help="at most N frames a second, so the device is not busy all the time (default: no cap)")
     p.add_argument("--jsonl", type=cli.output_file, help="append one JSON line per reported reading")
     p.add_argument("--annotate", type=Path, help="save every frame with the region and reading drawn into this folder")
+    p.add_argument("--force", action="store_true", help="let --annotate replace the pictures of an earlier run")
     p.add_argument("--preview", action=argparse.BooleanOptionalAction, default=False, help="show frames in a window (needs a display and a GUI build of OpenCV)")
     p.add_argument("--threads", type=cli.threads, help="interpreter threads (default: the interpreter's)")
     p.add_argument("--edgetpu", action=argparse.BooleanOptionalAction, default=False, help="run a *_edgetpu.tflite on a Coral Edge TPU")
@@ -89,7 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--retries", type=cli.nonnegative_int, default=5, help="camera reconnects in a row before giving up (default 5)")
     p.add_argument("--backoff", type=cli.positive_float, default=0.5, help="first wait in seconds between reconnects, doubled each time (default 0.5)")
     p.add_argument("--max-frames", type=cli.positive_int, help="stop after N frames")
-    p.add_argument("--quiet", action=argparse.BooleanOptionalAction, default=False, help="no console line per reading")
+    p.add_argument("--quiet", "-q", action=argparse.BooleanOptionalAction, default=False,
+                   help="no console line per reading, and only warnings and errors in the log")
     p.add_argument("-v", "--verbose", action="store_true", help="debug lines too (one per HTTP request, MQTT details)")
     w = p.add_argument_group("web page and JSON API")
     w.add_argument("--http", type=_checked(parse_http), help="[HOST:]PORT: serve the status page (live view, draw the region) and /api/...; loopback unless a host is given")
@@ -115,7 +117,7 @@ def parse_args(argv=None) -> AppConfig:
         p.error("--source is required (on the command line or as `source = ...` in the --config file)")
     if sum(bool(getattr(a, key)) for key in WHERE) > 1:
         raise ConfigError(f"{a.config}: keys {', '.join(k for k in WHERE if getattr(a, k))} exclude each other; keep one")
-    cli.setup_logging(verbose=a.verbose)
+    cli.setup_logging(verbose=a.verbose, quiet=a.quiet)
     return AppConfig(**{f.name: getattr(a, f.name) for f in fields(AppConfig) if hasattr(a, f.name)})
 
 
@@ -130,6 +132,10 @@ def main(argv=None) -> int:
     except ConfigError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    return cli.run(lambda: _run(cfg))  # Ctrl-C or SIGTERM while the model loads: a quiet exit 130
+
+
+def _run(cfg: AppConfig) -> int:
     try:
         outputs = build_outputs(cfg)
     except OutputError as err:
@@ -137,19 +143,21 @@ def main(argv=None) -> int:
         return 2
     try:
         app = App(cfg, outputs)
-    except (ModelError, ContractError) as err:
+    except BaseException as err:
         for output in outputs:
             output.close()
+        if not isinstance(err, (ModelError, ContractError)):
+            raise
         print(f"error: {err}", file=sys.stderr)
         return 2
     try:
-        summary = app.run()
+        app.run()
     except SourceError as err:
         print(f"error: {err}", file=sys.stderr)
         code = 2 if app.summary.as_dict()["frames"] == 0 else 1
         print(app.summary.text(), file=sys.stderr)
         return code
-    except (OutputError, ValueError) as err:
+    except OutputError as err:
         print(f"error: {err}", file=sys.stderr)
         print(app.summary.text(), file=sys.stderr)
         return 1
@@ -157,7 +165,7 @@ def main(argv=None) -> int:
     if app.lost:
         print(f"error: {app.lost} readings could not be delivered by an output (see above)", file=sys.stderr)
         return 1
-    return 0 if summary is not None else 1
+    return 0
 
 
 if __name__ == "__main__":

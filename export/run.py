@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from calibration.build import load as load_calibration
-from edge_app.atomic import write_atomic
+from edge_app.atomic import atomic_path, write_atomic
 from edge_app.contract import HEADS
 from edge_app.interpreter import read_sidecar, sidecar_path
 from train.cache import load_crops
@@ -96,9 +96,8 @@ def export(cfg: ExportConfig) -> dict:
 
 def _write_variant(cfg: ExportConfig, model, variant: str, calibration, provenance: dict, training: dict) -> Path:
     path = cfg.out / f"{cfg.name}{SUFFIX[variant]}.tflite"
-    tmp = path.with_suffix(".tflite.tmp")
-    tmp.write_bytes(cv.convert(model, variant, calibration))
-    try:
+    with atomic_path(path, suffix=".tflite") as tmp:  # the model appears only once checked, its card beside it
+        tmp.write_bytes(cv.convert(model, variant, calibration))
         info = cv.inspect(tmp)
         if variant == "int8" and (left := info.float_tensors):
             raise cv.ExportError(f"the int8 model still holds {len(left)} float tensors ({', '.join(left[:3])}...): "
@@ -108,9 +107,6 @@ def _write_variant(cfg: ExportConfig, model, variant: str, calibration, provenan
         card = build_card(tmp, variant, info, training, provenance if variant == "int8" else None)
         card["file"] = path.name
         write_card(sidecar_path(path), card)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
     return path
 
 

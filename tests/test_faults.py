@@ -190,3 +190,49 @@ def test_edgetpu_without_its_library_is_one_line(tmp_path):
                       env={"HOUSE_NUMBERS_LIBEDGETPU": str(tmp_path / "libedgetpu.so.1")})
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
     assert "cannot load the Edge TPU delegate" in proc.stderr and "Delegate" not in proc.stderr
+
+
+def test_ctrl_c_while_the_model_loads_is_a_quiet_exit_130(tmp_path):
+    # The Edge TPU probe (a child process) is the slow part of loading; Ctrl-C lands while it runs.
+    shutil.copyfile(DEFAULT_MODEL, tmp_path / "m_edgetpu.tflite")
+    shutil.copyfile(DEFAULT_MODEL.with_suffix(".json"), tmp_path / "m.json")
+    (tmp_path / "libedgetpu.so.1").write_bytes(b"not a library")
+    proc = subprocess.Popen([sys.executable, "-m", "edge_app", "--model", str(tmp_path / "m_edgetpu.tflite"),
+                             "--edgetpu", "--source", str(DEFAULT_MODEL), "--jsonl", str(tmp_path / "r.jsonl")],
+                            cwd=ROOT, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "HOUSE_NUMBERS_LIBEDGETPU": str(tmp_path / "libedgetpu.so.1")})
+    deadline = time.time() + 60
+    while time.time() < deadline and not _children(proc.pid):
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "Traceback" not in err and "KeyboardInterrupt" not in err, err
+
+
+def _children(pid: int) -> list[str]:
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                if entry.isdigit() and int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
+                    found.append(entry)
+        except (OSError, IndexError, ValueError):
+            continue
+    return found
+
+
+def test_a_second_annotate_run_refuses_the_first_ones_pictures_unless_forced(folder, tmp_path):
+    out = tmp_path / "frames"
+    args = ["edge_app", "--source", folder, "--boxes", "--threshold", "0", "--annotate", out, "--quiet"]
+    assert run_module(*args).returncode == 0
+    first = sorted(p.name for p in out.iterdir())
+    assert len(first) == 12
+    proc = run_module(*args)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "holds 12 pictures of an earlier run" in proc.stderr
+    (folder / "12.png").unlink()  # a shorter second run must not leave the first run's last frame behind
+    assert run_module(*args, "--force").returncode == 0
+    assert len(list(out.iterdir())) == 11
+    blocked = tmp_path / "file"
+    blocked.write_text("x")
+    proc = run_module("edge_app", "--source", folder, "--annotate", blocked / "sub", "--quiet")
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "cannot make the folder" in proc.stderr

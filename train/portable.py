@@ -23,7 +23,7 @@ os.environ.setdefault("KERAS_BACKEND", "jax")  # before keras is imported: this 
 
 import keras  # noqa: E402
 
-from edge_app.atomic import write_atomic  # noqa: E402
+from edge_app.atomic import atomic_path, write_atomic  # noqa: E402
 from edge_app.contract import HEADS  # noqa: E402
 
 from .config import TrainConfig  # noqa: E402
@@ -88,9 +88,8 @@ class Validate(keras.callbacks.Callback):
         self.state["history"].append({"step": step, "val_sequence_accuracy": mean, **{f"val/{k}": v for k, v in accuracies.items()}})
         print(f"step {step}: validation sequence accuracy {mean:.3f} " + " ".join(f"{k}={v:.3f}" for k, v in accuracies.items()), flush=True)
         if mean > self.state["best"]:
-            tmp = self.out / "best.tmp.keras"
-            self.reader.save(tmp)
-            os.replace(tmp, self.out / "model.keras")
+            with atomic_path(self.out / "model.keras", suffix=".keras") as tmp:
+                self.reader.save(tmp)
             self.state.update(best=mean, best_step=step)
 
 

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from edge_app.atomic import atomic_path
+
 
 def _dequantised(interpreter, index: int) -> np.ndarray:
     detail = next(d for d in interpreter.get_tensor_details() if d["index"] == index)
@@ -99,9 +101,8 @@ def main(argv=None) -> int:
     inputs = eval_inputs(crops.regions[: args.count])
     model = recover(args.tflite, inputs)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = args.out.with_name(args.out.stem + ".tmp.keras")
-    model.save(tmp)
-    os.replace(tmp, args.out)
+    with atomic_path(args.out, suffix=".keras") as tmp:
+        model.save(tmp)
     print(f"{args.out}: edge model recovered from {args.tflite}")
     return 0
 
