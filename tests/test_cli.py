@@ -32,7 +32,7 @@ def test_help_renders_examples_and_no_empty_defaults(module, capsys):
     assert "(default: None)" not in out and "(default: False)" not in out
     example = [line for line in out.splitlines() if line.strip().startswith("python -m")]
     assert example and all(line.startswith("    ") for line in example), out  # kept as written, not reflowed
-    assert "-v, --verbose" in out and "-q, --quiet" in out
+    assert all(flag in out for flag in ("-v", "--verbose", "-q", "--quiet"))
 
 
 BAD = [
