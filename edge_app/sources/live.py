@@ -48,7 +48,6 @@ class Reconnecting:
         self._connect = connect
         self._heartbeat = heartbeat or (lambda: None)  # a reconnecting app is alive, not hung
         self.retries, self.backoff, self.max_backoff = retries, backoff, max_backoff
-        self.outages = 0
         self._closed = False
         try:
             self._camera: Camera | None = connect()
@@ -67,7 +66,6 @@ class Reconnecting:
                 raise OSError("no open camera")
             return self._camera.read()
         except Exception as err:  # any failure of the device counts as losing it
-            self.outages += 1
             logger.warning("%s: camera lost (%s); reconnecting", self.name, err)
         delay, last_error = self.backoff, None
         for attempt in range(1, self.retries + 1):
