@@ -218,8 +218,10 @@ def main(argv=None) -> int:
     p = cli.parser("python -m edge_app doctor", __doc__)
     p.add_argument("--config", type=Path, help="the app's device.toml: its model, source and edgetpu keys (flags win)")
     p.add_argument("--model", type=Path, help="the model the app will run (default: the shipped one)")
-    p.add_argument("--source", help="the --source the app will run with (picamera makes picamera2 and a camera required)")
-    p.add_argument("--edgetpu", action="store_true", default=None, help="check the Coral: libedgetpu, and its delegate on --model in a child")
+    p.add_argument("--source",
+                   help="the --source the app will run with (picamera makes picamera2 and a camera required)")
+    p.add_argument("--edgetpu", action="store_true", default=None,
+                   help="check the Coral: libedgetpu, and its delegate on --model in a child")
     p.add_argument("--os-site", type=Path, default=OS_SITE, help="where the OS's Python packages live")
     a = p.parse_args(argv)
     cli.setup_logging(a.verbose, a.quiet)

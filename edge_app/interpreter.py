@@ -99,7 +99,8 @@ class HouseNumberModel:
                                                experimental_delegates=delegates or None)
                 self.interpreter.allocate_tensors()
         except (ValueError, RuntimeError) as err:
-            raise ModelError(f"{self.path}: not a TF Lite model this interpreter can run ({_first_line(err)})") from None
+            why = _first_line(err)
+            raise ModelError(f"{self.path}: not a TF Lite model this interpreter can run ({why})") from None
         self._input = self._check_input(self.interpreter.get_input_details())
         self._outputs = self._map_outputs(self.interpreter.get_output_details())
         self.threshold = float(self.card.get("threshold_at_98") or 0.0)
@@ -110,7 +111,8 @@ class HouseNumberModel:
             got = [[int(v) for v in d["shape"]] for d in details]
             raise ModelError(f"{self.path}: input is {got}, the contract needs one {want} picture")
         if details[0]["dtype"] not in (np.uint8, np.int8, np.float32):
-            raise ModelError(f"{self.path}: input type {np.dtype(details[0]['dtype']).name} is not uint8, int8 or float32")
+            raise ModelError(f"{self.path}: input type {np.dtype(details[0]['dtype']).name} is not uint8, int8 or "
+                             "float32")
         return details[0]
 
     def _map_outputs(self, details: list[dict]) -> list[tuple[str, dict]]:

@@ -100,7 +100,8 @@ def run_app(video: Path, extra: list[str], page_port: int | None) -> dict:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--video", type=Path, default=ROOT / "out" / "bench_outputs.avi", help="demo video (made when missing)")
+    p.add_argument("--video", type=Path, default=ROOT / "out" / "bench_outputs.avi",
+                   help="demo video (made when missing)")
     p.add_argument("--rounds", type=int, default=5, help="rounds of (off, on), interleaved; the median counts")
     p.add_argument("--json", type=Path, help="write the results here")
     args = p.parse_args()

@@ -17,7 +17,8 @@ def test_tensorflow_training_crop_is_the_contract_crop():
     for region, (top, left), crop in zip(regions, off, crops):
         assert np.array_equal(crop, crop_at(region, int(top), int(left)))
     # The same window range as contract.random_crop: every top/left 0..CROP_RANGE, nothing outside it.
-    windows = {crop_at(regions[0], y, x).tobytes(): (y, x) for y in range(CROP_RANGE + 1) for x in range(CROP_RANGE + 1)}
+    span = range(CROP_RANGE + 1)
+    windows = {crop_at(regions[0], y, x).tobytes(): (y, x) for y in span for x in span}
     rng = np.random.default_rng(1)
     drawn = np.array([windows[random_crop(regions[0], rng).tobytes()] for _ in range(400)])
     assert set(np.unique(drawn)) == set(np.unique(off)) == set(range(CROP_RANGE + 1))

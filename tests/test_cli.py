@@ -22,7 +22,8 @@ def _main(module: str):
     return importlib.import_module(f"{module}.__main__").main if hasattr(package, "__path__") else package.main
 
 
-@pytest.mark.parametrize("module", CLIS + ["train.svhn download", "edge_app doctor", "train.synth scenes", "train.recover"])
+@pytest.mark.parametrize("module",
+                         CLIS + ["train.svhn download", "edge_app doctor", "train.synth scenes", "train.recover"])
 def test_help_renders_examples_and_no_empty_defaults(module, capsys):
     name, *sub = module.split()
     with pytest.raises(SystemExit) as done:

@@ -228,7 +228,8 @@ def test_a_second_annotate_run_refuses_the_first_ones_pictures_unless_forced(fol
     first = sorted(p.name for p in out.iterdir())
     assert len(first) == 12
     proc = run_module(*args)
-    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "holds 12 pictures of an earlier run" in proc.stderr
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1
+    assert "holds 12 pictures of an earlier run" in proc.stderr
     (folder / "12.png").unlink()  # a shorter second run must not leave the first run's last frame behind
     assert run_module(*args, "--force").returncode == 0
     assert len(list(out.iterdir())) == 11

@@ -94,7 +94,8 @@ def test_readings_state_availability_and_discovery(pictures, broker, tmp_path):
     assert kept["house_numbers/gate/availability"] == b"offline"
     reading = json.loads(kept["homeassistant/sensor/house_numbers_gate/reading/config"])
     confidence = json.loads(kept["homeassistant/sensor/house_numbers_gate/confidence/config"])
-    assert reading["state_topic"] == "house_numbers/gate/state" and reading["value_template"] == "{{ value_json.reading }}"
+    assert reading["state_topic"] == "house_numbers/gate/state"
+    assert reading["value_template"] == "{{ value_json.reading }}"
     assert reading["availability_topic"] == "house_numbers/gate/availability"
     assert reading["device"]["identifiers"] == confidence["device"]["identifiers"] == ["house_numbers_gate"]
     assert reading["device"]["model"] == "house_numbers.tflite" and confidence["unit_of_measurement"] == "%"

@@ -148,14 +148,17 @@ def _validate(model, val, step: int, state: dict, out: Path, writer, bar, mixed:
     accuracies = {}
     for name, inputs, targets in val:
         probs = _predict(model, inputs)
-        accuracies[name] = score(probs["length"], np.stack([probs[h] for h in HEADS[1:]], 1), targets)["sequence_accuracy"]
+        accuracies[name] = score(probs["length"], np.stack([probs[h] for h in HEADS[1:]], 1),
+                                 targets)["sequence_accuracy"]
     mean = float(np.mean(list(accuracies.values())))
     with writer.as_default(step=step):
         for name, acc in accuracies.items():
             tf.summary.scalar(f"val/{name}/sequence_accuracy", acc)
-    history = state["history"] + [{"step": step, "val_sequence_accuracy": mean, **{f"val/{k}": v for k, v in accuracies.items()}}]
+    history = state["history"] + [{"step": step, "val_sequence_accuracy": mean,
+                                   **{f"val/{k}": v for k, v in accuracies.items()}}]
     state = {**state, "history": history}
-    bar.write(f"step {step}: validation sequence accuracy {mean:.3f} " + " ".join(f"{k}={v:.3f}" for k, v in accuracies.items()))
+    each = " ".join(f"{k}={v:.3f}" for k, v in accuracies.items())
+    bar.write(f"step {step}: validation sequence accuracy {mean:.3f} {each}")
     if mean > state["best"]:
         _save_atomic(model, out / "best.keras", mixed)
         state = {**state, "best": mean, "best_step": step}

@@ -83,10 +83,13 @@ class Validate(keras.callbacks.Callback):
         accuracies = {}
         for name, inputs, targets in self.val:
             probs = self.reader.predict(inputs, batch_size=1024, verbose=0)
-            accuracies[name] = score(probs["length"], np.stack([probs[h] for h in HEADS[1:]], 1), targets)["sequence_accuracy"]
+            accuracies[name] = score(probs["length"], np.stack([probs[h] for h in HEADS[1:]], 1),
+                                     targets)["sequence_accuracy"]
         mean = float(np.mean(list(accuracies.values())))
-        self.state["history"].append({"step": step, "val_sequence_accuracy": mean, **{f"val/{k}": v for k, v in accuracies.items()}})
-        print(f"step {step}: validation sequence accuracy {mean:.3f} " + " ".join(f"{k}={v:.3f}" for k, v in accuracies.items()), flush=True)
+        self.state["history"].append({"step": step, "val_sequence_accuracy": mean,
+                                      **{f"val/{k}": v for k, v in accuracies.items()}})
+        each = " ".join(f"{k}={v:.3f}" for k, v in accuracies.items())
+        print(f"step {step}: validation sequence accuracy {mean:.3f} {each}", flush=True)
         if mean > self.state["best"]:
             with atomic_path(self.out / "model.keras", suffix=".keras") as tmp:
                 self.reader.save(tmp)
@@ -123,7 +126,8 @@ def train_portable(cfg: TrainConfig, minutes: float | None = None) -> dict:
     trainer.fit(Batches(splits, cfg.batch_size, steps, cfg.seed), epochs=1, verbose=2, callbacks=[validate])
     seconds = time.perf_counter() - started
     done = validate.steps_done
-    metrics = {"arch": cfg.arch, "steps": steps, "steps_done": done, "best_val_sequence_accuracy": validate.state["best"],
+    metrics = {"arch": cfg.arch, "steps": steps, "steps_done": done,
+               "best_val_sequence_accuracy": validate.state["best"],
                "best_step": validate.state.get("best_step"), "history": validate.state["history"],
                "train_images_per_second": round(done * cfg.batch_size / max(seconds, 1e-9), 1), "data": cfg.data,
                "backend": keras.backend.backend(), "config": asdict(cfg)}

@@ -266,7 +266,8 @@ class MqttOutput(Output):
         self.client.disconnect()
         self.client.loop_stop()
         if self.spool:
-            log.warning("mqtt: %d readings not yet delivered wait in %s for the next run", len(self.spool), self.spool.folder)
+            log.warning("mqtt: %d readings not yet delivered wait in %s for the next run", len(self.spool),
+                        self.spool.folder)
 
     def lost(self) -> int:
         return self.spool.dropped + self.spool.in_memory()

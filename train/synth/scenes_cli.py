@@ -32,7 +32,8 @@ def main(argv: list[str]) -> int:
     p.add_argument("--seed", type=cli.nonnegative_int, default=0, help="same seed and count give identical files")
     p.add_argument("--size", type=cli.frame_size, default=(640, 480), help="frame width x height")
     p.add_argument("--real", type=Path, default=None,
-                   help="labelled folder of real pictures to paste (recon/train for training; recon/test only for the dev set)")
+                   help="labelled folder of real pictures to paste (recon/train for training; recon/test only for the "
+                   "dev set)")
     p.add_argument("--real-share", type=cli.probability, default=0.5, help="share of the numbers taken from --real")
     p.add_argument("--empty-share", type=cli.float_range(0.0, 0.9), default=0.15,
                    help="share of frames without a number")

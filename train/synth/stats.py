@@ -38,7 +38,7 @@ FOCUS_DIGIT_TILT = np.array([1.0, 1.4, 1.0, 1.0, 1.0, 1.0, 1.0, 1.5, 1.0, 1.0])
 
 
 def sample_digits(rng: np.random.Generator, focus: bool = False) -> list[int]:
-    """A house number as digits 0..9, its length and digits drawn from the real train frequencies (tilted by `focus`)."""
+    """A house number as digits 0..9, length and digits drawn from the real train frequencies (tilted by `focus`)."""
     lp, fp, op = (LENGTH_P * FOCUS_LENGTH_TILT, FIRST_DIGIT_P * FOCUS_DIGIT_TILT, OTHER_DIGIT_P * FOCUS_DIGIT_TILT) \
         if focus else (LENGTH_P, FIRST_DIGIT_P, OTHER_DIGIT_P)
     length = 1 + int(rng.choice(len(lp), p=lp / lp.sum()))
