@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from edge_app.annotations import read_annotations, write_csv
+from edge_app.annotations import read_annotations
 from edge_app.contract import crop_region, digit_region, load_image
-from tests.conftest import ROOT
+from tests.conftest import ROOT, copy_labelled
 
 FAKES = ROOT / "tests" / "fakes"
 SHIPPED = ROOT / "models" / "house_numbers.tflite"
@@ -38,10 +38,7 @@ def events(path):
 def labelled(svhn, tmp_path_factory):
     """50 real recon/test pictures with their digitStruct.csv (and their true readings)."""
     folder = tmp_path_factory.mktemp("pictures")
-    anns = read_annotations(svhn / "recon" / "test")[:50]
-    for a in anns:
-        shutil.copy(svhn / "recon" / "test" / a.name, folder / a.name)
-    write_csv(folder / "digitStruct.csv", anns)
+    anns = copy_labelled(svhn, folder, 50)
     return folder, {a.name: "".join(map(str, a.digits)) for a in anns}
 
 

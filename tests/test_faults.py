@@ -14,12 +14,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from edge_app.annotations import write_csv
 from edge_app.contract import Box, ContractError, crop_region, load_image, model_input
 from edge_app.interpreter import DEFAULT_MODEL, HouseNumberModel
 from edge_app.regions import parse_roi
 
-from .conftest import ROOT, run_module
+from .conftest import ROOT, copy_labelled, run_module
 
 
 def png_header(width: int, height: int) -> bytes:
@@ -34,15 +33,8 @@ def png_header(width: int, height: int) -> bytes:
 @pytest.fixture
 def folder(svhn, tmp_path):
     """12 real recon/test pictures with their labels as digitStruct.csv."""
-    out = tmp_path / "pics"
-    out.mkdir()
-    from edge_app.annotations import read_annotations
-
-    anns = read_annotations(svhn / "recon" / "test")[:12]
-    for a in anns:
-        shutil.copyfile(svhn / "recon" / "test" / a.name, out / a.name)
-    write_csv(out / "digitStruct.csv", anns)
-    return out
+    copy_labelled(svhn, tmp_path / "pics", 12)
+    return tmp_path / "pics"
 
 
 def test_a_decompression_bomb_is_an_unreadable_picture(tmp_path):

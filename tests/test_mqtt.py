@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import time
 
 import pytest
 
-from edge_app.annotations import read_annotations, write_csv
 from edge_app.outputs.mqtt import MqttUrl, parse_mqtt_url
 from edge_app.outputs.spool import Spool
 from tests.broker import Broker, Subscriber, retained
+from tests.conftest import copy_labelled
 from tests.test_edge_app import SHIPPED, app, events
 
 
@@ -22,10 +21,7 @@ from tests.test_edge_app import SHIPPED, app, events
 def pictures(svhn, tmp_path_factory):
     """20 real recon/test pictures with their digitStruct.csv."""
     folder = tmp_path_factory.mktemp("mqtt-pictures")
-    anns = read_annotations(svhn / "recon" / "test")[:20]
-    for a in anns:
-        shutil.copy(svhn / "recon" / "test" / a.name, folder / a.name)
-    write_csv(folder / "digitStruct.csv", anns)
+    copy_labelled(svhn, folder, 20)
     return folder
 
 

@@ -20,6 +20,21 @@ logger = logging.getLogger("edge_app")
 Shot = tuple[np.ndarray, "np.ndarray | None"]  # (image, lores or None)
 
 
+
+class OpenCvCapture:
+    """What USB cameras and network streams share: a cv2.VideoCapture read as RGB shots (no lores)."""
+
+    lost = "no frame"  # what a failed read means for this kind of capture, for the outage log line
+
+    def read(self) -> Shot:
+        ok, bgr = self._cap.read()
+        if not ok or bgr is None:
+            raise OSError(self.lost)
+        return self._cv2.cvtColor(bgr, self._cv2.COLOR_BGR2RGB), None
+
+    def close(self) -> None:
+        self._cap.release()
+
 class Camera(Protocol):
     """An open camera or stream: read() the next shot or raise; close() releases it."""
 
