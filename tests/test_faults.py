@@ -229,3 +229,27 @@ def test_a_second_annotate_run_refuses_the_first_ones_pictures_unless_forced(fol
     blocked.write_text("x")
     proc = run_module("edge_app", "--source", folder, "--annotate", blocked / "sub", "--quiet")
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "cannot make the folder" in proc.stderr
+
+
+def test_skip_bad_leaves_out_a_nan_box_in_the_training_cache(folder, tmp_path):
+    from train.cache import DataError, load_crops
+
+    lines = (folder / "digitStruct.csv").read_text().splitlines()
+    name, *fields = lines[1].split(";")
+    lines[1] = ";".join([name, fields[0], fields[1], "nan", *fields[3:]])  # the left of a box is NaN
+    (folder / "digitStruct.csv").write_text("\n".join(lines) + "\n")
+    with pytest.raises(DataError, match=f"{name} left out: field 'left' is 'nan'.*--skip-bad"):
+        load_crops(folder, tmp_path / "cache", quiet=True)
+    crops = load_crops(folder, tmp_path / "cache", skip_bad=True, quiet=True)
+    assert len(crops) == 11 and name not in crops.names and f"{name} left out" in crops.skipped[0]
+
+
+@pytest.mark.parametrize("flag", [["--threshold", "nan"], ["--threshold", "1.5"], ["--max-frames", "-1"],
+                                  ["--size", "0x0"], ["--threads", "0"], ["--threads", "100000"],
+                                  ["--roi", "0,0,1e9,1e9"], ["--roi", "0,0,inf,10"], ["--roi", "nan,0,10,10"]])
+def test_edge_app_flags_are_range_checked(flag):
+    from edge_app.__main__ import main
+
+    with pytest.raises(SystemExit) as done:
+        main(["--source", "picamera", *flag])
+    assert done.value.code == 2
