@@ -35,20 +35,24 @@ from .plots import plot_training  # noqa: E402
 
 
 class Batches(keras.utils.PyDataset):
-    """Batch i of 64x64 regions mixed from the folders by weight, drawn from a generator seeded by (seed, i)."""
+    """`per_epoch` batches of 64x64 regions mixed from the folders by weight; batch i of epoch e seeded by
+    (seed, e, i)."""
 
-    def __init__(self, splits, batch_size: int, steps: int, seed: int):
-        super().__init__()
+    def __init__(self, splits, batch_size: int, per_epoch: int, seed: int):
+        super().__init__(workers=4, max_queue_size=16)  # threads: numpy gathers release the GIL
         self.splits = [s for s in splits if s.weight > 0]
         weights = np.array([s.weight for s in self.splits], float)
         self.p = weights / weights.sum()
-        self.batch_size, self.steps, self.seed = batch_size, steps, seed
+        self.batch_size, self.per_epoch, self.seed, self.epoch = batch_size, per_epoch, seed, 0
 
     def __len__(self) -> int:
-        return self.steps
+        return self.per_epoch
+
+    def on_epoch_end(self) -> None:
+        self.epoch += 1
 
     def __getitem__(self, i: int):
-        rng = np.random.default_rng([self.seed, i])
+        rng = np.random.default_rng([self.seed, self.epoch, i])
         which = rng.choice(len(self.splits), self.batch_size, p=self.p)
         regions, targets = [], []
         for k, split in enumerate(self.splits):
@@ -61,23 +65,37 @@ class Batches(keras.utils.PyDataset):
         return x, {name: y[:, j] for j, name in enumerate(HEADS)}
 
 
-class Validate(keras.callbacks.Callback):
-    """Every `every` steps: sequence accuracy on each folder's held-out part; keeps the best reader."""
+class Schedule(keras.callbacks.Callback):
+    """Per epoch (= eval_every steps): a cosine learning rate over the run, validation, best kept, time limit.
 
-    def __init__(self, reader, val, every: int, out: Path, deadline: float):
+    Progress is the larger of steps done and time spent, so a run cut short by --minutes still ends
+    annealed. The rate changes between epochs only, where every backend holds its weights in the model.
+    """
+
+    def __init__(self, cfg: TrainConfig, reader, val, out: Path, steps: int, seconds: float):
         super().__init__()
-        self.reader, self.val, self.every, self.out, self.deadline = reader, val, every, out, deadline
+        self.cfg, self.reader, self.val, self.out, self.steps, self.seconds = cfg, reader, val, out, steps, seconds
         self.state = {"best": -1.0, "history": []}
-        self.steps_done = 0
+        self.step, self.started = 0, time.time()
 
-    def on_train_batch_end(self, batch, logs=None):
-        step = self.steps_done = batch + 1
-        if step % self.every == 0 or time.time() > self.deadline:
-            self.validate(step)
-            if time.time() > self.deadline:
-                self.model.stop_training = True
+    def progress(self) -> float:
+        return min(1.0, max(self.step / self.steps, (time.time() - self.started) / self.seconds))
 
-    def validate(self, step: int) -> None:
+    def on_epoch_begin(self, epoch, logs=None):
+        peak = self.cfg.learning_rate
+        lr = peak * min(1.0,
+                        (self.step + self.cfg.eval_every) / max(self.cfg.warmup_steps,
+                                                                1)) if self.step < self.cfg.warmup_steps \
+            else peak * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * self.progress())))
+        self.model.optimizer.learning_rate.assign(lr)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.step += self.cfg.eval_every
+        self.validate(logs or {})
+        if self.progress() >= 1.0:
+            self.model.stop_training = True
+
+    def validate(self, logs: dict) -> None:
         if hasattr(self.model, "jax_state_sync"):  # JAX keeps the weights outside the model while it trains
             self.model.jax_state_sync()
         accuracies = {}
@@ -86,14 +104,17 @@ class Validate(keras.callbacks.Callback):
             accuracies[name] = score(probs["length"], np.stack([probs[h] for h in HEADS[1:]], 1),
                                      targets)["sequence_accuracy"]
         mean = float(np.mean(list(accuracies.values())))
-        self.state["history"].append({"step": step, "val_sequence_accuracy": mean,
+        self.state["history"].append({"step": self.step, "val_sequence_accuracy": mean,
+                                      "loss": float(logs.get("loss", 0.0)),
                                       **{f"val/{k}": v for k, v in accuracies.items()}})
-        each = " ".join(f"{k}={v:.3f}" for k, v in accuracies.items())
-        print(f"step {step}: validation sequence accuracy {mean:.3f} {each}", flush=True)
+        print(f"step {self.step} ({time.time() - self.started:.0f} s, lr "
+              f"{float(self.model.optimizer.learning_rate):.1e}, "
+              f"loss {logs.get('loss', 0.0):.3f}): validation sequence accuracy {mean:.3f} "
+              + " ".join(f"{k}={v:.3f}" for k, v in accuracies.items()), flush=True)
         if mean > self.state["best"]:
             with atomic_path(self.out / "model.keras", suffix=".keras") as tmp:
                 self.reader.save(tmp)
-            self.state.update(best=mean, best_step=step)
+            self.state.update(best=mean, best_step=self.step)
 
 
 def train_portable(cfg: TrainConfig, minutes: float | None = None) -> dict:
@@ -113,25 +134,23 @@ def train_portable(cfg: TrainConfig, minutes: float | None = None) -> dict:
         reader.set_weights(keras.models.load_model(cfg.init, compile=False).get_weights())
     regions = keras.Input((64, 64, 3), dtype="uint8", name="regions")
     trainer = keras.Model(regions, reader(Augment(seed=cfg.seed, photometric=cfg.augment)(regions)))
-    schedule = keras.optimizers.schedules.CosineDecay(
-        0.0, decay_steps=max(steps - cfg.warmup_steps, 1), warmup_target=cfg.learning_rate,
-        warmup_steps=min(cfg.warmup_steps, steps // 2), alpha=0.02)
-    trainer.compile(optimizer=keras.optimizers.AdamW(schedule, weight_decay=cfg.weight_decay),
+    trainer.compile(optimizer=keras.optimizers.AdamW(cfg.learning_rate, weight_decay=cfg.weight_decay),
                     loss={name: keras.losses.SparseCategoricalCrossentropy() for name in HEADS}, jit_compile=True)
 
     val = [(s.name, eval_inputs(s.crops.regions[s.val]), s.crops.targets[s.val]) for s in splits if len(s.val)]
-    deadline = time.time() + 60 * minutes if minutes else float("inf")
-    validate = Validate(reader, val, cfg.eval_every, out, deadline)
+    schedule = Schedule(cfg, reader, val, out, steps, 60 * minutes if minutes else float("inf"))
+    epochs = math.ceil(steps / cfg.eval_every)
     started = time.perf_counter()
-    trainer.fit(Batches(splits, cfg.batch_size, steps, cfg.seed), epochs=1, verbose=2, callbacks=[validate])
+    trainer.fit(Batches(splits, cfg.batch_size, cfg.eval_every, cfg.seed), epochs=epochs, verbose=0,
+                callbacks=[schedule])
     seconds = time.perf_counter() - started
-    done = validate.steps_done
-    metrics = {"arch": cfg.arch, "steps": steps, "steps_done": done,
-               "best_val_sequence_accuracy": validate.state["best"],
-               "best_step": validate.state.get("best_step"), "history": validate.state["history"],
-               "train_images_per_second": round(done * cfg.batch_size / max(seconds, 1e-9), 1), "data": cfg.data,
-               "backend": keras.backend.backend(), "config": asdict(cfg)}
-    plot_training(validate.state["history"], out / "training_curve.png")
+    metrics = {"arch": cfg.arch, "steps": steps, "steps_done": schedule.step,
+               "best_val_sequence_accuracy": schedule.state["best"],
+               "best_step": schedule.state.get("best_step"), "history": schedule.state["history"],
+               "train_images_per_second": round(schedule.step * cfg.batch_size / max(seconds, 1e-9), 1),
+               "data": cfg.data,
+               "backend": keras.backend.backend(), "seconds": round(seconds, 1), "config": asdict(cfg)}
+    plot_training(schedule.state["history"], out / "training_curve.png")
     write_atomic(out / "metrics.json", json.dumps(metrics, indent=2))
     return metrics
 
