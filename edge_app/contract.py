@@ -140,6 +140,26 @@ def random_crop(region: np.ndarray, rng: np.random.Generator, size: int = INPUT_
     return crop_at(region, int(y), int(x), size)
 
 
+# Test-time views of a 64x64 region, (top, left, side): the side x side window, resized to INPUT_SIZE when
+# it is not. The first is the centre crop; then a 10% wider view, 3-pixel shifts left, right, up and
+# down, and a 10% closer view: the same moves the training crops and scale augmentation make.
+TTA_VIEWS = ((5, 5, 54), (2, 2, 60), (5, 2, 54), (5, 8, 54), (2, 5, 54), (8, 5, 54), (8, 8, 48))
+
+
+def tta_views(region: np.ndarray, n: int) -> np.ndarray:
+    """The first n TTA_VIEWS of a 64x64 region as (n, 54, 54, 3) uint8; n=1 is the centre crop alone."""
+    if not 1 <= n <= len(TTA_VIEWS):
+        raise ContractError(f"test-time views: n must be 1..{len(TTA_VIEWS)}, not {n}")
+    views = []
+    for top, left, side in TTA_VIEWS[:n]:
+        window = crop_at(region, top, left, side)
+        if side != INPUT_SIZE:
+            window = np.asarray(Image.fromarray(np.ascontiguousarray(window)).resize((INPUT_SIZE, INPUT_SIZE),
+                                                                                      Image.BILINEAR))
+        views.append(window)
+    return np.stack(views)
+
+
 def model_input(image: np.ndarray, region: Box) -> np.ndarray:
     """Picture + region -> the 54x54x3 uint8 model input (region crop, 64x64, centre crop)."""
     return center_crop(crop_region(image, region))

@@ -131,6 +131,9 @@ def _workers(out, data, steps: int, tmp, resume: bool = False) -> list[subproces
 def test_two_workers_train_together_and_resume_after_one_is_killed(tmp_path, svhn):
     import keras
 
+    from train.cache import load_crops
+
+    load_crops(svhn / "recon" / "train")  # one cache for both workers of this machine, built before they start
     out = tmp_path / "run"
     procs = _workers(out, svhn / "recon" / "train", 400, tmp_path)
     deadline = time.time() + 400

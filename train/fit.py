@@ -80,6 +80,7 @@ def _loop(cfg: TrainConfig, placement, model, state: dict, splits, steps: int, o
     batches = iter(placement.strategy.experimental_distribute_dataset(data))
     model._maybe_symbolic_build(data_batch=data.element_spec)  # metrics/optimizer state made outside the step
     model.make_train_function()
+    train_step = _worker_step(model, placement.strategy) if placement.workers > 1 else model.train_function
     writer = tf.summary.create_file_writer(str(out / "logs"))
 
     stop = _StopFlag()
@@ -88,7 +89,7 @@ def _loop(cfg: TrainConfig, placement, model, state: dict, splits, steps: int, o
                disable=not placement.chief)
     with stop, bar:
         while step < steps:
-            losses = model.train_function(batches)
+            losses = train_step(batches)
             step += 1
             bar.update(1)
             if step % 10 == 0:
@@ -107,6 +108,19 @@ def _loop(cfg: TrainConfig, placement, model, state: dict, splits, steps: int, o
     seconds = time.perf_counter() - started
     return _finish(cfg, out, student, state, steps, (step - start_step) * cfg.batch_size / max(seconds, 1e-9),
                    placement)
+
+
+def _worker_step(model, strategy):
+    """Keras's train_step on each replica; the losses reduced over workers as scalars.
+
+    (Keras 3.15's own multi-worker reduction asks for axis 0 of the scalar loss and fails.)
+    """
+    @tf.function
+    def step(iterator):
+        logs = strategy.run(model.train_step, args=(next(iterator),))
+        return {k: strategy.reduce("MEAN", v, axis=None) for k, v in logs.items()}
+
+    return step
 
 
 def _new_model(cfg: TrainConfig, steps: int) -> keras.Model:
