@@ -107,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="first wait in seconds between reconnects, doubled each time (default 0.5)")
     p.add_argument("--max-frames", type=cli.positive_int, help="stop after N frames")
     p.add_argument("--quiet", "-q", action=argparse.BooleanOptionalAction, default=False,
-                   help="no console line per reading, and only warnings and errors in the log")
+                   help="no console line per reading (the log keeps its info lines: outages, reconnections)")
     p.add_argument("-v", "--verbose", action="store_true", help="debug lines too (one per HTTP request, MQTT details)")
     w = p.add_argument_group("web page and JSON API")
     w.add_argument("--http", type=_checked(parse_http),
@@ -148,7 +148,7 @@ def parse_args(argv=None) -> AppConfig:
     if sum(bool(getattr(a, key)) for key in WHERE) > 1:
         keys = ", ".join(k for k in WHERE if getattr(a, k))
         raise ConfigError(f"{a.config}: keys {keys} exclude each other; keep one")
-    cli.setup_logging(verbose=a.verbose, quiet=a.quiet)
+    cli.setup_logging(verbose=a.verbose)
     return AppConfig(**{f.name: getattr(a, f.name) for f in fields(AppConfig) if hasattr(a, f.name)})
 
 
