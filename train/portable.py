@@ -124,6 +124,7 @@ def train_portable(cfg: TrainConfig, minutes: float | None = None) -> dict:
         raise SystemExit(f"{out} already holds a finished run; pick a new --out")
     out.mkdir(parents=True, exist_ok=True)
     cfg.save(out / "config.json")
+    record_provenance(cfg.data, out)
     keras.utils.set_random_seed(cfg.seed)
     splits = data_splits(cfg)
     n_train = sum(len(s.train) for s in splits)
