@@ -27,7 +27,7 @@ from edge_app.atomic import atomic_path, write_atomic  # noqa: E402
 from edge_app.contract import HEADS  # noqa: E402
 
 from .config import TrainConfig  # noqa: E402
-from .folders import data_splits, eval_inputs  # noqa: E402
+from .folders import data_splits, eval_inputs, record_provenance  # noqa: E402
 from .metrics import score  # noqa: E402
 from .models import build_model  # noqa: E402
 from .ops_augment import Augment  # noqa: E402
