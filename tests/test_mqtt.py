@@ -250,3 +250,19 @@ def test_sigterm_sends_offline_and_keeps_the_spool(pictures, broker, tmp_path):
     assert sub.wait_for(lambda s: len(s.readings()) >= n + len(written) + 1)
     assert [r["frame"] for r in sub.readings()[n:]] == [e["frame"] for e in written] + [0]
     sub.close()
+
+
+def test_paho_is_needed_only_for_mqtt(pictures, tmp_path):
+    import os
+    import sys
+
+    from tests.test_edge_app import FAKES, ROOT
+
+    code = "import sys, edge_app.__main__, edge_app.outputs; print('paho' in sys.modules)"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    assert subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True).stdout.strip() == "False"
+    without = {"PYTHONPATH": os.pathsep.join([str(FAKES / "no_paho"), str(FAKES / "blocked"), str(ROOT)])}
+    proc = app("--model", SHIPPED, "--source", pictures / "1.png", "--jsonl", tmp_path / "r.jsonl", env=without)
+    assert proc.returncode == 0, proc.stderr  # no paho-mqtt: everything but MQTT works
+    proc = app("--model", SHIPPED, "--source", pictures / "1.png", "--mqtt", "mqtt://127.0.0.1", env=without)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "pip install 'paho-mqtt>=2.1,<3'" in proc.stderr

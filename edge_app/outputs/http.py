@@ -216,7 +216,7 @@ class _Handler(BaseHTTPRequestHandler):
         if not self._authorised(url):
             return
         if url.path != "/api/roi":
-            return self._json(404, {"error": f"no such page: {url.path}"})
+            return self._json(404, {"error": f"no such page: {url.path}"}, close=True)
         length = self.headers.get("Content-Length", "")
         if not length.isdigit():
             return self._json(400, {"error": "a Content-Length is required"}, close=True)
@@ -239,7 +239,7 @@ class _Handler(BaseHTTPRequestHandler):
         if hmac.compare_digest(given.encode(), token.encode()):
             return True
         self._json(401, {"error": "missing or wrong token: open the page as /?token=TOKEN"},
-                   extra={"WWW-Authenticate": "Bearer"})
+                   extra={"WWW-Authenticate": "Bearer"}, close=True)  # a body may be left unread
         return False
 
     def _json(self, status: int, body, extra: dict | None = None, close: bool = False) -> None:
