@@ -29,7 +29,7 @@ from .outputs.http import parse_http
 from .outputs.mqtt import DEFAULT_PREFIX, parse_mqtt_url, topic_part
 from .package import version
 from .regions import parse_roi
-from .sources import SourceError
+from .sources import SOURCE_HELP, SourceError
 
 
 def _smooth(text: str) -> tuple[int, int] | None:
@@ -71,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", type=Path, help="device.toml: a key per flag (same name, no dashes); flags on the command line win")
     p.add_argument("--version", action="version", version=f"house-numbers {version()}")
     p.add_argument("--model", type=Path, default=DEFAULT_MODEL, help="int8 .tflite with its .json beside it (default: the shipped model)")
-    p.add_argument("--source", help="picamera | camera:N | VIDEO file | IMAGE_DIR | IMAGE (required, here or in --config)")
+    p.add_argument("--source", help=f"{SOURCE_HELP} (required, here or in --config)")
     where = p.add_mutually_exclusive_group()
     where.add_argument("--roi", type=_roi, help="x,y,w,h: the fixed region to read, in frame pixels (draw it ~15%% wider than the digits)")
     where.add_argument("--scan", action="store_true", help="try windows of a few sizes over the frame, keep the most confident")
@@ -84,7 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--preview", action=argparse.BooleanOptionalAction, default=False, help="show frames in a window (needs a display and a GUI build of OpenCV)")
     p.add_argument("--threads", type=cli.threads, help="interpreter threads (default: the interpreter's)")
     p.add_argument("--edgetpu", action=argparse.BooleanOptionalAction, default=False, help="run a *_edgetpu.tflite on a Coral Edge TPU")
-    p.add_argument("--size", type=cli.frame_size, default=(640, 480), help="camera frame size WxH (default 640x480)")
+    p.add_argument("--size", type=cli.frame_size, default=(640, 480), help="camera frame size WxH; on a Pi camera the main stream the reader crops from (default 640x480)")
+    p.add_argument("--autofocus", choices=("continuous", "auto", "manual"), help="Pi Camera Module 3 focus: continuous, auto (one sweep at start) or manual (default: the camera's own)")
     p.add_argument("--retries", type=cli.nonnegative_int, default=5, help="camera reconnects in a row before giving up (default 5)")
     p.add_argument("--backoff", type=cli.positive_float, default=0.5, help="first wait in seconds between reconnects, doubled each time (default 0.5)")
     p.add_argument("--max-frames", type=cli.positive_int, help="stop after N frames")
