@@ -162,9 +162,10 @@ class HttpOutput(Output):
             return 400, {"error": f"region [{x:g}, {y:g}, {w:g}, {h:g}] is outside the {width}x{height} frame"}
         try:
             saved = app.set_roi(Box(x, y, w, h))
-        except OSError as err:
-            log.warning("http: region applied but not saved to %s (%s)", app.cfg.config, err.strerror or err)
-            return 200, {"roi": [x, y, w, h], "saved": False, "error": f"not saved: {err.strerror or err}"}
+        except (OSError, ValueError) as err:  # ValueError: a config file this writer cannot edit safely
+            why = getattr(err, "strerror", None) or err
+            log.warning("http: region applied but not saved to %s (%s)", app.cfg.config, why)
+            return 200, {"roi": [x, y, w, h], "saved": False, "error": f"not saved to {app.cfg.config}: {why}"}
         return 200, {"roi": [x, y, w, h], "saved": saved, "config": str(app.cfg.config) if saved else None}
 
 
