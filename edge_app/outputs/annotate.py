@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import os
 import tempfile
@@ -91,6 +92,10 @@ class AnnotateOutput(Output):
             self.folder.mkdir(parents=True, exist_ok=True)
         except OSError as err:
             raise OutputError(f"--annotate {self.folder}: cannot make the folder ({err.strerror or err})") from None
+
+    @classmethod
+    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--annotate", type=Path, help="save every frame with the region and reading drawn into this folder (to look at a short run: it writes a file a frame)")
 
     @classmethod
     def from_config(cls, cfg: AppConfig) -> AnnotateOutput | None:

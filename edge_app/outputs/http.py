@@ -8,6 +8,7 @@ Bound to 127.0.0.1 unless a host is given; any other host needs a token (Authori
 
 from __future__ import annotations
 
+import argparse
 import hmac
 import io
 import ipaddress
@@ -26,7 +27,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from ..contract import Box
 from .annotate import annotate_view
-from .base import Event, FrameView, Output, OutputError
+from .base import Event, FrameView, Output, OutputError, flag_type
 from .jsonl import to_json
 
 if TYPE_CHECKING:
@@ -81,6 +82,12 @@ class HttpOutput(Output):
         self.server.output = self  # type: ignore[attr-defined]
         self.address = f"http://{host if ':' not in host else f'[{host}]'}:{self.server.server_address[1]}/"
         self._thread = threading.Thread(target=self.server.serve_forever, name="http", daemon=True)
+
+    @classmethod
+    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
+        w = parser.add_argument_group("web page and JSON API")
+        w.add_argument("--http", type=flag_type(parse_http), help="[HOST:]PORT: serve the status page (live view, draw the region) and /api/...; loopback unless a host is given")
+        w.add_argument("--http-token", help="a secret the page and API ask for (?token=... or Authorization: Bearer ...); required for a host other than loopback")
 
     @classmethod
     def from_config(cls, cfg: AppConfig) -> HttpOutput | None:
