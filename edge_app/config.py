@@ -67,7 +67,8 @@ def read_config(path, parser: argparse.ArgumentParser) -> dict:
         raise ConfigError(f"{path}: cannot read it ({getattr(err, 'strerror', None) or err})") from None
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{path}: not valid TOML ({err})") from None
-    actions = {a.option_strings[0][2:]: a for a in parser._actions if a.option_strings and a.option_strings[0].startswith("--")}
+    actions = {a.option_strings[0][2:]: a for a in parser._actions
+               if a.option_strings and a.option_strings[0].startswith("--")}
     actions.pop("help", None)
     actions.pop("config", None)  # one config file; it cannot name another
     values = {}
@@ -137,7 +138,8 @@ def save_roi(path, roi: tuple[float, float, float, float]) -> None:
         else:
             out.append(old)
     if not done:
-        at = next((i for i, old in enumerate(out) if TABLE_LINE.match(old)), len(out))  # top-level keys go before tables
+        # top-level keys go before tables
+        at = next((i for i, old in enumerate(out) if TABLE_LINE.match(old)), len(out))
         out.insert(at, line)
     new = "\n".join(out) + "\n"
     tomllib.loads(new)  # never write a file the next start cannot read

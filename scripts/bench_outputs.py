@@ -81,7 +81,8 @@ def page_client(port: int, page_on: threading.Event, stop: threading.Event, coun
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--video", type=Path, default=ROOT / "out" / "bench_outputs.avi", help="demo video (made when missing)")
+    p.add_argument("--video", type=Path, default=ROOT / "out" / "bench_outputs.avi",
+                   help="demo video (made when missing)")
     p.add_argument("--passes", type=int, default=4, help="times through the video")
     p.add_argument("--block", type=float, default=1.0, help="seconds in one mode before switching to the other")
     p.add_argument("--json", type=Path, help="write the results here")

@@ -1,4 +1,5 @@
-"""--config device.toml: keys named as the flags, flags win, one clear line for a bad file, ROI written back atomically."""
+"""--config device.toml: keys named as the flags, flags win, one clear line for a bad file, ROI written back
+atomically."""
 
 from pathlib import Path
 

@@ -51,8 +51,7 @@ def parse_data(spec: str) -> list[tuple[Path, float]]:
 
 def is_test_folder(folder: Path) -> bool:
     """True for a test split (recon/test, format2_test_dev, SVHN test/): learning from it would leak it."""
-    parts = Path(folder).resolve().parts
-    return any("test" in re.split(r"[^a-z0-9]+", p.lower()) for p in parts[-2:])
+    return "test" in re.split(r"[^a-z0-9]+", Path(folder).resolve().name.lower())
 
 
 def refuse_test_folders(folders, doing: str) -> None:
@@ -112,4 +111,6 @@ def validation_split(cfg) -> tuple[np.ndarray, np.ndarray]:
 
 def eval_inputs(regions: np.ndarray) -> np.ndarray:
     """Cached 64x64 regions -> the contract's centre 54x54 crops, (N, 54, 54, 3) uint8."""
-    return np.stack([center_crop(r) for r in regions]) if len(regions) else np.zeros((0, INPUT_SIZE, INPUT_SIZE, 3), np.uint8)
+    if not len(regions):
+        return np.zeros((0, INPUT_SIZE, INPUT_SIZE, 3), np.uint8)
+    return np.stack([center_crop(r) for r in regions])

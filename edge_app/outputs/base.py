@@ -1,4 +1,5 @@
-"""The output interface: a typed Event per reported reading, a cheap per-frame view, and the fan-out that guards each output."""
+"""The output interface: a typed Event per reported reading, a cheap per-frame view, and the fan-out that guards
+each output."""
 
 from __future__ import annotations
 

@@ -36,7 +36,8 @@ class ConsoleOutput(Output):
 
     @classmethod
     def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--quiet", action=argparse.BooleanOptionalAction, default=False, help="no console line per reading")
+        parser.add_argument("--quiet", "-q", action=argparse.BooleanOptionalAction, default=False,
+                            help="no console line per reading, and only warnings and errors in the log")
 
     @classmethod
     def from_config(cls, cfg: AppConfig) -> ConsoleOutput | None:

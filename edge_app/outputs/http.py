@@ -86,8 +86,12 @@ class HttpOutput(Output):
     @classmethod
     def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
         w = parser.add_argument_group("web page and JSON API")
-        w.add_argument("--http", type=flag_type(parse_http), help="[HOST:]PORT: serve the status page (live view, draw the region) and /api/...; loopback unless a host is given")
-        w.add_argument("--http-token", help="a secret the page and API ask for (?token=... or Authorization: Bearer ...); required for a host other than loopback")
+        w.add_argument("--http", type=flag_type(parse_http),
+                       help="[HOST:]PORT: serve the status page (live view, draw the region) and /api/...; loopback "
+                       "unless a host is given")
+        w.add_argument("--http-token",
+                       help="a secret the page and API ask for (?token=... or Authorization: Bearer ...); required "
+                       "for a host other than loopback")
 
     @classmethod
     def from_config(cls, cfg: AppConfig) -> HttpOutput | None:
@@ -121,7 +125,8 @@ class HttpOutput(Output):
         s = app.summary
         return {
             "source": app.cfg.source,
-            "mode": "boxes" if app.labels is not None else "roi" if app.roi is not None else "scan" if app.scan else "frame",
+            "mode": ("boxes" if app.labels is not None else "roi" if app.roi is not None
+                     else "scan" if app.scan else "frame"),
             "roi": [round(v, 1) for v in app.roi] if app.roi is not None else None,
             "frame_size": [int(view.image.shape[1]), int(view.image.shape[0])] if view else None,
             "frames": s.frames, "skipped": s.skipped, "readings": s.readings,
@@ -159,7 +164,8 @@ class HttpOutput(Output):
         if view is None:
             return 409, {"error": "no frame yet: wait for the first frame, then draw the region"}
         if (not isinstance(values, list) or len(values) != 4
-                or not all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in values)):
+                or not all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+                           for v in values)):
             return 400, {"error": "expected a JSON list of four numbers [x, y, w, h] in frame pixels"}
         x, y, w, h = (round(float(v), 1) for v in values)
         width, height = view.image.shape[1], view.image.shape[0]
@@ -229,7 +235,8 @@ class _Handler(BaseHTTPRequestHandler):
         if not length.isdigit():
             return self._json(400, {"error": "a Content-Length is required"}, close=True)
         if int(length) > MAX_BODY:
-            return self._json(400, {"error": f"body of {length} bytes is too big: a region is [x, y, w, h]"}, close=True)
+            return self._json(400, {"error": f"body of {length} bytes is too big: a region is [x, y, w, h]"},
+                              close=True)
         try:
             values = json.loads(self.rfile.read(int(length)) or b"null")
         except (ValueError, UnicodeDecodeError):

@@ -40,9 +40,8 @@ def to_json(record: dict) -> str:
 class JsonlWriter:
     """Appends one JSON object a line; a line is written whole or not at all."""
 
-    def __init__(self, path: str | os.PathLike, *, fsync: bool = False) -> None:
+    def __init__(self, path: str | os.PathLike) -> None:
         self.path = Path(path)
-        self.fsync = fsync  # also push each line to the disk (slower; survives a power cut)
         try:
             self._fd: int | None = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         except OSError as err:
@@ -60,8 +59,6 @@ class JsonlWriter:
             written = os.write(self._fd, data)
             if written != len(data):
                 raise OSError(errno.ENOSPC, f"short write ({written} of {len(data)} bytes)")
-            if self.fsync:
-                os.fsync(self._fd)
         except OSError as err:
             self._cut_back(before)
             raise OutputError(f"cannot write readings to {self.path}: {err.strerror or err}") from None

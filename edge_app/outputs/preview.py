@@ -46,7 +46,8 @@ class PreviewOutput(Output):
 
     @classmethod
     def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--preview", action=argparse.BooleanOptionalAction, default=False, help="show frames in a window (needs a display and a GUI build of OpenCV)")
+        parser.add_argument("--preview", action=argparse.BooleanOptionalAction, default=False,
+                            help="show frames in a window (needs a display and a GUI build of OpenCV)")
 
     @classmethod
     def from_config(cls, cfg: AppConfig) -> PreviewOutput | None:
