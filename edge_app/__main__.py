@@ -25,8 +25,7 @@ from .config import ConfigError, parse_with_config
 from .contract import ContractError
 from .interpreter import DEFAULT_MODEL, ModelError
 from .outputs import OutputError, build_outputs
-from .outputs.http import parse_http
-from .outputs.mqtt import DEFAULT_PREFIX, parse_mqtt_url, topic_part
+from .outputs.registry import add_arguments as add_output_arguments
 from .package import version
 from .regions import parse_roi
 from .sources import SOURCE_HELP, SourceError
@@ -42,17 +41,6 @@ def _smooth(text: str) -> tuple[int, int] | None:
         return k, n
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r}: expected K/N with 1 <= K <= N (e.g. 3/5), or off") from None
-
-
-def _checked(parse):
-    """An argparse type from a parser that raises ValueError with a message."""
-    def checked(text: str):
-        try:
-            return parse(text)
-        except ValueError as err:
-            raise argparse.ArgumentTypeError(str(err)) from None
-    checked.__name__ = parse.__name__
-    return checked
 
 
 def _roi(text: str):
@@ -88,11 +76,6 @@ def build_parser() -> argparse.ArgumentParser:
                    "(live sources only; default 3/5)")
     p.add_argument("--fps", type=cli.positive_float,
                    help="at most N frames a second, so the device is not busy all the time (default: no cap)")
-    p.add_argument("--jsonl", type=cli.output_file, help="append one JSON line per reported reading")
-    p.add_argument("--annotate", type=Path, help="save every frame with the region and reading drawn into this folder")
-    p.add_argument("--force", action="store_true", help="let --annotate replace the pictures of an earlier run")
-    p.add_argument("--preview", action=argparse.BooleanOptionalAction, default=False,
-                   help="show frames in a window (needs a display and a GUI build of OpenCV)")
     p.add_argument("--threads", type=cli.threads, help="interpreter threads (default: the interpreter's)")
     p.add_argument("--edgetpu", action=argparse.BooleanOptionalAction, default=False,
                    help="run a *_edgetpu.tflite on a Coral Edge TPU")
@@ -106,36 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--backoff", type=cli.positive_float, default=0.5,
                    help="first wait in seconds between reconnects, doubled each time (default 0.5)")
     p.add_argument("--max-frames", type=cli.positive_int, help="stop after N frames")
-    p.add_argument("--quiet", "-q", action=argparse.BooleanOptionalAction, default=False,
-                   help="no console line per reading (the log keeps its info lines: outages, reconnections)")
     p.add_argument("-v", "--verbose", action="store_true", help="debug lines too (one per HTTP request, MQTT details)")
-    w = p.add_argument_group("web page and JSON API")
-    w.add_argument("--http", type=_checked(parse_http),
-                   help="[HOST:]PORT: serve the status page (live view, draw the region) and /api/...; loopback "
-                   "unless a host is given")
-    w.add_argument("--http-token",
-                   help="a secret the page and API ask for (?token=... or Authorization: Bearer ...); required for a "
-                   "host other than loopback")
-    m = p.add_argument_group("MQTT (Home Assistant finds the sensor by itself through MQTT discovery)")
-    m.add_argument("--mqtt", type=_checked(parse_mqtt_url),
-                   help="broker: mqtt://[user:pass@]host[:port] or mqtts://... for TLS (port 1883 / 8883)")
-    m.add_argument("--mqtt-prefix", type=_checked(topic_part), default=DEFAULT_PREFIX,
-                   help="first topic level (default %(default)s)")
-    m.add_argument("--mqtt-id", type=_checked(topic_part),
-                   help="device id, the second topic level (default: the hostname)")
-    m.add_argument("--mqtt-ca", type=Path,
-                   help="CA certificate file to check the broker with (TLS; default: the system's CAs)")
-    m.add_argument("--mqtt-cert", type=Path, help="client certificate file, for brokers that ask for one (TLS)")
-    m.add_argument("--mqtt-key", type=Path, help="the client certificate's private key file")
-    m.add_argument("--mqtt-spool", type=Path,
-                   help="folder where readings wait while the broker is away "
-                   "(default ~/.local/state/house-numbers/mqtt-spool/ID)")
-    m.add_argument("--mqtt-spool-max", type=cli.positive_int, default=10_000,
-                   help="readings the spool keeps at most; beyond, the oldest are dropped and counted "
-                   "(default %(default)s)")
-    m.add_argument("--mqtt-retry-max", type=cli.float_range(1, 3600), default=30.0,
-                   help="longest wait in seconds between reconnect attempts; they start at 1 s and double "
-                   "(default %(default)s)")
+    add_output_arguments(p)  # each output declares its own flags (edge_app/outputs/)
     return p
 
 

@@ -117,7 +117,7 @@ def _given(parser: argparse.ArgumentParser, argv) -> set[str]:
     return {dest for dest, value in vars(ns).items() if value is not unset}
 
 
-ROI_LINE = re.compile(r"^\s*roi\s*=.*$")
+ROI_LINE = re.compile(r"^\s*roi\s*=\s*(\[[^\]]*\]|\"[^\"]*\"|'[^']*'|[^#\s]+)?(?P<comment>\s*#.*)?$")
 MODE_LINE = re.compile(r"^(\s*)(scan|boxes)(\s*=\s*true\b.*)$")
 TABLE_LINE = re.compile(r"^\s*\[")
 
@@ -129,8 +129,9 @@ def save_roi(path, roi: tuple[float, float, float, float]) -> None:
     line = 'roi = "{}"'.format(",".join(_number(round(float(v), 1)) for v in roi))
     out, done = [], False
     for old in text.splitlines():
-        if ROI_LINE.match(old) and not done:
-            out.append(line)
+        match = ROI_LINE.match(old)
+        if match and not done:
+            out.append(line + (match["comment"] or ""))  # the line's own comment stays
             done = True
         elif MODE_LINE.match(old):  # an ROI and a scan are exclusive: keep the old line as a comment
             out.append(f"# {old.strip()}  (off: the web page set the roi)")

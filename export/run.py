@@ -18,7 +18,7 @@ from edge_app.interpreter import read_sidecar, sidecar_path
 from train.cache import load_crops
 from train.config import TrainConfig
 from train.evaluate import predict
-from train.folders import eval_inputs, parse_data, validation_split
+from train.folders import eval_inputs, parse_data, refuse_test_folders, validation_split
 from train.metrics import TARGET_ACCURACY, coverage_at, judge, score
 
 from . import convert as cv
@@ -44,6 +44,7 @@ class ExportConfig:
     force: bool = False
     compiler: str = "edgetpu_compiler"
     skip_bad: bool = False  # leave unreadable or badly labelled --eval-data pictures out, each named
+    threshold_data: str | None = None  # folders held out of training, for a run whose own folders are elsewhere
 
 
 def export(cfg: ExportConfig) -> dict:
@@ -71,7 +72,7 @@ def export(cfg: ExportConfig) -> dict:
     report = {"model": str(cfg.model), "cpu": f"{platform.machine()} {os.cpu_count()} cores", "variants": {}}
     int8 = files["int8"]
     card = read_sidecar(int8)
-    card["threshold_at_98"], card["threshold_from"] = _threshold(int8, cfg.model)
+    card["threshold_at_98"], card["threshold_from"] = _threshold(int8, cfg.model, cfg.threshold_data)
     ops = cv.op_names(int8)
     card["edgetpu"] = {"unsupported_ops": unsupported_ops(ops), **compile_edgetpu(int8, cfg.out, cfg.compiler)}
     write_card(sidecar_path(int8), card)
@@ -110,8 +111,21 @@ def _write_variant(cfg: ExportConfig, model, variant: str, calibration, provenan
     return path
 
 
-def _threshold(int8: Path, model_path: Path) -> tuple[float, str]:
-    """Coverage-at-98% confidence threshold, measured on the run's validation split (never on test data)."""
+def _threshold(int8: Path, model_path: Path, threshold_data: str | None = None) -> tuple[float, str]:
+    """Coverage-at-98% confidence threshold, measured on the run's validation split (never on test data).
+
+    threshold_data names folders that hold that split instead (scripts/validation_pictures.py draws them
+    for a run trained on another machine), taken whole.
+    """
+    if threshold_data:
+        folders = [folder for folder, _ in parse_data(threshold_data)]
+        refuse_test_folders(folders, "measuring the gate")
+        crops = [load_crops(f) for f in folders]
+        inputs = np.concatenate([eval_inputs(np.asarray(c.regions)) for c in crops])
+        targets = np.concatenate([c.targets for c in crops])
+        _, correct, confidence = judge(*predict(int8, inputs, progress=False), targets)
+        threshold = coverage_at(correct, confidence, TARGET_ACCURACY)[1]
+        return threshold, f"validation pictures in {threshold_data} ({len(inputs)})"
     config = model_path.parent / "config.json"
     if not config.exists():
         return 0.0, "no run config beside the model: no validation split to measure it on"

@@ -33,7 +33,7 @@ def broker(tmp_path):
 
 
 def run_app(pictures, broker_url, tmp_path, *extra, popen=False, fps=None, device="gate"):
-    args = ["--model", SHIPPED, "--source", pictures, "--boxes", "--threshold", "0", "--quiet",
+    args = ["--model", SHIPPED, "--source", pictures, "--boxes", "--threshold", "0", "--no-quiet",
             "--jsonl", tmp_path / "r.jsonl", "--mqtt", broker_url, "--mqtt-id", device,
             "--mqtt-spool", tmp_path / "spool", *extra]
     if fps:
@@ -247,3 +247,20 @@ def test_sigterm_sends_offline_and_keeps_the_spool(pictures, broker, tmp_path):
     assert sub.wait_for(lambda s: len(s.readings()) >= n + len(written) + 1)
     assert [r["frame"] for r in sub.readings()[n:]] == [e["frame"] for e in written] + [0]
     sub.close()
+
+
+def test_paho_is_needed_only_for_mqtt(pictures, tmp_path):
+    import os
+    import sys
+
+    from tests.test_edge_app import FAKES, ROOT
+
+    code = "import sys, edge_app.__main__, edge_app.outputs; print('paho' in sys.modules)"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    imported = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert imported.stdout.strip() == "False", imported.stderr
+    without = {"PYTHONPATH": os.pathsep.join([str(FAKES / "no_paho"), str(FAKES / "blocked"), str(ROOT)])}
+    proc = app("--model", SHIPPED, "--source", pictures / "1.png", "--jsonl", tmp_path / "r.jsonl", env=without)
+    assert proc.returncode == 0, proc.stderr  # no paho-mqtt: everything but MQTT works
+    proc = app("--model", SHIPPED, "--source", pictures / "1.png", "--mqtt", "mqtt://127.0.0.1", env=without)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "pip install 'paho-mqtt>=2.1,<3'" in proc.stderr

@@ -27,7 +27,7 @@ from edge_app.atomic import atomic_path, write_atomic  # noqa: E402
 from edge_app.contract import HEADS  # noqa: E402
 
 from .config import TrainConfig  # noqa: E402
-from .folders import data_splits, eval_inputs  # noqa: E402
+from .folders import data_splits, eval_inputs, record_provenance  # noqa: E402
 from .metrics import score  # noqa: E402
 from .models import build_model  # noqa: E402
 from .ops_augment import Augment  # noqa: E402
@@ -124,6 +124,7 @@ def train_portable(cfg: TrainConfig, minutes: float | None = None) -> dict:
         raise SystemExit(f"{out} already holds a finished run; pick a new --out")
     out.mkdir(parents=True, exist_ok=True)
     cfg.save(out / "config.json")
+    record_provenance(cfg.data, out)
     keras.utils.set_random_seed(cfg.seed)
     splits = data_splits(cfg)
     n_train = sum(len(s.train) for s in splits)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
 from collections.abc import Sequence
@@ -89,6 +90,14 @@ class AnnotateOutput(Output):
                               "pick another folder or pass --force to replace them")
         for path in earlier:
             path.unlink(missing_ok=True)
+
+    @classmethod
+    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--annotate", type=Path,
+                            help="save every frame with the region and reading drawn into this folder "
+                            "(for a short look: a file a frame)")
+        parser.add_argument("--force", action="store_true",
+                            help="let --annotate replace the pictures of an earlier run")
 
     @classmethod
     def from_config(cls, cfg: AppConfig) -> AnnotateOutput | None:

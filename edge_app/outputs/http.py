@@ -8,6 +8,7 @@ Bound to 127.0.0.1 unless a host is given; any other host needs a token (Authori
 
 from __future__ import annotations
 
+import argparse
 import hmac
 import io
 import ipaddress
@@ -26,7 +27,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from ..contract import Box
 from .annotate import annotate_view
-from .base import Event, FrameView, Output, OutputError
+from .base import Event, FrameView, Output, OutputError, flag_type
 from .jsonl import to_json
 
 if TYPE_CHECKING:
@@ -81,6 +82,16 @@ class HttpOutput(Output):
         self.server.output = self  # type: ignore[attr-defined]
         self.address = f"http://{host if ':' not in host else f'[{host}]'}:{self.server.server_address[1]}/"
         self._thread = threading.Thread(target=self.server.serve_forever, name="http", daemon=True)
+
+    @classmethod
+    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
+        w = parser.add_argument_group("web page and JSON API")
+        w.add_argument("--http", type=flag_type(parse_http),
+                       help="[HOST:]PORT: serve the status page (live view, draw the region) and /api/...; loopback "
+                       "unless a host is given")
+        w.add_argument("--http-token",
+                       help="a secret the page and API ask for (?token=... or Authorization: Bearer ...); required "
+                       "for a host other than loopback")
 
     @classmethod
     def from_config(cls, cfg: AppConfig) -> HttpOutput | None:
@@ -164,9 +175,10 @@ class HttpOutput(Output):
             return 400, {"error": f"region [{x:g}, {y:g}, {w:g}, {h:g}] is outside the {width}x{height} frame"}
         try:
             saved = app.set_roi(Box(x, y, w, h))
-        except OSError as err:
-            log.warning("http: region applied but not saved to %s (%s)", app.cfg.config, err.strerror or err)
-            return 200, {"roi": [x, y, w, h], "saved": False, "error": f"not saved: {err.strerror or err}"}
+        except (OSError, ValueError) as err:  # ValueError: a config file this writer cannot edit safely
+            why = getattr(err, "strerror", None) or err
+            log.warning("http: region applied but not saved to %s (%s)", app.cfg.config, why)
+            return 200, {"roi": [x, y, w, h], "saved": False, "error": f"not saved to {app.cfg.config}: {why}"}
         return 200, {"roi": [x, y, w, h], "saved": saved, "config": str(app.cfg.config) if saved else None}
 
 
@@ -218,7 +230,7 @@ class _Handler(BaseHTTPRequestHandler):
         if not self._authorised(url):
             return
         if url.path != "/api/roi":
-            return self._json(404, {"error": f"no such page: {url.path}"})
+            return self._json(404, {"error": f"no such page: {url.path}"}, close=True)
         length = self.headers.get("Content-Length", "")
         if not length.isdigit():
             return self._json(400, {"error": "a Content-Length is required"}, close=True)
@@ -242,7 +254,7 @@ class _Handler(BaseHTTPRequestHandler):
         if hmac.compare_digest(given.encode(), token.encode()):
             return True
         self._json(401, {"error": "missing or wrong token: open the page as /?token=TOKEN"},
-                   extra={"WWW-Authenticate": "Bearer"})
+                   extra={"WWW-Authenticate": "Bearer"}, close=True)  # a body may be left unread
         return False
 
     def _json(self, status: int, body, extra: dict | None = None, close: bool = False) -> None:

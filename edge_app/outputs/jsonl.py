@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import errno
 import json
 import logging
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .. import cli
 from .base import Event, Output, OutputError
 
 if TYPE_CHECKING:
@@ -96,6 +98,10 @@ class JsonlOutput(Output):
         self.pending: deque[dict] = deque()
         self.backlog = backlog
         self.dropped = 0
+
+    @classmethod
+    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--jsonl", type=cli.output_file, help="append one JSON line per reported reading")
 
     @classmethod
     def from_config(cls, cfg: AppConfig) -> JsonlOutput | None:
