@@ -41,6 +41,7 @@ class AppConfig:
     fps: float | None = None  # rate cap: at most this many frames a second (None: as fast as they come)
     jsonl: Path | None = None
     annotate: Path | None = None
+    force: bool = False  # --annotate may replace the pictures of an earlier run
     preview: bool = False
     threads: int | None = None
     edgetpu: bool = False

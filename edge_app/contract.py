@@ -7,6 +7,7 @@ model sees on the device is exactly what it saw in training. numpy and Pillow on
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -40,10 +41,13 @@ class Box(NamedTuple):
 def load_image(path) -> np.ndarray:
     """Read a picture file as HxWx3 uint8 RGB; raise ContractError if it is not a readable picture."""
     try:
-        with Image.open(path) as im:
-            im.load()
-            return to_rgb(ImageOps.exif_transpose(im))
-    except Image.DecompressionBombError as err:  # Pillow's guard against pictures that fill the memory
+        with warnings.catch_warnings():
+            # Pillow only warns between 89M and 179M pixels; a picture that size is a hostile file, not a camera's.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as im:
+                im.load()
+                return to_rgb(ImageOps.exif_transpose(im))
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
         raise ContractError(f"{path}: picture too large to read ({err})") from None
     except Exception as err:  # noqa: BLE001 - Pillow's decoders raise many types on hostile files; all mean "unreadable"
         raise ContractError(f"{path}: not a readable picture ({type(err).__name__}: {err})"[:300]) from None
@@ -86,7 +90,7 @@ def digit_region(boxes: Sequence[Box]) -> Box:
 
 def check_region(box: Box, width: int, height: int) -> None:
     """Refuse a region that is not finite or is over twice the picture's size (before anything is allocated)."""
-    if not all(math.isfinite(v) for v in box):
+    if not all(math.isfinite(v) for v in (*box, box.left + box.width, box.top + box.height)):
         raise ContractError(f"region {tuple(box)} is not finite")
     if box.width > MAX_REGION_SCALE * width or box.height > MAX_REGION_SCALE * height:
         raise ContractError(f"region {tuple(round(v, 1) for v in box)} is more than {MAX_REGION_SCALE:g}x "

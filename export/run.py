@@ -12,13 +12,13 @@ from pathlib import Path
 import numpy as np
 
 from calibration.build import load as load_calibration
-from edge_app.atomic import write_atomic
+from edge_app.atomic import atomic_path, write_atomic
 from edge_app.contract import HEADS
 from edge_app.interpreter import read_sidecar, sidecar_path
 from train.cache import load_crops
 from train.config import TrainConfig
 from train.evaluate import predict
-from train.folders import eval_inputs, parse_data, validation_split
+from train.folders import eval_inputs, parse_data, refuse_test_folders, validation_split
 from train.metrics import TARGET_ACCURACY, coverage_at, judge, score
 
 from . import convert as cv
@@ -44,6 +44,7 @@ class ExportConfig:
     force: bool = False
     compiler: str = "edgetpu_compiler"
     skip_bad: bool = False  # leave unreadable or badly labelled --eval-data pictures out, each named
+    threshold_data: str | None = None  # folders held out of training, for a run whose own folders are elsewhere
 
 
 def export(cfg: ExportConfig) -> dict:
@@ -55,7 +56,8 @@ def export(cfg: ExportConfig) -> dict:
     try:
         model = keras.models.load_model(cfg.model, compile=False)
     except Exception as err:  # noqa: BLE001 - a missing file, a bad zip or a foreign object all mean "not a model"
-        raise cv.ExportError(f"{cfg.model}: not a Keras model this export can load ({type(err).__name__}: {err})"[:300]) from None
+        why = f"{type(err).__name__}: {err}"[:240]
+        raise cv.ExportError(f"{cfg.model}: not a Keras model this export can load ({why})") from None
     cv.check_model(model)
     calibration, provenance = load_calibration(cfg.calibration)
     _check_out_folder(cfg)
@@ -64,12 +66,13 @@ def export(cfg: ExportConfig) -> dict:
     files = {}
     for variant in cfg.variants:
         log.info("converting %s ...", variant)
-        files[variant] = _write_variant(cfg, model, variant, calibration if variant == "int8" else None, provenance, training)
+        calib = calibration if variant == "int8" else None
+        files[variant] = _write_variant(cfg, model, variant, calib, provenance, training)
 
     report = {"model": str(cfg.model), "cpu": f"{platform.machine()} {os.cpu_count()} cores", "variants": {}}
     int8 = files["int8"]
     card = read_sidecar(int8)
-    card["threshold_at_98"], card["threshold_from"] = _threshold(int8, cfg.model)
+    card["threshold_at_98"], card["threshold_from"] = _threshold(int8, cfg.model, cfg.threshold_data)
     ops = cv.op_names(int8)
     card["edgetpu"] = {"unsupported_ops": unsupported_ops(ops), **compile_edgetpu(int8, cfg.out, cfg.compiler)}
     write_card(sidecar_path(int8), card)
@@ -81,10 +84,11 @@ def export(cfg: ExportConfig) -> dict:
         report.update(_parity(cfg, files))
         for variant, path in files.items():
             c = read_sidecar(path)
-            c["accuracy"] = {k: report["variants"][variant][k] for k in ("sequence_accuracy", "digit_accuracy", "coverage_at_98", "by_length")}
-            c["accuracy"]["data"] = str(cfg.eval_data)
+            measured = report["variants"][variant]
+            keys = ("sequence_accuracy", "digit_accuracy", "coverage_at_98", "by_length")
+            c["accuracy"] = {**{k: measured[k] for k in keys}, "data": str(cfg.eval_data)}
             if variant == "int8":
-                c.update({"threshold_at_98": card["threshold_at_98"], "threshold_from": card["threshold_from"], "edgetpu": card["edgetpu"]})
+                c.update({k: card[k] for k in ("threshold_at_98", "threshold_from", "edgetpu")})
             write_card(sidecar_path(path), c)
         write_atomic(cfg.out / "report.json", json.dumps(report, indent=2))
         write_atomic(cfg.out / "report.md", markdown(report))
@@ -93,9 +97,8 @@ def export(cfg: ExportConfig) -> dict:
 
 def _write_variant(cfg: ExportConfig, model, variant: str, calibration, provenance: dict, training: dict) -> Path:
     path = cfg.out / f"{cfg.name}{SUFFIX[variant]}.tflite"
-    tmp = path.with_suffix(".tflite.tmp")
-    tmp.write_bytes(cv.convert(model, variant, calibration))
-    try:
+    with atomic_path(path, suffix=".tflite") as tmp:  # the model appears only once checked, its card beside it
+        tmp.write_bytes(cv.convert(model, variant, calibration))
         info = cv.inspect(tmp)
         if variant == "int8" and (left := info.float_tensors):
             raise cv.ExportError(f"the int8 model still holds {len(left)} float tensors ({', '.join(left[:3])}...): "
@@ -105,14 +108,24 @@ def _write_variant(cfg: ExportConfig, model, variant: str, calibration, provenan
         card = build_card(tmp, variant, info, training, provenance if variant == "int8" else None)
         card["file"] = path.name
         write_card(sidecar_path(path), card)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
     return path
 
 
-def _threshold(int8: Path, model_path: Path) -> tuple[float, str]:
-    """Coverage-at-98% confidence threshold, measured on the run's validation split (never on test data)."""
+def _threshold(int8: Path, model_path: Path, threshold_data: str | None = None) -> tuple[float, str]:
+    """Coverage-at-98% confidence threshold, measured on the run's validation split (never on test data).
+
+    threshold_data names folders that hold that split instead (scripts/validation_pictures.py draws them
+    for a run trained on another machine), taken whole.
+    """
+    if threshold_data:
+        folders = [folder for folder, _ in parse_data(threshold_data)]
+        refuse_test_folders(folders, "measuring the gate")
+        crops = [load_crops(f) for f in folders]
+        inputs = np.concatenate([eval_inputs(np.asarray(c.regions)) for c in crops])
+        targets = np.concatenate([c.targets for c in crops])
+        _, correct, confidence = judge(*predict(int8, inputs, progress=False), targets)
+        threshold = coverage_at(correct, confidence, TARGET_ACCURACY)[1]
+        return threshold, f"validation pictures in {threshold_data} ({len(inputs)})"
     config = model_path.parent / "config.json"
     if not config.exists():
         return 0.0, "no run config beside the model: no validation split to measure it on"

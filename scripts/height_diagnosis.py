@@ -58,7 +58,8 @@ def report(name: str, model, items) -> None:
     for lo, hi in zip(HEIGHT_BINS[:-1], HEIGHT_BINS[1:]):
         m = (h >= lo) & (h < hi)
         if m.any():
-            print(f"  {lo}-{hi} px: {m.sum()} ({m.mean():.1%}), sharpness {s[m].mean():.3f}, accuracy {ok[m].mean():.3f}")
+            print(f"  {lo}-{hi} px: {m.sum()} ({m.mean():.1%}), sharpness {s[m].mean():.3f}, "
+                  f"accuracy {ok[m].mean():.3f}")
 
 
 def main() -> int:

@@ -122,7 +122,8 @@ def _workers(out, data, steps: int, tmp, resume: bool = False) -> list[subproces
             args += ["--data", str(data), "--batch-size", "8", "--checkpoint-every", "2", "--eval-every", "1000",
                      "--val-fraction", "0.05"]
         (tmp / f"w{i}").mkdir(exist_ok=True)
-        env = {**os.environ, "TF_CONFIG": json.dumps(tf_config), "TF_CPP_MIN_LOG_LEVEL": "3", "TMPDIR": str(tmp / f"w{i}")}
+        env = {**os.environ, "TF_CONFIG": json.dumps(tf_config), "TF_CPP_MIN_LOG_LEVEL": "3",
+               "TMPDIR": str(tmp / f"w{i}")}
         procs.append(subprocess.Popen([sys.executable, "-m", "train", *args], cwd=ROOT, env=env, text=True,
                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE))
     return procs
@@ -142,7 +143,7 @@ def test_two_workers_train_together_and_resume_after_one_is_killed(tmp_path, svh
     procs = _workers(out, svhn / "recon" / "train", 400, tmp_path)
     deadline = time.time() + 400
     while not (out / "ckpt" / "prev.keras").exists() and time.time() < deadline:
-        assert all(p.poll() is None for p in procs), procs[0].communicate()[1][-2000:] + procs[1].communicate()[1][-2000:]
+        assert all(p.poll() is None for p in procs), "".join(p.communicate()[1][-2000:] for p in procs[:2])
         time.sleep(0.2)
     procs[1].send_signal(signal.SIGKILL)  # a worker dies; the chief cannot go on alone
     procs[1].wait()

@@ -42,12 +42,14 @@ def measure(model_path: Path, data: str, val_fraction: float, val_max: int, seed
         accuracies = {}
         for n in views:
             probs = [view_probabilities(model.probabilities, r, n) for r in regions]
-            accuracies[n] = score(np.stack([p[0] for p in probs]), np.stack([p[1] for p in probs]), targets)["sequence_accuracy"]
+            lengths, digits = np.stack([p[0] for p in probs]), np.stack([p[1] for p in probs])
+            accuracies[n] = score(lengths, digits, targets)["sequence_accuracy"]
         report["folders"][split.name] = accuracies
     report["mean"] = {n: float(np.mean([f[n] for f in report["folders"].values()])) for n in views}
     report["ms"], report["ms_median"] = {}, {}
     for n in views:
-        times = np.array([[_timed(lambda r=r, n=n: read_region(model.probabilities, r, n)) for _ in range(30)] for r in first])
+        times = np.array([[_timed(lambda r=r, n=n: read_region(model.probabilities, r, n)) for _ in range(30)]
+                          for r in first])
         report["ms"][n] = round(1000 * float(times.min(axis=1).mean()), 3)
         report["ms_median"][n] = round(1000 * float(np.median(times)), 3)
     return report
