@@ -127,3 +127,27 @@ def label_text(target: np.ndarray) -> str:
     """The six targets -> the number as a string ('' for length 0; at most 5 digits)."""
     n = min(int(target[0]), MAX_DIGITS)
     return "".join(str(int(d)) for d in target[1 : 1 + n])
+
+
+# The detector sees the whole frame downscaled to this size (4:3 like 640x480 and picamera2's lores
+# stream), and marks number centres on a grid of stride DETECTOR_STRIDE: 24x18 cells.
+DETECTOR_WIDTH, DETECTOR_HEIGHT = 192, 144
+DETECTOR_STRIDE = 8
+
+
+def detector_input(frame: np.ndarray) -> np.ndarray:
+    """Whole HxWx3 uint8 RGB frame -> the detector's 144x192x3 uint8 input (box-reduce, then bilinear).
+
+    Boxes are predicted as fractions of the input's width and height, so they map back to the frame
+    by its own width and height whatever its aspect ratio.
+    """
+    h, w = frame.shape[:2]
+    if w < DETECTOR_WIDTH or h < DETECTOR_HEIGHT:
+        raise ContractError(f"frame {w}x{h} is smaller than the detector input {DETECTOR_WIDTH}x{DETECTOR_HEIGHT}")
+    if (w, h) == (DETECTOR_WIDTH, DETECTOR_HEIGHT):
+        return frame
+    # reducing_gap=1: average whole pixel blocks first (640x480 -> 213x160), then bilinear; 2x faster
+    # than bilinear alone (1.3 against 2.6 ms here) and still antialiased.
+    image = Image.fromarray(np.ascontiguousarray(frame))
+    resized = image.resize((DETECTOR_WIDTH, DETECTOR_HEIGHT), Image.BILINEAR, reducing_gap=1.0)
+    return np.asarray(resized)
