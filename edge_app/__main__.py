@@ -19,7 +19,8 @@ from pathlib import Path
 
 from .app import App, AppConfig
 from .contract import ContractError
-from .interpreter import DEFAULT_MODEL, ModelError
+from .inference.card import ModelError
+from .inference.reader import DEFAULT_MODEL
 from .outputs import OutputError
 from .regions import parse_roi
 from .sources import SourceError

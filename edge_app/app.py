@@ -14,7 +14,8 @@ import numpy as np
 
 from .contract import Box, ContractError, model_input
 from .decode import Reading
-from .interpreter import HouseNumberModel
+from .inference.card import ModelError
+from .inference.reader import HouseNumberModel
 from .outputs import JsonlWriter, Summary, annotate, format_console, save_annotated
 from .regions import LabelledBoxes, scan_windows
 from .smoothing import Smoother
@@ -32,7 +33,7 @@ class AppConfig:
     roi: Box | None = None
     scan: bool = False
     boxes: bool = False
-    threshold: float | None = None  # None: the model's coverage-at-98% threshold from its sidecar
+    threshold: float | None = None  # None: the gate in the model's card (coverage at 98% on validation data)
     smooth: tuple[int, int] | None = (3, 5)  # report a reading once it won k of the last n frames
     jsonl: Path | None = None
     annotate: Path | None = None
@@ -53,6 +54,9 @@ class App:
         self.cfg = cfg
         self.model = HouseNumberModel(cfg.model, threads=cfg.threads, edgetpu=cfg.edgetpu)
         self.threshold = self.model.threshold if cfg.threshold is None else cfg.threshold
+        if self.threshold is None:  # never a silent 0: a variant without a measured gate needs one given
+            raise ModelError(f"{cfg.model} has no measured confidence gate ({self.model.card.gate.basis}); "
+                             "pass --threshold")
         self.labels = None
         if cfg.boxes:  # read before any frame, so a folder without labels is refused up front
             where = Path(cfg.source)

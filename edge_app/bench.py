@@ -18,7 +18,8 @@ import numpy as np
 
 from .atomic import write_atomic
 from .contract import Box, model_input
-from .interpreter import DEFAULT_MODEL, HouseNumberModel, ModelError
+from .inference.card import ModelError
+from .inference.reader import DEFAULT_MODEL, HouseNumberModel
 
 
 def _stats(times_ms: list[float]) -> dict:

@@ -32,7 +32,7 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-    from edge_app.interpreter import ModelError
+    from edge_app.inference.card import ModelError
     from train.cache import DataError
 
     from .convert import VARIANTS, ExportError

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from edge_app.decode import decode_batch, predictions
-from edge_app.interpreter import HouseNumberModel
+from edge_app.inference.reader import HouseNumberModel
 from train.metrics import score
 
 

@@ -1,10 +1,11 @@
-"""The export job: convert the variants, check them, write sidecars, measure parity, try the Edge TPU."""
+"""The export job: convert the variants, check them, write model cards, measure parity, try the Edge TPU."""
 
 from __future__ import annotations
 
 import json
 import os
 import platform
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from calibration.build import load as load_calibration
 from edge_app.atomic import write_atomic
 from edge_app.contract import HEADS
 from edge_app.decode import decode_batch
-from edge_app.interpreter import read_sidecar, sidecar_path
+from edge_app.inference.card import Gate, ModelCard, ModelError, card_path, read_card
 from train.cache import load_crops
 from train.evaluate import predict
 from train.folders import eval_inputs, load_splits, parse_data
@@ -23,7 +24,7 @@ from train.metrics import TARGET_ACCURACY, coverage_at, score
 from . import convert as cv
 from .edgetpu import compile_edgetpu, unsupported_ops
 from .parity import markdown, readings, variant_report
-from .sidecar import build_card, write_card
+from .sidecar import build_card
 
 SUFFIX = {"int8": "", "float": "_float", "dynamic": "_dynamic"}
 
@@ -58,70 +59,81 @@ def export(cfg: ExportConfig, log=print) -> dict:
     _check_out_folder(cfg)
     training = _training_info(cfg.model)
 
-    files = {}
-    for variant in cfg.variants:
-        log(f"converting {variant} ...")
-        files[variant] = _write_variant(cfg, model, variant, calibration if variant == "int8" else None, provenance, training)
+    staging = cfg.out / f".{cfg.name}.staging"  # the variants wait here until their cards are complete
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    try:
+        cards = {}
+        for variant in cfg.variants:
+            log(f"converting {variant} ...")
+            cards[variant] = _convert_variant(staging, cfg, model, variant, calibration if variant == "int8" else None,
+                                              provenance, training)
+        validation = _validation(cfg.model)
+        for card in cards.values():
+            card.gate = _gate(staging / card.file, validation)  # each variant its own, or a stated none
 
-    report = {"model": str(cfg.model), "cpu": f"{platform.machine()} {os.cpu_count()} cores", "variants": {}}
-    int8 = files["int8"]
-    card = read_sidecar(int8)
-    card["threshold_at_98"], card["threshold_from"] = _threshold(int8, cfg.model)
-    ops = cv.op_names(int8)
-    card["edgetpu"] = {"unsupported_ops": unsupported_ops(ops), **compile_edgetpu(int8, cfg.out, cfg.compiler)}
-    write_card(sidecar_path(int8), card)
-    report["edgetpu"] = card["edgetpu"]
-    log("Edge TPU: " + (f"compiled {card['edgetpu']['file']}" if card["edgetpu"]["compiled"] else card["edgetpu"]["reason"]))
+        report = {"model": str(cfg.model), "cpu": f"{platform.machine()} {os.cpu_count()} cores", "variants": {}}
+        int8 = cards["int8"]
+        ops = cv.op_names(staging / int8.file)
+        int8.edgetpu = {"unsupported_ops": unsupported_ops(ops), **compile_edgetpu(staging / int8.file, cfg.out, cfg.compiler)}
+        report["edgetpu"] = int8.edgetpu
+        log("Edge TPU: " + (f"compiled {int8.edgetpu['file']}" if int8.edgetpu["compiled"] else int8.edgetpu["reason"]))
 
-    if cfg.eval_data:
-        report.update(_parity(cfg, files))
-        for variant, path in files.items():
-            c = read_sidecar(path)
-            c["accuracy"] = {k: report["variants"][variant][k] for k in ("sequence_accuracy", "digit_accuracy", "coverage_at_98", "by_length")}
-            c["accuracy"]["data"] = str(cfg.eval_data)
-            if variant == "int8":
-                c.update({"threshold_at_98": card["threshold_at_98"], "threshold_from": card["threshold_from"], "edgetpu": card["edgetpu"]})
-            write_card(sidecar_path(path), c)
-        write_atomic(cfg.out / "report.json", json.dumps(report, indent=2))
-        write_atomic(cfg.out / "report.md", markdown(report))
+        if cfg.eval_data:
+            report.update(_parity(cfg, {v: staging / c.file for v, c in cards.items()}))
+            for variant, card in cards.items():
+                card.measured = {k: report["variants"][variant][k] for k in ("sequence_accuracy", "digit_accuracy", "coverage_at_98", "by_length")}
+                card.measured["data"] = str(cfg.eval_data)
+        for card in cards.values():  # each card written once, then its model moved beside it
+            card.write(card_path(cfg.out / card.file))
+            os.replace(staging / card.file, cfg.out / card.file)
+        if cfg.eval_data:
+            write_atomic(cfg.out / "report.json", json.dumps(report, indent=2))
+            write_atomic(cfg.out / "report.md", markdown(report))
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return report
 
 
-def _write_variant(cfg: ExportConfig, model, variant: str, calibration, provenance: dict, training: dict) -> Path:
-    path = cfg.out / f"{cfg.name}{SUFFIX[variant]}.tflite"
-    tmp = path.with_suffix(".tflite.tmp")
-    tmp.write_bytes(cv.convert(model, variant, calibration))
-    try:
-        if variant == "int8" and (left := cv.float_tensors(tmp)):
-            raise cv.ExportError(f"the int8 model still holds {len(left)} float tensors ({', '.join(left[:3])}...): "
-                                 "some op did not quantise; not writing it")
-        heads = cv.output_heads(tmp)
-        if sorted(heads.values()) != sorted(HEADS):
-            raise cv.ExportError(f"converted outputs are named {sorted(heads.values())}, not the six heads")
-        card = build_card(tmp, variant, heads, training, provenance if variant == "int8" else None)
-        card["file"] = path.name
-        write_card(sidecar_path(path), card)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+def _convert_variant(staging: Path, cfg: ExportConfig, model, variant: str, calibration, provenance: dict,
+                     training: dict) -> ModelCard:
+    path = staging / f"{cfg.name}{SUFFIX[variant]}.tflite"
+    path.write_bytes(cv.convert(model, variant, calibration))
+    if variant == "int8" and (left := cv.float_tensors(path)):
+        raise cv.ExportError(f"the int8 model still holds {len(left)} float tensors ({', '.join(left[:3])}...): "
+                             "some op did not quantise; not writing it")
+    heads = cv.output_heads(path)
+    if sorted(heads.values()) != sorted(HEADS):
+        raise cv.ExportError(f"converted outputs are named {sorted(heads.values())}, not the six heads")
+    card = build_card(path, variant, heads, training, provenance if variant == "int8" else None)
+    card.write(card_path(path))  # a working copy, so the edge app's wrapper can run the staged model for gate and parity
+    return card
 
 
-def _threshold(int8: Path, model_path: Path) -> tuple[float, str]:
-    """Coverage-at-98% confidence threshold, measured on the run's validation split (never on test data)."""
+def _validation(model_path: Path) -> tuple[np.ndarray, np.ndarray, str] | str:
+    """The run's validation split (inputs, targets, what it is) for the gates, or why there is none."""
     config = model_path.parent / "config.json"
     if not config.exists():
-        return 0.0, "no run config beside the model: no validation split to measure it on"
+        return "no run config beside the model: no validation split to measure a gate on"
     cfg = json.loads(config.read_text())
     splits = load_splits(cfg["data"], cfg["val_fraction"], cfg["seed"], val_max=cfg.get("val_max"))
     inputs = np.concatenate([eval_inputs(np.asarray(s.crops.regions[s.val])) for s in splits])
     targets = np.concatenate([s.crops.targets[s.val] for s in splits])
     if not len(inputs):
-        return 0.0, "the run has no validation split"
-    probs = predict(int8, inputs, progress=False)
+        return "the run has no validation split to measure a gate on"
+    return inputs, targets, f"the validation split of {cfg['data']} ({len(inputs)} pictures)"
+
+
+def _gate(tflite: Path, validation) -> Gate:
+    """This variant's coverage-at-98% confidence threshold on the run's validation split (never on test data)."""
+    if isinstance(validation, str):
+        return Gate.none(validation)
+    inputs, targets, what = validation
+    probs = predict(tflite, inputs, progress=False)
     correct = np.all(readings(*probs) == targets, axis=1)
-    _, threshold = coverage_at(correct, decode_batch(*probs)[2], TARGET_ACCURACY)
-    return threshold, f"validation split of {cfg['data']} ({len(inputs)} pictures)"
+    coverage, threshold = coverage_at(correct, decode_batch(*probs)[2], TARGET_ACCURACY)
+    never = "; accuracy never reaches it, so nothing passes" if coverage == 0 else ""
+    return Gate(float(threshold), f"coverage at {TARGET_ACCURACY:.0%} sequence accuracy on {what}{never}")
 
 
 def _parity(cfg: ExportConfig, files: dict[str, Path]) -> dict:
@@ -154,9 +166,9 @@ def _check_out_folder(cfg: ExportConfig) -> None:
     cfg.out.mkdir(parents=True, exist_ok=True)
     for existing in cfg.out.glob("*.tflite"):
         try:
-            source = read_sidecar(existing).get("training", {}).get("model")
-        except ValueError:
-            source = None
+            source = read_card(existing).training.get("model")
+        except ModelError:
+            source = "an unreadable or older model card"
         if source != str(cfg.model) and not cfg.force:
             raise cv.ExportError(f"{cfg.out} already holds {existing.name} from another model ({source}); "
                                  "pick another --out or pass --force to replace it")

@@ -1,37 +1,28 @@
-"""The model card `<name>.json` beside each .tflite: everything the edge app needs besides the model."""
+"""Build the model card (edge_app.inference.card.ModelCard) of an exported .tflite, in memory.
+
+Export fills the card as it measures (gate, figures, Edge TPU) and writes it once at the end.
+"""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-import numpy as np
+from edge_app.contract import EXPAND, INPUT_SIZE, NO_DIGIT, REGION_SIZE
+from edge_app.inference.card import Gate, ModelCard, Tensor
+from edge_app.inference.runtime import interpreter_class
 
-from edge_app.atomic import write_atomic
-from edge_app.contract import DIGIT_CLASSES, EXPAND, INPUT_SIZE, LENGTH_CLASSES, NO_DIGIT, REGION_SIZE
-from edge_app.interpreter import interpreter_class
-
-FORMAT = "house-numbers-model/1"
 SVHN_LICENCE = "trained on SVHN: non-commercial use only (Netzer et al. 2011)"
 CLEAN_LICENCE = "trained on synthetic pictures only: no dataset licence restriction"
+NOT_MEASURED = Gate.none("not measured yet")  # replaced before the card is written
 
 
-def describe(tflite: Path, heads: dict[str, str]) -> tuple[dict, dict]:
-    """The input and outputs of a .tflite as the sidecar records them (outputs keyed by tensor name)."""
+def describe(tflite: Path, roles: dict[str, str]) -> tuple[Tensor, dict[str, Tensor]]:
+    """The input tensor of a .tflite and its outputs keyed by role (`roles`: output tensor name -> role)."""
     Interpreter, _ = interpreter_class()
     interpreter = Interpreter(model_path=str(tflite))
-    inp = interpreter.get_input_details()[0]
-    outputs = {}
-    for d in interpreter.get_output_details():
-        head = heads[d["name"]]
-        outputs[d["name"]] = {"head": head, "classes": LENGTH_CLASSES if head == "length" else DIGIT_CLASSES,
-                              **_tensor(d)}
-    return {"name": inp["name"], "shape": [int(v) for v in inp["shape"]], **_tensor(inp)}, outputs
-
-
-def _tensor(d: dict) -> dict:
-    scale, zero = d["quantization"]
-    return {"dtype": np.dtype(d["dtype"]).name, "quantization": {"scale": float(scale), "zero_point": int(zero)}}
+    inp = Tensor.from_detail(interpreter.get_input_details()[0])
+    return inp, {roles[d["name"]]: Tensor.from_detail(d) for d in interpreter.get_output_details()}
 
 
 def is_clean_synthetic(folder: Path) -> bool:
@@ -43,32 +34,25 @@ def is_clean_synthetic(folder: Path) -> bool:
     return provenance.get("generator") == "train.synth" and provenance.get("real_digits") is None
 
 
-def build_card(tflite: Path, variant: str, heads: dict[str, str], training: dict, calibration: dict | None) -> dict:
-    """Assemble the sidecar; accuracy and threshold are filled in once measured."""
-    inp, outputs = describe(tflite, heads)
-    folders = training.get("folders") or []
+def licence(folders: list[str]) -> str:
+    """The licence line for a model trained on these folders: clean only if every one is clean synthetic."""
     uses_svhn = not folders or not all(is_clean_synthetic(Path(f)) for f in folders)
-    return {
-        "format": FORMAT,
-        "file": tflite.name,
-        "variant": variant,
-        "input": inp,
-        "outputs": outputs,
-        "preprocessing": {
-            "region": f"union of the digit boxes (or the ROI), grown by {EXPAND:.0%} in width and height, "
-                      "edge-replicated where it leaves the picture",
+    return SVHN_LICENCE if uses_svhn else CLEAN_LICENCE
+
+
+def build_card(tflite: Path, variant: str, heads: dict[str, str], training: dict, calibration: dict | None) -> ModelCard:
+    """The reader's card from its converted .tflite; the gate and measured figures are filled in later."""
+    inp, outputs = describe(tflite, heads)
+    return ModelCard(
+        kind="reader", file=tflite.name, variant=variant, input=inp, outputs=outputs, gate=NOT_MEASURED,
+        preprocessing={
+            "region": f"union of the digit boxes (or the ROI, or the detector's box), grown by {EXPAND:.0%} in width "
+                      "and height, edge-replicated where it leaves the picture",
             "region_size": REGION_SIZE, "input_size": INPUT_SIZE, "crop": "centre",
             "pixels": "RGB uint8 0..255 as decoded; scaling is inside the model",
         },
-        "decode": {"rule": "argmax over L of log P(L) + sum_{i<=L} log P(digit_i); confidence = exp(score)",
-                   "no_digit_class": NO_DIGIT, "length_classes": "0..5 digits, 6 = more than 5"},
-        "training": {**training, "licence": SVHN_LICENCE if uses_svhn else CLEAN_LICENCE},
-        "calibration": calibration,
-        "accuracy": None,
-        "threshold_at_98": None,
-    }
-
-
-def write_card(path: Path, card: dict) -> None:
-    """Write the sidecar JSON via a temp file and rename."""
-    write_atomic(path, json.dumps(card, indent=2))
+        decode={"rule": "argmax over L of log P(L) + sum_{i<=L} log P(digit_i); confidence = exp(score)",
+                "no_digit_class": NO_DIGIT, "length_classes": "0..5 digits, 6 = more than 5"},
+        training={**training, "licence": licence(training.get("folders") or [])},
+        calibration=calibration,
+    )

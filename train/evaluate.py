@@ -34,7 +34,7 @@ def predict(model_path, inputs: np.ndarray, threads: int | None = None, progress
     """Head probabilities (N, 7) and (N, 5, 11) of a .keras or .tflite model on (N, 54, 54, 3) inputs."""
     model_path = Path(model_path)
     if model_path.suffix == ".tflite":
-        from edge_app.interpreter import HouseNumberModel
+        from edge_app.inference.reader import HouseNumberModel
 
         model = HouseNumberModel(model_path, threads=threads)
         out = [model.probabilities(x) for x in tqdm(inputs, desc="evaluate", unit="img", disable=not progress, leave=False)]
@@ -97,7 +97,7 @@ def main(argv=None) -> int:
     p.add_argument("--json", type=Path, help="write the report here (plus .coverage.png and .mistakes.png)")
     p.add_argument("--threads", type=int, help="interpreter threads for a .tflite model")
     args = p.parse_args(argv)
-    from edge_app.interpreter import ModelError
+    from edge_app.inference.card import ModelError
 
     try:
         r = evaluate(args.model, args.data, args.limit, args.json, args.threads)
