@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import platform
 import shutil
@@ -14,18 +15,19 @@ import numpy as np
 from calibration.build import load as load_calibration
 from edge_app.atomic import write_atomic
 from edge_app.contract import HEADS
-from edge_app.decode import decode_batch
 from edge_app.inference.card import Gate, ModelCard, ModelError, card_path, read_card
 from train.cache import load_crops
+from train.config import TrainConfig
 from train.evaluate import predict
-from train.folders import eval_inputs, load_splits, parse_data
-from train.metrics import TARGET_ACCURACY, coverage_at, score
+from train.folders import eval_inputs, parse_data, validation_split
+from train.metrics import TARGET_ACCURACY, coverage_at, judge, score
 
 from . import convert as cv
 from .edgetpu import compile_edgetpu, unsupported_ops
 from .parity import markdown, readings, variant_report
 from .sidecar import build_card
 
+log = logging.getLogger("export")
 SUFFIX = {"int8": "", "float": "_float", "dynamic": "_dynamic"}
 
 
@@ -42,9 +44,10 @@ class ExportConfig:
     eval_limit: int | None = None
     force: bool = False
     compiler: str = "edgetpu_compiler"
+    skip_bad: bool = False  # leave unreadable or badly labelled --eval-data pictures out, each named
 
 
-def export(cfg: ExportConfig, log=print) -> dict:
+def export(cfg: ExportConfig) -> dict:
     """Run the whole export; returns the report (also written as report.json/.md with --eval-data)."""
     import keras
 
@@ -65,7 +68,7 @@ def export(cfg: ExportConfig, log=print) -> dict:
     try:
         cards = {}
         for variant in cfg.variants:
-            log(f"converting {variant} ...")
+            log.info("converting %s ...", variant)
             cards[variant] = _convert_variant(staging, cfg, model, variant, calibration if variant == "int8" else None,
                                               provenance, training)
         validation = _validation(cfg.model)
@@ -77,7 +80,8 @@ def export(cfg: ExportConfig, log=print) -> dict:
         ops = cv.op_names(staging / int8.file)
         int8.edgetpu = {"unsupported_ops": unsupported_ops(ops), **compile_edgetpu(staging / int8.file, cfg.out, cfg.compiler)}
         report["edgetpu"] = int8.edgetpu
-        log("Edge TPU: " + (f"compiled {int8.edgetpu['file']}" if int8.edgetpu["compiled"] else int8.edgetpu["reason"]))
+        tpu = int8.edgetpu
+        log.info("Edge TPU: %s", f"compiled {tpu['file']}" if tpu["compiled"] else tpu["reason"])
 
         if cfg.eval_data:
             report.update(_parity(cfg, {v: staging / c.file for v, c in cards.items()}))
@@ -99,13 +103,13 @@ def _convert_variant(staging: Path, cfg: ExportConfig, model, variant: str, cali
                      training: dict) -> ModelCard:
     path = staging / f"{cfg.name}{SUFFIX[variant]}.tflite"
     path.write_bytes(cv.convert(model, variant, calibration))
-    if variant == "int8" and (left := cv.float_tensors(path)):
+    info = cv.inspect(path)
+    if variant == "int8" and (left := info.float_tensors):
         raise cv.ExportError(f"the int8 model still holds {len(left)} float tensors ({', '.join(left[:3])}...): "
                              "some op did not quantise; not writing it")
-    heads = cv.output_heads(path)
-    if sorted(heads.values()) != sorted(HEADS):
-        raise cv.ExportError(f"converted outputs are named {sorted(heads.values())}, not the six heads")
-    card = build_card(path, variant, heads, training, provenance if variant == "int8" else None)
+    if sorted(info.heads.values()) != sorted(HEADS):
+        raise cv.ExportError(f"converted outputs are named {sorted(info.heads.values())}, not the six heads")
+    card = build_card(path, variant, info, training, provenance if variant == "int8" else None)
     card.write(card_path(path))  # a working copy, so the edge app's wrapper can run the staged model for gate and parity
     return card
 
@@ -115,13 +119,11 @@ def _validation(model_path: Path) -> tuple[np.ndarray, np.ndarray, str] | str:
     config = model_path.parent / "config.json"
     if not config.exists():
         return "no run config beside the model: no validation split to measure a gate on"
-    cfg = json.loads(config.read_text())
-    splits = load_splits(cfg["data"], cfg["val_fraction"], cfg["seed"], val_max=cfg.get("val_max"))
-    inputs = np.concatenate([eval_inputs(np.asarray(s.crops.regions[s.val])) for s in splits])
-    targets = np.concatenate([s.crops.targets[s.val] for s in splits])
+    cfg = TrainConfig.load(config)
+    inputs, targets = validation_split(cfg)
     if not len(inputs):
         return "the run has no validation split to measure a gate on"
-    return inputs, targets, f"the validation split of {cfg['data']} ({len(inputs)} pictures)"
+    return inputs, targets, f"the validation split of {cfg.data} ({len(inputs)} pictures)"
 
 
 def _gate(tflite: Path, validation) -> Gate:
@@ -129,15 +131,14 @@ def _gate(tflite: Path, validation) -> Gate:
     if isinstance(validation, str):
         return Gate.none(validation)
     inputs, targets, what = validation
-    probs = predict(tflite, inputs, progress=False)
-    correct = np.all(readings(*probs) == targets, axis=1)
-    coverage, threshold = coverage_at(correct, decode_batch(*probs)[2], TARGET_ACCURACY)
+    _, correct, confidence = judge(*predict(tflite, inputs, progress=False), targets)
+    coverage, threshold = coverage_at(correct, confidence, TARGET_ACCURACY)
     never = "; accuracy never reaches it, so nothing passes" if coverage == 0 else ""
     return Gate(float(threshold), f"coverage at {TARGET_ACCURACY:.0%} sequence accuracy on {what}{never}")
 
 
 def _parity(cfg: ExportConfig, files: dict[str, Path]) -> dict:
-    crops = load_crops(cfg.eval_data)
+    crops = load_crops(cfg.eval_data, skip_bad=cfg.skip_bad)
     n = len(crops) if cfg.eval_limit is None else min(cfg.eval_limit, len(crops))
     inputs, targets = eval_inputs(np.asarray(crops.regions[:n])), crops.targets[:n]
     keras_probs = predict(cfg.model, inputs)

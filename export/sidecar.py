@@ -10,19 +10,15 @@ from pathlib import Path
 
 from edge_app.contract import EXPAND, INPUT_SIZE, NO_DIGIT, REGION_SIZE
 from edge_app.inference.card import Gate, ModelCard, Tensor
-from edge_app.inference.runtime import interpreter_class
 
 SVHN_LICENCE = "trained on SVHN: non-commercial use only (Netzer et al. 2011)"
 CLEAN_LICENCE = "trained on synthetic pictures only: no dataset licence restriction"
 NOT_MEASURED = Gate.none("not measured yet")  # replaced before the card is written
 
 
-def describe(tflite: Path, roles: dict[str, str]) -> tuple[Tensor, dict[str, Tensor]]:
-    """The input tensor of a .tflite and its outputs keyed by role (`roles`: output tensor name -> role)."""
-    Interpreter, _ = interpreter_class()
-    interpreter = Interpreter(model_path=str(tflite))
-    inp = Tensor.from_detail(interpreter.get_input_details()[0])
-    return inp, {roles[d["name"]]: Tensor.from_detail(d) for d in interpreter.get_output_details()}
+def describe(input_detail: dict, output_details: list[dict], roles: dict[str, str]) -> tuple[Tensor, dict[str, Tensor]]:
+    """The input tensor and the outputs keyed by role (`roles`: output tensor name -> role), from interpreter details."""
+    return Tensor.from_detail(input_detail), {roles[d["name"]]: Tensor.from_detail(d) for d in output_details}
 
 
 def is_clean_synthetic(folder: Path) -> bool:
@@ -40,9 +36,9 @@ def licence(folders: list[str]) -> str:
     return SVHN_LICENCE if uses_svhn else CLEAN_LICENCE
 
 
-def build_card(tflite: Path, variant: str, heads: dict[str, str], training: dict, calibration: dict | None) -> ModelCard:
-    """The reader's card from its converted .tflite; the gate and measured figures are filled in later."""
-    inp, outputs = describe(tflite, heads)
+def build_card(tflite: Path, variant: str, info, training: dict, calibration: dict | None) -> ModelCard:
+    """The reader's card from convert.inspect's `info` of its .tflite; the gate and measured figures come later."""
+    inp, outputs = describe(info.input, info.outputs, info.heads)
     return ModelCard(
         kind="reader", file=tflite.name, variant=variant, input=inp, outputs=outputs, gate=NOT_MEASURED,
         preprocessing={

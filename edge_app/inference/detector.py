@@ -8,16 +8,16 @@ greedy non-maximum suppression, then mapped to the frame by its own width and he
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 
 from ..contract import Box, detector_input
+from ..package import models_dir
 from .card import ModelError
 from .runtime import TFLiteModel
 
-DEFAULT_DETECTOR = Path(__file__).resolve().parents[2] / "models" / "number_detector.tflite"
+DEFAULT_DETECTOR = models_dir() / "number_detector.tflite"  # the shipped detector (installed or in the checkout)
 NMS_IOU = 0.45  # two boxes overlapping more than this are one number
 MAX_DETECTIONS = 8
 

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
 from ..contract import INPUT_SIZE, MAX_DIGITS
 from ..decode import Reading, decode
+from ..package import models_dir
 from .card import ModelError
 from .runtime import TFLiteModel
 
-DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "models" / "house_numbers.tflite"  # the shipped reader
+DEFAULT_MODEL = models_dir() / "house_numbers.tflite"  # the shipped reader (installed or in the checkout)
 
 
 class HouseNumberModel(TFLiteModel):

@@ -2,6 +2,8 @@
 
 Example:
     python -m train.synth --out data/synth --count 20000 --seed 0 --real-digits ../shared/data/svhn/format2_train_dev
+
+Whole camera frames for the detector: python -m train.synth scenes --help
 """
 
 from __future__ import annotations
@@ -60,6 +62,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the generator; errors print one line and return non-zero."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["scenes"]:
+        from .scenes_cli import main as scenes_main
+
+        return scenes_main(argv[1:], _Parser, _positive)
     args = parse_args(argv)
     try:
         out = generate(

@@ -88,11 +88,12 @@ def _draw_number(rng, scene, glyphs, offset, fg, bg, ink) -> None:
     decor.blend(scene, fill, fg)
 
 
-def render(rng: np.random.Generator) -> Picture:
-    """Draw one picture from a seeded generator."""
+def render(rng: np.random.Generator, box_height: float | None = None) -> Picture:
+    """Draw one picture from a seeded generator; digit boxes `box_height` px tall (default: as in SVHN)."""
     digits = stats.sample_digits(rng)
     face = _pick_face(rng)
     box_h = stats.sample_box_height(rng)  # picture pixels, as in real SVHN
+    box_h = box_h if box_height is None else box_height  # drawn anyway: the stream stays the same
     ink = float(np.clip(box_h * rng.uniform(1.0, 1.6), 24, 64))  # scene pixels: render finer, then shrink
     bold = int(ink * rng.uniform(0.02, 0.07)) if rng.random() < 0.3 else 0
     outline = max(1, int(ink * rng.uniform(0.03, 0.08))) if rng.random() < 0.12 else 0
