@@ -1,4 +1,4 @@
-"""The edge app's loop: source -> regions -> read -> gate -> smooth -> outputs, one code path for every source."""
+"""The edge app's loop: source -> (detect) -> regions -> read -> gate -> smooth -> outputs, one code path for every source."""
 
 from __future__ import annotations
 
@@ -15,13 +15,16 @@ import numpy as np
 from .config import save_roi
 from .contract import Box, ContractError, model_input
 from .decode import Reading
+from .detect import DetectAndRead
 from .inference.card import ModelError
+from .inference.detector import DEFAULT_DETECTOR, NumberDetector
 from .inference.reader import HouseNumberModel
 from .outputs import Event, Fanout, FrameView, Output
 from .regions import LabelledBoxes, scan_windows
 from .smoothing import Smoother
 from .sources import Frame, open_source
 from .summary import Summary
+from .tracking import BoxTracker
 
 log = logging.getLogger("edge_app")
 
@@ -35,6 +38,9 @@ class AppConfig:
     roi: Box | None = None
     scan: bool = False
     boxes: bool = False
+    detect: bool = False  # also the mode when none of roi, scan, boxes is given
+    detector: Path = DEFAULT_DETECTOR
+    box_threshold: float | None = None  # None: the detector card's score threshold
     threshold: float | None = None  # None: the gate in the model's card (coverage at 98% on validation data)
     smooth: tuple[int, int] | None = (3, 5)  # report a reading once it won k of the last n frames
     fps: float | None = None  # rate cap: at most this many frames a second (None: as fast as they come)
@@ -65,6 +71,14 @@ class App:
         if cfg.boxes:  # read before any frame, so a folder without labels is refused up front
             where = Path(cfg.source)
             self.labels = LabelledBoxes(where if where.is_dir() else where.parent)
+        self.detector = self.finder = None
+        if not (cfg.roi or cfg.scan or cfg.boxes):  # --detect, the default
+            self.detector = NumberDetector(cfg.detector, threads=cfg.threads)
+            box_threshold = self.detector.score_threshold if cfg.box_threshold is None else cfg.box_threshold
+            if box_threshold is None:  # never a silent 0
+                raise ModelError(f"{cfg.detector} has no measured box score threshold "
+                                 f"({self.detector.card.gate.basis}); pass --box-threshold")
+            self.finder = DetectAndRead(self.detector, self.model, box_threshold)
         self.roi = cfg.roi  # replaced at once when the web page draws a new one
         self.scan = cfg.scan
         self.outputs = Fanout(outputs or [])
@@ -100,8 +114,11 @@ class App:
         old = {s: signal.signal(s, self._on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
         try:
             self.outputs.start(self)
-            with open_source(cfg.source, size=cfg.size, retries=cfg.retries, backoff=cfg.backoff) as source:
+            lores = self.detector.card.input_size if self.detector else None  # picamera2 gives a stream that small
+            with open_source(cfg.source, size=cfg.size, lores=lores, retries=cfg.retries, backoff=cfg.backoff) as source:
                 smoother = Smoother(*cfg.smooth) if cfg.smooth and source.is_live else None
+                if self.finder:
+                    self.finder.tracker = BoxTracker() if source.is_live else None
                 next_at = None
                 for frame in source:
                     if self.stop or (cfg.max_frames is not None and frame.index >= cfg.max_frames):
@@ -129,14 +146,25 @@ class App:
             view.image = None
             return view
         start = time.perf_counter()
+        found = None
         try:
-            reading, region = self.read_frame(frame.image, self.regions_for(frame))
+            if self._detecting():
+                found = self.finder(frame.image, frame.lores)
+                if found is None:  # no number in the frame: nothing is read, smoothing sees a frame without one
+                    self.summary.add_frame((time.perf_counter() - start) * 1000)
+                    if smoother:
+                        smoother.update(None)
+                    return view
+                reading, region, found = found.reading, found.region, found.detection
+            else:
+                reading, region = self.read_frame(frame.image, self.regions_for(frame))
         except ContractError as err:
             self._skip(frame, err)
             return view
         latency = (time.perf_counter() - start) * 1000
         self.summary.add_frame(latency)
         view.region = [int(round(v)) for v in region]
+        view.box = [int(round(v)) for v in found.box] if found else None
         view.reading, view.confidence, view.latency_ms = reading.text, round(reading.confidence, 4), round(latency, 3)
         gated = reading.text if reading.length > 0 and reading.confidence >= self.threshold else None
         text = smoother.update(gated) if smoother else gated
@@ -151,9 +179,15 @@ class App:
                 digit_confidences=[float(c) for c in reading.digit_confidences],
                 roi=view.region,
                 latency_ms=view.latency_ms,
+                box=view.box,
+                box_confidence=round(found.score, 4) if found else None,
                 model=self.model.path.name,
             )
         return view
+
+    def _detecting(self) -> bool:
+        # The web page can set an ROI mid-run: from then on that region is read instead.
+        return self.detector is not None and self.roi is None and not self.scan
 
     def set_roi(self, roi: Box) -> bool:
         """Read this region from the next frame on (the web page calls this); saved to --config when there is one.

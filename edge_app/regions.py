@@ -1,4 +1,4 @@
-"""Where to read in a frame: the user's ROI, a scan of windows, or the labelled digit boxes."""
+"""Where to read in a frame: the user's ROI, a scan of windows, the labelled digit boxes, or the detector's box."""
 
 from __future__ import annotations
 
@@ -6,7 +6,12 @@ import functools
 from pathlib import Path
 
 from .annotations import read_annotations
-from .contract import Box, ContractError, digit_region
+from .contract import Box, ContractError, digit_region, expand_box
+
+
+def detection_region(box: Box) -> Box:
+    """The reader's region for a detector box (the union of the digits), grown as the contract grows labelled boxes."""
+    return expand_box(box)
 
 
 def parse_roi(text: str) -> Box:

@@ -97,7 +97,7 @@ class NumberDetector(TFLiteModel):
         w, h = self.card.input_size
         if small.shape[1] < w or small.shape[0] < h:
             raise FrameTooSmall(f"a {small.shape[1]}x{small.shape[0]} frame is smaller than the detector's {w}x{h} "
-                                "input; use a larger camera size (--size) or picture")
+                                "input; use --roi or --boxes for small pictures, or a larger camera --size")
         out = self.run(detector_input(small))
         limit = self.score_threshold if threshold is None else threshold
         if limit is None:  # never a silent 0
