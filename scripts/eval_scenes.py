@@ -48,12 +48,12 @@ def _best(model, image, regions):
 
 
 def evaluate(data: Path, model_path: Path, detector_path: Path, box_threshold: float | None, scan: bool,
-             limit: int | None = None) -> dict:
+             limit: int | None = None, scales: tuple[float, ...] = (1.0,)) -> dict:
     """Every frame through --detect, --boxes (frames with numbers) and optionally --scan; per-frame records."""
     model = HouseNumberModel(model_path, threads=1)
     detector = NumberDetector(detector_path, threads=1)
     threshold = detector.score_threshold if box_threshold is None else box_threshold
-    finder = DetectAndRead(detector, model, threshold)
+    finder = DetectAndRead(detector, model, threshold, scales=scales)
     scenes = read_scenes(data)[:limit]
     frames = []
     for i, scene in enumerate(scenes):
@@ -83,7 +83,7 @@ def evaluate(data: Path, model_path: Path, detector_path: Path, box_threshold: f
         if (i + 1) % 50 == 0:
             print(f"  {i + 1}/{len(scenes)} frames", file=sys.stderr)
     return {"data": str(data), "model": str(model_path), "detector": str(detector_path), "box_threshold": threshold,
-            "gate": model.threshold, "frames": frames}
+            "scales": list(scales), "gate": model.threshold, "frames": frames}
 
 
 def summarise(run: dict, gate: float) -> dict:
@@ -166,9 +166,11 @@ def main(argv=None) -> int:
     p.add_argument("--threshold", type=float, help="reader gate (default: the reader card's)")
     p.add_argument("--no-scan", dest="scan", action="store_false", help="skip the old --scan (66 ms a frame)")
     p.add_argument("--limit", type=int, help="only the first N frames")
+    p.add_argument("--scales", type=lambda t: tuple(float(v) for v in t.split(",")), default=(1.0,),
+                   help="box sizes read and averaged, e.g. 1,1.15")
     p.add_argument("--json", type=Path, required=True, help="write the report (summary + per-frame records) here")
     args = p.parse_args(argv)
-    run = evaluate(args.data, args.model, args.detector, args.box_threshold, args.scan, args.limit)
+    run = evaluate(args.data, args.model, args.detector, args.box_threshold, args.scan, args.limit, args.scales)
     gate = run["gate"] if args.threshold is None else args.threshold
     run["summary"] = summarise(run, gate)
     args.json.parent.mkdir(parents=True, exist_ok=True)
