@@ -39,7 +39,7 @@ def test_calibration_refuses_test_data(tmp_path, svhn, folder):
 def test_int8_model_is_integer_only_with_raw_pixel_input(tiny_export):
     from ai_edge_litert.interpreter import Interpreter
 
-    from export.convert import float_tensors, op_names
+    from export.convert import inspect, op_names
 
     path = tiny_export / "house_numbers.tflite"
     interpreter = Interpreter(model_path=str(path))
@@ -47,7 +47,7 @@ def test_int8_model_is_integer_only_with_raw_pixel_input(tiny_export):
     assert inp["dtype"] == np.uint8 and list(inp["shape"]) == [1, 54, 54, 3]
     assert inp["quantization"] == (1.0, 0)  # raw pixels go in unchanged
     assert all(o["dtype"] in (np.uint8, np.int8) for o in interpreter.get_output_details())
-    assert float_tensors(path) == []
+    assert inspect(path).float_tensors == []
     assert "DEQUANTIZE" not in op_names(path) and "CAST" not in op_names(path)
 
 
