@@ -7,6 +7,7 @@ import math
 import os
 import shutil
 import signal
+import tempfile
 import time
 from pathlib import Path
 
@@ -18,9 +19,11 @@ from tqdm import tqdm
 from edge_app.atomic import write_atomic
 from edge_app.contract import HEADS
 
-from . import checkpoint
+from . import checkpoint, distill
 from .config import TrainConfig
 from .data import train_dataset
+from .distill import student_of
+from .distribute import compute_policy, place
 from .folders import eval_inputs, load_splits
 from .metrics import score
 from .models import build_model
@@ -39,70 +42,110 @@ def train(cfg: TrainConfig, resume: bool = False, given: set[str] | None = None)
     """Train (or resume) a run in cfg.out; returns metrics.json's content.
 
     On resume the saved config wins; `given` names the settings the user passed explicitly, which
-    must agree with it (only `steps` may change, to extend a run).
+    must agree with it (only `steps` may change, to extend a run). With several workers only the chief
+    writes cfg.out; the others write their checkpoints to a temporary folder, removed at the end.
     """
+    placement = place(cfg.devices, cfg.workers)
     out = Path(cfg.out)
-    cfg = _prepare_run_folder(cfg, out, resume, given if given is not None else set())
+    if placement.chief:
+        cfg = _prepare_run_folder(cfg, out, resume, given if given is not None else set())
+    elif resume:
+        cfg = TrainConfig.load(out / "config.json")  # written by the chief: --out must be shared to resume
+    own = out if placement.chief else Path(tempfile.mkdtemp(prefix=f"worker{placement.worker}-"))
     splits = load_splits(cfg.data, cfg.val_fraction, cfg.seed, val_max=cfg.val_max, skip_bad=cfg.skip_bad)
     n_train = sum(len(s.train) for s in splits)
     steps = cfg.steps or max(1, math.ceil(cfg.epochs * n_train / cfg.batch_size))
-    if cfg.mixed_precision:
-        keras.mixed_precision.set_global_policy("mixed_float16")
-    strategy = tf.distribute.MirroredStrategy() if len(tf.config.list_physical_devices("GPU")) > 1 \
-        else tf.distribute.get_strategy()
+    if cfg.batch_size % placement.replicas:
+        raise RunError(f"--batch-size {cfg.batch_size} does not split evenly between {placement.replicas} replicas")
+    keras.mixed_precision.set_global_policy(compute_policy(cfg.mixed_precision))
+    try:
+        with placement.strategy.scope():
+            if resume and any((out / "ckpt" / f).exists() for f in ("last.keras", "prev.keras")):
+                model, state = checkpoint.load(out / "ckpt")
+            else:
+                model, state = _new_model(cfg, steps), {"best": -1.0, "history": []}
+        return _loop(cfg, placement, model, state, splits, steps, own)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+        if not placement.chief:
+            shutil.rmtree(own, ignore_errors=True)
 
-    with strategy.scope():
-        if resume and any((out / "ckpt" / f).exists() for f in ("last.keras", "prev.keras")):
-            model, state = checkpoint.load(out / "ckpt")
-        else:
-            model, state = _new_model(cfg, steps), {"best": -1.0, "history": []}
+
+def _loop(cfg: TrainConfig, placement, model, state: dict, splits, steps: int, out: Path) -> dict:
+    """Steps until `steps`: validate, checkpoint, stop cleanly on SIGTERM/Ctrl-C."""
+    student = student_of(model, cfg.arch)
     step = int(model.optimizer.iterations.numpy())
     val = [(s.name, eval_inputs(s.crops.regions[s.val]), s.crops.targets[s.val]) for s in splits if len(s.val)]
-    batches = iter(train_dataset(splits, cfg.batch_size, cfg.seed, start_step=step, augment=cfg.augment))
+    data = train_dataset(splits, cfg.batch_size, cfg.seed, start_step=step, augment=cfg.augment)
+    # Keras's own distributed step: each global batch is split between the replicas.
+    batches = iter(placement.strategy.experimental_distribute_dataset(data))
+    model._maybe_symbolic_build(data_batch=data.element_spec)  # metrics/optimizer state made outside the step
+    model.make_train_function()
     writer = tf.summary.create_file_writer(str(out / "logs"))
 
     stop = _StopFlag()
     started, start_step = time.perf_counter(), step
-    with stop, tqdm(total=steps, initial=step, desc=f"train {cfg.arch}", unit="step", dynamic_ncols=True) as bar:
+    bar = tqdm(total=steps, initial=step, desc=f"train {cfg.arch}", unit="step", dynamic_ncols=True,
+               disable=not placement.chief)
+    with stop, bar:
         while step < steps:
-            x, y = next(batches)
-            losses = model.train_on_batch(x, y, return_dict=True)
+            losses = model.train_function(batches)
             step += 1
             bar.update(1)
             if step % 10 == 0:
-                bar.set_postfix(loss=f"{losses['loss']:.3f}", lr=f"{float(model.optimizer.learning_rate):.1e}")
+                loss = float(losses["loss"])
+                model.reset_metrics()  # the loss shown is the mean over the last 10 steps
+                bar.set_postfix(loss=f"{loss:.3f}", lr=f"{float(model.optimizer.learning_rate):.1e}")
                 with writer.as_default(step=step):
-                    tf.summary.scalar("train/loss", losses["loss"])
+                    tf.summary.scalar("train/loss", loss)
             if step % cfg.eval_every == 0 or step == steps:
-                state = _validate(model, val, step, state, out, writer, bar)
+                state = _validate(student, val, step, state, out, writer, bar, cfg.mixed_precision)
             if step % cfg.checkpoint_every == 0 or step == steps or stop.requested:
                 checkpoint.save(model, out / "ckpt", state)
             if stop.requested:
                 raise Interrupted(f"stopped at step {step} of {steps}; checkpoint saved in {out / 'ckpt'}; "
-                                  f"continue with: python -m train --out {out} --resume")
+                                  f"continue with: python -m train --out {cfg.out} --resume")
     seconds = time.perf_counter() - started
-    return _finish(cfg, out, model, state, steps, (step - start_step) * cfg.batch_size / max(seconds, 1e-9))
+    return _finish(cfg, out, student, state, steps, (step - start_step) * cfg.batch_size / max(seconds, 1e-9),
+                   placement)
 
 
 def _new_model(cfg: TrainConfig, steps: int) -> keras.Model:
+    keras.utils.set_random_seed(cfg.seed)  # the same first weights on one device, several, or several workers
     model = build_model(cfg.arch, cfg.dropout)
     if cfg.init:  # fine-tuning: same architecture, weights from another run
         model.set_weights(keras.models.load_model(cfg.init, compile=False).get_weights())
     schedule = keras.optimizers.schedules.CosineDecay(
         0.0, decay_steps=max(steps - cfg.warmup_steps, 1), warmup_target=cfg.learning_rate,
         warmup_steps=min(cfg.warmup_steps, steps // 2), alpha=0.02)
-    model.compile(optimizer=keras.optimizers.AdamW(schedule, weight_decay=cfg.weight_decay),
-                  loss={name: keras.losses.SparseCategoricalCrossentropy() for name in HEADS})
+    loss = {name: keras.losses.SparseCategoricalCrossentropy() for name in HEADS}
+    if cfg.teacher:
+        model, loss = distill.with_teacher(model, cfg.teacher), distill.losses(cfg.distill_weight)
+    model.compile(optimizer=keras.optimizers.AdamW(schedule, weight_decay=cfg.weight_decay), loss=loss)
     return model
 
 
-def _validate(model, val, step: int, state: dict, out: Path, writer, bar) -> dict:
+def _predict(model, inputs: np.ndarray, batch: int = 256) -> dict:
+    """Head probabilities by plain batched calls: the same on one device, several, or several workers."""
+    parts = [model(inputs[i : i + batch], training=False) for i in range(0, len(inputs), batch)]
+    return {h: np.concatenate([np.asarray(p[h], np.float32) for p in parts]) for h in HEADS}
+
+
+def float32_twin(model: keras.Model, arch: str, dropout: float | None) -> keras.Model:
+    """The same weights in a float32 model: what a mixed-precision run saves for export."""
+    keras.mixed_precision.set_global_policy("float32")
+    twin = build_model(arch, dropout)
+    twin.set_weights(model.get_weights())
+    return twin
+
+
+def _validate(model, val, step: int, state: dict, out: Path, writer, bar, mixed: bool = False) -> dict:
     """Sequence accuracy on each folder's held-out part; the mean over folders picks the best model."""
     if not val:
         return state
     accuracies = {}
     for name, inputs, targets in val:
-        probs = model.predict(inputs, batch_size=256, verbose=0)
+        probs = _predict(model, inputs)
         accuracies[name] = score(probs["length"], np.stack([probs[h] for h in HEADS[1:]], 1), targets)["sequence_accuracy"]
     mean = float(np.mean(list(accuracies.values())))
     with writer.as_default(step=step):
@@ -112,27 +155,35 @@ def _validate(model, val, step: int, state: dict, out: Path, writer, bar) -> dic
     state = {**state, "history": history}
     bar.write(f"step {step}: validation sequence accuracy {mean:.3f} " + " ".join(f"{k}={v:.3f}" for k, v in accuracies.items()))
     if mean > state["best"]:
-        _save_atomic(model, out / "best.keras")
+        _save_atomic(model, out / "best.keras", mixed)
         state = {**state, "best": mean, "best_step": step}
     return state
 
 
-def _finish(cfg: TrainConfig, out: Path, model, state: dict, steps: int, images_per_second: float) -> dict:
+def _finish(cfg: TrainConfig, out: Path, model, state: dict, steps: int, images_per_second: float,
+            placement) -> dict:
+    metrics = {"arch": cfg.arch, "steps": steps, "best_val_sequence_accuracy": state["best"],
+               "best_step": state.get("best_step"), "history": state["history"],
+               "train_images_per_second": round(images_per_second, 1), "data": cfg.data,
+               "replicas": placement.replicas, "workers": placement.workers}
+    if not placement.chief:
+        return metrics  # the chief writes the model and the metrics
     best = out / "best.keras"
     if best.exists():
         shutil.copyfile(best, out / "model.keras.tmp")
         os.replace(out / "model.keras.tmp", out / "model.keras")
     else:
-        _save_atomic(model, out / "model.keras")
-    metrics = {"arch": cfg.arch, "steps": steps, "best_val_sequence_accuracy": state["best"],
-               "best_step": state.get("best_step"), "history": state["history"],
-               "train_images_per_second": round(images_per_second, 1), "data": cfg.data}
+        _save_atomic(model, out / "model.keras", cfg.mixed_precision)
     plot_training(state["history"], out / "training_curve.png")
     write_atomic(out / "metrics.json", json.dumps(metrics, indent=2))
     return metrics
 
 
-def _save_atomic(model, path: Path) -> None:
+def _save_atomic(model, path: Path, mixed: bool = False) -> None:
+    if mixed:  # export wants float32 layers; the weights are float32 either way
+        policy = keras.mixed_precision.global_policy()
+        model = float32_twin(model, model.name, None)
+        keras.mixed_precision.set_global_policy(policy)
     tmp = path.with_name(path.stem + ".tmp.keras")
     model.save(tmp)
     os.replace(tmp, path)
