@@ -93,7 +93,7 @@ def summarise(run: dict, gate: float) -> dict:
     empty = [f for f in frames if not f["truth"]]
     out = {"frames": len(frames), "number_frames": len(numbered), "empty_frames": len(empty), "gate": gate}
     for mode in ("detect", "boxes", "scan"):
-        if not any(mode in f for f in frames):
+        if mode != "detect" and not any(mode in f for f in frames):
             continue
         for name, g in ((mode, gate), (f"{mode}_threshold_0", 0.0)):
             read = [f for f in frames if mode in f and f[mode]["reading"] and f[mode]["confidence"] >= g]
