@@ -1,4 +1,4 @@
-"""The edge app's loop: source -> (detect) -> regions -> read -> gate -> smooth -> outputs, one code path for every source."""
+"""The edge app loop: source -> (detect) -> region -> read -> gate -> smooth -> outputs, one path for every source."""
 
 from __future__ import annotations
 
@@ -48,6 +48,7 @@ class AppConfig:
     fps: float | None = None  # rate cap: at most this many frames a second (None: as fast as they come)
     jsonl: Path | None = None
     annotate: Path | None = None
+    force: bool = False  # --annotate may replace the pictures of an earlier run
     preview: bool = False
     threads: int | None = None
     edgetpu: bool = False

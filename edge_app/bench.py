@@ -47,8 +47,15 @@ def street_frame(width: int = 640, height: int = 480) -> np.ndarray:
     return frame.astype(np.uint8)
 
 
-def bench(model_path: Path, runs: int = 300, threads: int = 1, edgetpu: bool = False,
-          detector_path: Path | None = None, frame: np.ndarray | None = None, box_threshold: float | None = None) -> dict:
+def bench(
+    model_path: Path,
+    runs: int = 300,
+    threads: int = 1,
+    edgetpu: bool = False,
+    detector_path: Path | None = None,
+    frame: np.ndarray | None = None,
+    box_threshold: float | None = None,
+) -> dict:
     """Time the reader alone, a 640x480 frame with one ROI, and (with a detector) the whole detected frame."""
     model = HouseNumberModel(model_path, threads=threads, edgetpu=edgetpu)
     rng = np.random.default_rng(0)
@@ -87,7 +94,9 @@ def main(argv=None) -> int:
     p.add_argument("--edgetpu", action="store_true", help="time a *_edgetpu.tflite on the Edge TPU")
     p.add_argument("--detector", type=Path, default=DEFAULT_DETECTOR, help="the detector for the whole-frame figure")
     p.add_argument("--no-detector", action="store_true", help="time the reader only")
-    p.add_argument("--frame", type=Path, help="picture for the whole detected frame (default: a made-up 640x480 street frame)")
+    p.add_argument(
+        "--frame", type=Path, help="picture for the whole detected frame (default: a made-up 640x480 street frame)"
+    )
     p.add_argument("--box-threshold", type=float, help="detector score a box needs (default: the detector card's)")
     p.add_argument("--json", type=cli.output_file, help="write the results to this file")
     args = p.parse_args(argv)
@@ -99,17 +108,27 @@ def _main(args) -> int:
     detector = None if args.no_detector else args.detector
     frame = load_image(args.frame) if args.frame else None
     rows = [bench(args.model, args.runs, t, args.edgetpu, detector, frame, args.box_threshold) for t in args.threads]
-    result = {"model": str(args.model), "detector": None if detector is None else str(detector),
-              "frame": str(args.frame) if args.frame else "made-up 640x480 street frame",
-              "machine": f"{platform.machine()} {platform.processor() or ''}".strip(), "runs": args.runs, "results": rows}
-    print(f"{'threads':>7}  {'reader p50/p95 ms':>17}  {'ROI frame p50/p95 ms':>20}  {'detector p50/p95 ms':>19}  "
-          f"{'detected frame p50/p95 ms':>25}  {'fps':>7}")
+    result = {
+        "model": str(args.model),
+        "detector": None if detector is None else str(detector),
+        "frame": str(args.frame) if args.frame else "made-up 640x480 street frame",
+        "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
+        "runs": args.runs,
+        "results": rows,
+    }
+    print(
+        f"{'threads':>7}  {'reader p50/p95 ms':>17}  {'ROI frame p50/p95 ms':>20}  {'detector p50/p95 ms':>19}  "
+        f"{'detected frame p50/p95 ms':>25}  {'fps':>7}"
+    )
     for r in rows:
         m, f = r["model"], r["frame"]
         d, w = r.get("detector"), r.get("detected_frame")
         det = f"{d['p50_ms']:>9.2f}/{d['p95_ms']:<9.2f}" if d else f"{'-':>19}"
         whole = f"{w['p50_ms']:>12.2f}/{w['p95_ms']:<12.2f}  {w['fps']:>7.1f}" if w else f"{'-':>25}  {f['fps']:>7.1f}"
-        print(f"{r['threads']:>7}  {m['p50_ms']:>8.2f}/{m['p95_ms']:<8.2f}  {f['p50_ms']:>10.2f}/{f['p95_ms']:<9.2f}  {det}  {whole}")
+        print(
+            f"{r['threads']:>7}  {m['p50_ms']:>8.2f}/{m['p95_ms']:<8.2f}  "
+            f"{f['p50_ms']:>10.2f}/{f['p95_ms']:<9.2f}  {det}  {whole}"
+        )
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(args.json, json.dumps(result, indent=2))

@@ -12,7 +12,6 @@ delegate) runs in a child process.
 
 from __future__ import annotations
 
-import argparse
 import functools
 import glob
 import subprocess
@@ -21,7 +20,7 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
-from . import edgetpu
+from . import cli, edgetpu
 from .package import models_dir, version
 
 MIN_PYTHON = (3, 10)
@@ -217,14 +216,16 @@ def report(checks: list[Check]) -> str:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m edge_app doctor", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = cli.parser("python -m edge_app doctor", __doc__)
     p.add_argument("--config", type=Path, help="the app's device.toml: its model, source and edgetpu keys (flags win)")
     p.add_argument("--model", type=Path, help="the model the app will run (default: the shipped one)")
-    p.add_argument("--source", help="the --source the app will run with (picamera makes picamera2 and a camera required)")
-    p.add_argument("--edgetpu", action="store_true", default=None, help="check the Coral: libedgetpu, and its delegate on --model in a child")
+    p.add_argument("--source",
+                   help="the --source the app will run with (picamera makes picamera2 and a camera required)")
+    p.add_argument("--edgetpu", action="store_true", default=None,
+                   help="check the Coral: libedgetpu, and its delegate on --model in a child")
     p.add_argument("--os-site", type=Path, default=OS_SITE, help="where the OS's Python packages live")
     a = p.parse_args(argv)
+    cli.setup_logging(a.verbose, a.quiet)
     if a.config:
         from .__main__ import build_parser  # the app's own flags check the file's keys
         from .config import ConfigError, read_config

@@ -69,7 +69,8 @@ def convert(model: keras.Model, variant: str, calibration: np.ndarray | None = N
 
 
 def _float_input_twin(model: keras.Model) -> keras.Model:
-    twin = keras.models.clone_model(model, input_tensors=keras.Input((INPUT_SIZE, INPUT_SIZE, 3), batch_size=1, dtype="float32"))
+    pixels = keras.Input((INPUT_SIZE, INPUT_SIZE, 3), batch_size=1, dtype="float32")
+    twin = keras.models.clone_model(model, input_tensors=pixels)
     twin.set_weights(model.get_weights())
     return twin
 

@@ -19,7 +19,7 @@ from edge_app.inference.card import Gate, ModelCard, ModelError, card_path, read
 from train.cache import load_crops
 from train.config import TrainConfig
 from train.evaluate import predict
-from train.folders import eval_inputs, parse_data, validation_split
+from train.folders import eval_inputs, parse_data, refuse_test_folders, validation_split
 from train.metrics import TARGET_ACCURACY, coverage_at, judge, score
 
 from . import convert as cv
@@ -45,6 +45,7 @@ class ExportConfig:
     force: bool = False
     compiler: str = "edgetpu_compiler"
     skip_bad: bool = False  # leave unreadable or badly labelled --eval-data pictures out, each named
+    threshold_data: str | None = None  # folders held out of training, for a run whose own folders are elsewhere
 
 
 def export(cfg: ExportConfig) -> dict:
@@ -56,7 +57,8 @@ def export(cfg: ExportConfig) -> dict:
     try:
         model = keras.models.load_model(cfg.model, compile=False)
     except Exception as err:  # noqa: BLE001 - a missing file, a bad zip or a foreign object all mean "not a model"
-        raise cv.ExportError(f"{cfg.model}: not a Keras model this export can load ({type(err).__name__}: {err})"[:300]) from None
+        why = f"{type(err).__name__}: {err}"[:240]
+        raise cv.ExportError(f"{cfg.model}: not a Keras model this export can load ({why})") from None
     cv.check_model(model)
     calibration, provenance = load_calibration(cfg.calibration)
     _check_out_folder(cfg)
@@ -71,14 +73,15 @@ def export(cfg: ExportConfig) -> dict:
             log.info("converting %s ...", variant)
             cards[variant] = _convert_variant(staging, cfg, model, variant, calibration if variant == "int8" else None,
                                               provenance, training)
-        validation = _validation(cfg.model)
+        validation = _validation(cfg.model, cfg.threshold_data)
         for card in cards.values():
             card.gate = _gate(staging / card.file, validation)  # each variant its own, or a stated none
 
         report = {"model": str(cfg.model), "cpu": f"{platform.machine()} {os.cpu_count()} cores", "variants": {}}
         int8 = cards["int8"]
         ops = cv.op_names(staging / int8.file)
-        int8.edgetpu = {"unsupported_ops": unsupported_ops(ops), **compile_edgetpu(staging / int8.file, cfg.out, cfg.compiler)}
+        compiled = compile_edgetpu(staging / int8.file, cfg.out, cfg.compiler)
+        int8.edgetpu = {"unsupported_ops": unsupported_ops(ops), **compiled}
         report["edgetpu"] = int8.edgetpu
         tpu = int8.edgetpu
         log.info("Edge TPU: %s", f"compiled {tpu['file']}" if tpu["compiled"] else tpu["reason"])
@@ -86,8 +89,9 @@ def export(cfg: ExportConfig) -> dict:
         if cfg.eval_data:
             report.update(_parity(cfg, {v: staging / c.file for v, c in cards.items()}))
             for variant, card in cards.items():
-                card.measured = {k: report["variants"][variant][k] for k in ("sequence_accuracy", "digit_accuracy", "coverage_at_98", "by_length")}
-                card.measured["data"] = str(cfg.eval_data)
+                measured = report["variants"][variant]
+                keys = ("sequence_accuracy", "digit_accuracy", "coverage_at_98", "by_length")
+                card.measured = {**{k: measured[k] for k in keys}, "data": str(cfg.eval_data)}
         for card in cards.values():  # each card written once, then its model moved beside it
             card.write(card_path(cfg.out / card.file))
             os.replace(staging / card.file, cfg.out / card.file)
@@ -110,12 +114,23 @@ def _convert_variant(staging: Path, cfg: ExportConfig, model, variant: str, cali
     if sorted(info.heads.values()) != sorted(HEADS):
         raise cv.ExportError(f"converted outputs are named {sorted(info.heads.values())}, not the six heads")
     card = build_card(path, variant, info, training, provenance if variant == "int8" else None)
-    card.write(card_path(path))  # a working copy, so the edge app's wrapper can run the staged model for gate and parity
+    card.write(card_path(path))  # a working copy: the edge app's wrapper runs the staged model for gate and parity
     return card
 
 
-def _validation(model_path: Path) -> tuple[np.ndarray, np.ndarray, str] | str:
-    """The run's validation split (inputs, targets, what it is) for the gates, or why there is none."""
+def _validation(model_path: Path, threshold_data: str | None = None) -> tuple[np.ndarray, np.ndarray, str] | str:
+    """The run's validation split (inputs, targets, what it is) for the gates, or why there is none.
+
+    threshold_data names folders that hold that split instead (scripts/validation_pictures.py draws them
+    for a run trained on another machine), taken whole.
+    """
+    if threshold_data:
+        folders = [folder for folder, _ in parse_data(threshold_data)]
+        refuse_test_folders(folders, "measuring the gate")
+        crops = [load_crops(f) for f in folders]
+        inputs = np.concatenate([eval_inputs(np.asarray(c.regions)) for c in crops])
+        targets = np.concatenate([c.targets for c in crops])
+        return inputs, targets, f"the validation pictures in {threshold_data} ({len(inputs)})"
     config = model_path.parent / "config.json"
     if not config.exists():
         return "no run config beside the model: no validation split to measure a gate on"

@@ -17,7 +17,7 @@ NOT_MEASURED = Gate.none("not measured yet")  # replaced before the card is writ
 
 
 def describe(input_detail: dict, output_details: list[dict], roles: dict[str, str]) -> tuple[Tensor, dict[str, Tensor]]:
-    """The input tensor and the outputs keyed by role (`roles`: output tensor name -> role), from interpreter details."""
+    """The input tensor and the outputs keyed by role (`roles`: output tensor name -> role), from the details."""
     return Tensor.from_detail(input_detail), {roles[d["name"]]: Tensor.from_detail(d) for d in output_details}
 
 

@@ -83,12 +83,18 @@ def main(argv=None) -> int:
     for group, n in ((right, args.hits), (wrong, args.misses), (empty, args.empty)):
         picks += [group[i] for i in sorted(rng.choice(len(group), min(n, len(group)), replace=False))]
     rows = -(-len(picks) // args.columns)
-    sheet = Image.new("RGB", (args.columns * (TILE[0] + GAP) + GAP, HEADER + rows * (TILE[1] + GAP) + GAP), (30, 30, 30))
+    sheet = Image.new(
+        "RGB", (args.columns * (TILE[0] + GAP) + GAP, HEADER + rows * (TILE[1] + GAP) + GAP), (30, 30, 30)
+    )
     s = report["summary"]["detect"]
-    ImageDraw.Draw(sheet).text((GAP, 5), f"{Path(report['data']).name}: --detect with the default gate: precision "
-                               f"{s['precision']:.1%}, number frames read right {s['number_frames_read_right']:.1%}. "
-                               f"Random {args.hits} hits, {args.misses} misses, {args.empty} empty frames "
-                               "(white: true boxes, blue: detector)", fill=WHITE)
+    ImageDraw.Draw(sheet).text(
+        (GAP, 5),
+        f"{Path(report['data']).name}: --detect with the default gate: precision "
+        f"{s['precision']:.1%}, number frames read right {s['number_frames_read_right']:.1%}. "
+        f"Random {args.hits} hits, {args.misses} misses, {args.empty} empty frames "
+        "(white: true boxes, blue: detector)",
+        fill=WHITE,
+    )
     for i, f in enumerate(picks):
         r, c = divmod(i, args.columns)
         sheet.paste(tile(folder, f, gate), (GAP + c * (TILE[0] + GAP), HEADER + GAP + r * (TILE[1] + GAP)))

@@ -30,15 +30,18 @@ def _with(tmp_path, change):
     return model
 
 
-@pytest.mark.parametrize("change, message", [
-    (lambda d: d.update(format="house-numbers-model/1"), "re-export"),
-    (lambda d: d.update(format="house-numbers-model/3"), "is not 'house-numbers-model/2'"),
-    (lambda d: d.update(kind="classifier"), "kind 'classifier'"),
-    (lambda d: d["outputs"].pop("digit5"), "needs outputs"),
-    (lambda d: d["gate"].update(threshold=1.5), "not in 0..1"),
-    (lambda d: d["training"].pop("licence"), "licence"),
-    (lambda d: d.pop("gate"), "missing or has a malformed field"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda d: d.update(format="house-numbers-model/1"), "re-export"),
+        (lambda d: d.update(format="house-numbers-model/3"), "is not 'house-numbers-model/2'"),
+        (lambda d: d.update(kind="classifier"), "kind 'classifier'"),
+        (lambda d: d["outputs"].pop("digit5"), "needs outputs"),
+        (lambda d: d["gate"].update(threshold=1.5), "not in 0..1"),
+        (lambda d: d["training"].pop("licence"), "licence"),
+        (lambda d: d.pop("gate"), "missing or has a malformed field"),
+    ],
+)
 def test_bad_cards_are_refused_with_one_line(tmp_path, change, message):
     model = _with(tmp_path, change)
     with pytest.raises(ModelError, match=message):
@@ -75,6 +78,17 @@ def test_a_variant_without_a_gate_says_so_and_never_falls_to_zero(tmp_path, svhn
 
 def test_card_fields_are_typed():
     card = read_card(SHIPPED, "reader")
-    assert {f.name for f in dataclasses.fields(card)} >= {"format", "kind", "input", "outputs", "gate", "training",
-                                                          "calibration", "measured", "preprocessing"}
-    assert card.outputs["length"].shape == (1, 7) and card.outputs["digit3"].quantization.scale == pytest.approx(1 / 256)
+    assert {f.name for f in dataclasses.fields(card)} >= {
+        "format",
+        "kind",
+        "input",
+        "outputs",
+        "gate",
+        "training",
+        "calibration",
+        "measured",
+        "preprocessing",
+    }
+    assert card.outputs["length"].shape == (1, 7) and card.outputs["digit3"].quantization.scale == pytest.approx(
+        1 / 256
+    )

@@ -34,12 +34,19 @@ def tiny_detector(tmp_path_factory):
     y = keras.layers.Rescaling(1 / 255)(x)
     for filters in (8, 16, 16):
         y = keras.layers.Conv2D(filters, 3, strides=2, padding="same", activation="relu")(y)
-    model = keras.Model(x, {"heatmap": keras.layers.Conv2D(1, 1, activation="sigmoid", name="heatmap")(y),
-                            "box": keras.layers.Conv2D(4, 1, activation="sigmoid", name="box")(y)})
+    model = keras.Model(
+        x,
+        {
+            "heatmap": keras.layers.Conv2D(1, 1, activation="sigmoid", name="heatmap")(y),
+            "box": keras.layers.Conv2D(4, 1, activation="sigmoid", name="box")(y),
+        },
+    )
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
     rng = np.random.default_rng(0)
-    converter.representative_dataset = lambda: ([rng.integers(0, 256, (1, 144, 192, 3)).astype(np.float32)] for _ in range(8))
+    converter.representative_dataset = lambda: (
+        [rng.integers(0, 256, (1, 144, 192, 3)).astype(np.float32)] for _ in range(8)
+    )
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
     converter.inference_input_type = converter.inference_output_type = tf.uint8
     path = tmp_path_factory.mktemp("detector") / "number_detector.tflite"
@@ -47,10 +54,18 @@ def tiny_detector(tmp_path_factory):
     from ai_edge_litert.interpreter import Interpreter
 
     interpreter = Interpreter(model_path=str(path))
-    outputs = {("heatmap" if d["shape"][-1] == 1 else "box"): Tensor.from_detail(d) for d in interpreter.get_output_details()}
-    ModelCard(kind="detector", file=path.name, variant="int8", input=Tensor.from_detail(interpreter.get_input_details()[0]),
-              outputs=outputs, gate=Gate(None, "untrained test network: no threshold measured"),
-              training={"licence": "random weights, no data"}).write(path.with_suffix(".json"))
+    outputs = {
+        ("heatmap" if d["shape"][-1] == 1 else "box"): Tensor.from_detail(d) for d in interpreter.get_output_details()
+    }
+    ModelCard(
+        kind="detector",
+        file=path.name,
+        variant="int8",
+        input=Tensor.from_detail(interpreter.get_input_details()[0]),
+        outputs=outputs,
+        gate=Gate(None, "untrained test network: no threshold measured"),
+        training={"licence": "random weights, no data"},
+    ).write(path.with_suffix(".json"))
     return path
 
 
@@ -67,15 +82,29 @@ def frame_file(svhn, tmp_path_factory):
 
 def test_detected_box_goes_through_the_contract_into_the_event(tiny_detector, frame_file, tmp_path):
     out = tmp_path / "r.jsonl"
-    proc = app("--source", frame_file, "--detector", tiny_detector, "--box-threshold", "0", "--threshold", "0",
-               "--jsonl", out, "--annotate", tmp_path / "a")
+    proc = app(
+        "--source",
+        frame_file,
+        "--detector",
+        tiny_detector,
+        "--box-threshold",
+        "0",
+        "--threshold",
+        "0",
+        "--jsonl",
+        out,
+        "--annotate",
+        tmp_path / "a",
+    )
     assert proc.returncode == 0, proc.stderr
     (e,) = events(out)
     x, y, w, h = e["box"]
     rx, ry, rw, rh = e["roi"]
     assert 0 < e["box_confidence"] <= 1 and w > 0 and h > 0
     assert rw == pytest.approx(1.3 * w, abs=2) and rh == pytest.approx(1.3 * h, abs=2)  # grown 30% ...
-    assert rx + rw / 2 == pytest.approx(x + w / 2, abs=2) and ry + rh / 2 == pytest.approx(y + h / 2, abs=2)  # ... about its centre
+    assert rx + rw / 2 == pytest.approx(x + w / 2, abs=2) and ry + rh / 2 == pytest.approx(
+        y + h / 2, abs=2
+    )  # ... about its centre
     assert e["model"] == SHIPPED.name and len(list((tmp_path / "a").iterdir())) == 1
 
 
@@ -88,8 +117,23 @@ def test_a_detector_without_a_measured_threshold_needs_one(tiny_detector, frame_
 def test_picamera_lores_stream_feeds_the_detector(tiny_detector, frame_file, tmp_path):
     np.save(tmp_path / "frames.npy", np.stack([load_image(frame_file)] * 5))
     out = tmp_path / "r.jsonl"
-    proc = app("--source", "picamera", "--detector", tiny_detector, "--box-threshold", "0", "--threshold", "0",
-               "--smooth", "3/5", "--max-frames", "5", "--jsonl", out, env={"FAKE_PICAMERA_FRAMES": str(tmp_path / "frames.npy")})
+    proc = app(
+        "--source",
+        "picamera",
+        "--detector",
+        tiny_detector,
+        "--box-threshold",
+        "0",
+        "--threshold",
+        "0",
+        "--smooth",
+        "3/5",
+        "--max-frames",
+        "5",
+        "--jsonl",
+        out,
+        env={"FAKE_PICAMERA_FRAMES": str(tmp_path / "frames.npy")},
+    )
     assert proc.returncode == 0, proc.stderr
     got = events(out)
     assert len(got) == 1 and got[0]["frame"] == 2 and got[0]["box"] is not None  # K-of-N: once, after 3 frames
@@ -103,9 +147,17 @@ def test_frame_smaller_than_the_detector_input_exits_2(tiny_detector, svhn):
 
 def test_detector_and_reader_are_refused_in_each_others_place(tiny_detector, frame_file):
     proc = app("--model", tiny_detector, "--source", frame_file)
-    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "is a detector, but --model takes a reader" in proc.stderr
+    assert (
+        proc.returncode == 2
+        and proc.stderr.count("\n") == 1
+        and "is a detector, but --model takes a reader" in proc.stderr
+    )
     proc = app("--detector", SHIPPED, "--source", frame_file)
-    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "is a reader, but --detector takes a detector" in proc.stderr
+    assert (
+        proc.returncode == 2
+        and proc.stderr.count("\n") == 1
+        and "is a reader, but --detector takes a detector" in proc.stderr
+    )
 
 
 def test_detector_card_of_another_version_exits_2(tiny_detector, frame_file, tmp_path):
@@ -120,8 +172,28 @@ def test_detector_card_of_another_version_exits_2(tiny_detector, frame_file, tmp
 def test_bench_reports_the_whole_detected_frame(tiny_detector, tmp_path):
     out = tmp_path / "bench.json"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(FAKES / "blocked"), str(ROOT)])}
-    proc = subprocess.run([sys.executable, "-m", "edge_app.bench", "--detector", tiny_detector, "--box-threshold", "0.3",
-                           "--runs", "20", "--threads", "1", "--json", out], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "edge_app.bench",
+            "--detector",
+            tiny_detector,
+            "--box-threshold",
+            "0.3",
+            "--runs",
+            "20",
+            "--threads",
+            "1",
+            "--json",
+            out,
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     (row,) = json.loads(out.read_text())["results"]
     assert row["detected_frame"]["p50_ms"] > 0 and row["detector"]["p50_ms"] > 0

@@ -66,7 +66,9 @@ def test_a_flat_peak_gives_one_box_after_nms():
 def test_peak_on_the_border_and_frames_of_another_aspect():
     heat, box = _outputs([(0.01, 0.02, 0.05, 0.1, 0.7)])
     (d,) = decode_detections(heat, box, (1280, 720), threshold=0.5)
-    assert d.box.left + d.box.width / 2 == pytest.approx(0.01 * 1280, abs=4) and d.box.height == pytest.approx(72, abs=2)
+    assert d.box.left + d.box.width / 2 == pytest.approx(0.01 * 1280, abs=4) and d.box.height == pytest.approx(
+        72, abs=2
+    )
 
 
 def test_nms_and_iou():

@@ -16,7 +16,8 @@ def test_calibration_is_stratified_and_remembers_its_provenance(tmp_path, svhn, 
     from calibration.build import load
 
     out = tmp_path / "calib.npz"
-    proc = run_module("calibration", "--data", f"{synth},{svhn / 'recon' / 'train'}", "--count", "120", "--out", out, "--seed", "3")
+    proc = run_module("calibration", "--data", f"{synth},{svhn / 'recon' / 'train'}", "--count", "120",
+                      "--out", out, "--seed", "3")
     assert proc.returncode == 0, proc.stderr
     inputs, prov = load(out)
     assert inputs.shape == (120, 54, 54, 3) and inputs.dtype == np.uint8
@@ -24,7 +25,8 @@ def test_calibration_is_stratified_and_remembers_its_provenance(tmp_path, svhn, 
     # stratified: every length present gets at least an even share, though 4-5 digit numbers are rare
     assert min(prov["per_length"].values()) >= 120 // len(prov["per_length"])
     again = tmp_path / "again.npz"
-    run_module("calibration", "--data", f"{synth},{svhn / 'recon' / 'train'}", "--count", "120", "--out", again, "--seed", "3")
+    run_module("calibration", "--data", f"{synth},{svhn / 'recon' / 'train'}", "--count", "120",
+               "--out", again, "--seed", "3")
     assert np.array_equal(load(again)[0], inputs)  # reproducible with --seed
 
 
@@ -90,13 +92,16 @@ def test_sidecar_records_what_the_app_needs(tiny_export):
     assert card.preprocessing["region_size"] == 64 and card.preprocessing["input_size"] == 54
     assert card.training["arch"] == "edge" and "SVHN" in card.training["licence"]
     assert card.calibration["count"] == 64
-    assert 0 <= card.gate.threshold <= 1 and "validation" in card.gate.basis
+    # Measured on the tiny run's validation split: 10% of 300 synthetic + 10% of 498 recon/train pictures.
+    # Both fallbacks ("no run config", "no validation split") would fail here, and leave the gate None.
+    assert "on the validation split of " in card.gate.basis and "(80 pictures)" in card.gate.basis
+    assert 0 < card.gate.threshold <= 1
     assert set(card.measured) >= {"sequence_accuracy", "digit_accuracy", "coverage_at_98"}
     assert card.edgetpu["unsupported_ops"] == [] and card.edgetpu["compiled"] is False
     assert "edgetpu_compiler" in card.edgetpu["reason"]
     float_card = read_card(tiny_export / "house_numbers_float.tflite", "reader")  # its own gate, from its own outputs
     assert float_card.variant == "float" and float_card.calibration is None
-    assert 0 <= float_card.gate.threshold <= 1 and "validation" in float_card.gate.basis
+    assert 0 < float_card.gate.threshold <= 1 and "(80 pictures)" in float_card.gate.basis
 
 
 def test_parity_report_comes_from_a_real_run(tiny_export):
@@ -156,7 +161,8 @@ def test_export_refusals(tmp_path, tiny_run, tiny_export, svhn):
 
     bad_calib = tmp_path / "bad.npz"
     np.savez(bad_calib, inputs=np.zeros((4, 32, 32, 3), np.uint8), provenance=np.array("{}"))
-    proc = run_module("export", "--model", tiny_run / "model.keras", "--calibration", bad_calib, "--out", tmp_path / "o2")
+    proc = run_module("export", "--model", tiny_run / "model.keras", "--calibration", bad_calib,
+                      "--out", tmp_path / "o2")
     assert proc.returncode == 2 and "54 x 54 x 3" in proc.stderr
 
     proc = run_module("export", "--model", tiny_run / "model.keras", "--calibration", calib, "--out", tmp_path / "o3")

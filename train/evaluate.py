@@ -36,7 +36,8 @@ def predict(model_path, inputs: np.ndarray, threads: int | None = None, progress
         from edge_app.inference.reader import HouseNumberModel
 
         model = HouseNumberModel(model_path, threads=threads)
-        out = [model.probabilities(x) for x in tqdm(inputs, desc="evaluate", unit="img", disable=not progress, leave=False)]
+        bar = tqdm(inputs, desc="evaluate", unit="img", disable=not progress, leave=False)
+        out = [model.probabilities(x) for x in bar]
         return np.stack([o[0] for o in out]), np.stack([o[1] for o in out])
     if model_path.suffix != ".keras":
         raise DataError(f"{model_path}: expected a .keras or .tflite model")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import shutil
 import signal
 import tempfile
@@ -16,7 +15,7 @@ import numpy as np
 import tensorflow as tf
 from tqdm import tqdm
 
-from edge_app.atomic import write_atomic
+from edge_app.atomic import atomic_path, write_atomic
 from edge_app.contract import HEADS
 
 from . import checkpoint, distill
@@ -24,7 +23,7 @@ from .config import TrainConfig
 from .data import train_dataset
 from .distill import student_of
 from .distribute import compute_policy, place
-from .folders import eval_inputs, load_splits
+from .folders import data_splits, eval_inputs
 from .metrics import score
 from .models import build_model
 from .plots import plot_training
@@ -52,7 +51,7 @@ def train(cfg: TrainConfig, resume: bool = False, given: set[str] | None = None)
     elif resume:
         cfg = TrainConfig.load(out / "config.json")  # written by the chief: --out must be shared to resume
     own = out if placement.chief else Path(tempfile.mkdtemp(prefix=f"worker{placement.worker}-"))
-    splits = load_splits(cfg.data, cfg.val_fraction, cfg.seed, val_max=cfg.val_max, skip_bad=cfg.skip_bad)
+    splits = data_splits(cfg)
     n_train = sum(len(s.train) for s in splits)
     steps = cfg.steps or max(1, math.ceil(cfg.epochs * n_train / cfg.batch_size))
     if cfg.batch_size % placement.replicas:
@@ -81,6 +80,7 @@ def _loop(cfg: TrainConfig, placement, model, state: dict, splits, steps: int, o
     batches = iter(placement.strategy.experimental_distribute_dataset(data))
     model._maybe_symbolic_build(data_batch=data.element_spec)  # metrics/optimizer state made outside the step
     model.make_train_function()
+    train_step = _worker_step(model, placement.strategy) if placement.workers > 1 else model.train_function
     writer = tf.summary.create_file_writer(str(out / "logs"))
 
     stop = _StopFlag()
@@ -89,7 +89,7 @@ def _loop(cfg: TrainConfig, placement, model, state: dict, splits, steps: int, o
                disable=not placement.chief)
     with stop, bar:
         while step < steps:
-            losses = model.train_function(batches)
+            losses = train_step(batches)
             step += 1
             bar.update(1)
             if step % 10 == 0:
@@ -110,11 +110,27 @@ def _loop(cfg: TrainConfig, placement, model, state: dict, splits, steps: int, o
                    placement)
 
 
+def _worker_step(model, strategy):
+    """Keras's train_step on each replica; the losses reduced over workers as scalars.
+
+    (Keras 3.15's own multi-worker reduction asks for axis 0 of the scalar loss and fails.)
+    """
+    @tf.function
+    def step(iterator):
+        logs = strategy.run(model.train_step, args=(next(iterator),))
+        return {k: strategy.reduce("MEAN", v, axis=None) for k, v in logs.items()}
+
+    return step
+
+
 def _new_model(cfg: TrainConfig, steps: int) -> keras.Model:
     keras.utils.set_random_seed(cfg.seed)  # the same first weights on one device, several, or several workers
     model = build_model(cfg.arch, cfg.dropout)
     if cfg.init:  # fine-tuning: same architecture, weights from another run
-        model.set_weights(keras.models.load_model(cfg.init, compile=False).get_weights())
+        try:
+            model.set_weights(keras.models.load_model(cfg.init, compile=False).get_weights())
+        except Exception as err:  # noqa: BLE001 - a missing file, a bad zip or another architecture: all refused
+            raise RunError(f"--init {cfg.init}: not a {cfg.arch} model to start from ({type(err).__name__})") from None
     schedule = keras.optimizers.schedules.CosineDecay(
         0.0, decay_steps=max(steps - cfg.warmup_steps, 1), warmup_target=cfg.learning_rate,
         warmup_steps=min(cfg.warmup_steps, steps // 2), alpha=0.02)
@@ -146,14 +162,17 @@ def _validate(model, val, step: int, state: dict, out: Path, writer, bar, mixed:
     accuracies = {}
     for name, inputs, targets in val:
         probs = _predict(model, inputs)
-        accuracies[name] = score(probs["length"], np.stack([probs[h] for h in HEADS[1:]], 1), targets)["sequence_accuracy"]
+        accuracies[name] = score(probs["length"], np.stack([probs[h] for h in HEADS[1:]], 1),
+                                 targets)["sequence_accuracy"]
     mean = float(np.mean(list(accuracies.values())))
     with writer.as_default(step=step):
         for name, acc in accuracies.items():
             tf.summary.scalar(f"val/{name}/sequence_accuracy", acc)
-    history = state["history"] + [{"step": step, "val_sequence_accuracy": mean, **{f"val/{k}": v for k, v in accuracies.items()}}]
+    history = state["history"] + [{"step": step, "val_sequence_accuracy": mean,
+                                   **{f"val/{k}": v for k, v in accuracies.items()}}]
     state = {**state, "history": history}
-    bar.write(f"step {step}: validation sequence accuracy {mean:.3f} " + " ".join(f"{k}={v:.3f}" for k, v in accuracies.items()))
+    each = " ".join(f"{k}={v:.3f}" for k, v in accuracies.items())
+    bar.write(f"step {step}: validation sequence accuracy {mean:.3f} {each}")
     if mean > state["best"]:
         _save_atomic(model, out / "best.keras", mixed)
         state = {**state, "best": mean, "best_step": step}
@@ -170,8 +189,8 @@ def _finish(cfg: TrainConfig, out: Path, model, state: dict, steps: int, images_
         return metrics  # the chief writes the model and the metrics
     best = out / "best.keras"
     if best.exists():
-        shutil.copyfile(best, out / "model.keras.tmp")
-        os.replace(out / "model.keras.tmp", out / "model.keras")
+        with atomic_path(out / "model.keras", suffix=".keras") as tmp:
+            shutil.copyfile(best, tmp)
     else:
         _save_atomic(model, out / "model.keras", cfg.mixed_precision)
     plot_training(state["history"], out / "training_curve.png")
@@ -184,9 +203,8 @@ def _save_atomic(model, path: Path, mixed: bool = False) -> None:
         policy = keras.mixed_precision.global_policy()
         model = float32_twin(model, model.name, None)
         keras.mixed_precision.set_global_policy(policy)
-    tmp = path.with_name(path.stem + ".tmp.keras")
-    model.save(tmp)
-    os.replace(tmp, path)
+    with atomic_path(path, suffix=".keras") as tmp:
+        model.save(tmp)
 
 
 def _prepare_run_folder(cfg: TrainConfig, out: Path, resume: bool, given: set[str]) -> TrainConfig:

@@ -49,8 +49,12 @@ class Tensor:
     def from_detail(cls, detail: dict) -> Tensor:
         """From an interpreter's get_input_details()/get_output_details() entry."""
         scale, zero = detail["quantization"]
-        return cls(str(detail["name"]), tuple(int(v) for v in detail["shape"]), np.dtype(detail["dtype"]).name,
-                   Quantization(float(scale), int(zero)))
+        return cls(
+            str(detail["name"]),
+            tuple(int(v) for v in detail["shape"]),
+            np.dtype(detail["dtype"]).name,
+            Quantization(float(scale), int(zero)),
+        )
 
 
 @dataclass(frozen=True)
@@ -91,8 +95,10 @@ class ModelCard:
     def validate(self) -> None:
         """Raise ModelError (one line) if the card is inconsistent."""
         if self.format != FORMAT:
-            raise ModelError(f"model card format {self.format!r} is not {FORMAT!r}, the one this app reads; "
-                             "re-export the model with this version")
+            raise ModelError(
+                f"model card format {self.format!r} is not {FORMAT!r}, the one this app reads; "
+                "re-export the model with this version"
+            )
         if self.kind not in KINDS:
             raise ModelError(f"model card kind {self.kind!r} is not one of {', '.join(KINDS)}")
         if self.variant not in VARIANTS:
@@ -138,20 +144,34 @@ class ModelCard:
         if not isinstance(d, dict):
             raise ModelError(f"{source}: not a model card (a JSON object is expected)")
         if d.get("format") != FORMAT:
-            raise ModelError(f"{source}: model card format {d.get('format')!r} is not {FORMAT!r}, the one this app "
-                             "reads; re-export the model (or use the app version it was exported with)")
+            raise ModelError(
+                f"{source}: model card format {d.get('format')!r} is not {FORMAT!r}, the one this app "
+                "reads; re-export the model (or use the app version it was exported with)"
+            )
         try:
             return cls(
-                kind=d["kind"], file=d["file"], variant=d["variant"], input=_tensor(d["input"]),
+                kind=d["kind"],
+                file=d["file"],
+                variant=d["variant"],
+                input=_tensor(d["input"]),
                 outputs={k: _tensor(v) for k, v in d["outputs"].items()},
-                gate=Gate(None if d["gate"]["threshold"] is None else float(d["gate"]["threshold"]), str(d["gate"]["basis"])),
-                preprocessing=dict(d.get("preprocessing") or {}), decode=dict(d.get("decode") or {}),
-                training=dict(d["training"]), calibration=d.get("calibration"), measured=d.get("measured"),
-                edgetpu=d.get("edgetpu"), format=d["format"])
+                gate=Gate(
+                    None if d["gate"]["threshold"] is None else float(d["gate"]["threshold"]), str(d["gate"]["basis"])
+                ),
+                preprocessing=dict(d.get("preprocessing") or {}),
+                decode=dict(d.get("decode") or {}),
+                training=dict(d["training"]),
+                calibration=d.get("calibration"),
+                measured=d.get("measured"),
+                edgetpu=d.get("edgetpu"),
+                format=d["format"],
+            )
         except ModelError as err:
             raise ModelError(f"{source}: {err}") from None
         except (KeyError, TypeError, ValueError, AttributeError) as err:
-            raise ModelError(f"{source}: model card is missing or has a malformed field ({type(err).__name__}: {err})") from None
+            raise ModelError(
+                f"{source}: model card is missing or has a malformed field ({type(err).__name__}: {err})"
+            ) from None
 
     def write(self, path) -> Path:
         """Write the card once, whole or not at all, after checking it again (fields are filled in after init)."""
@@ -161,8 +181,12 @@ class ModelCard:
 
 def _tensor(d: dict) -> Tensor:
     q = d.get("quantization") or {}
-    return Tensor(str(d["name"]), tuple(int(v) for v in d["shape"]), str(d["dtype"]),
-                  Quantization(float(q.get("scale", 0.0)), int(q.get("zero_point", 0))))
+    return Tensor(
+        str(d["name"]),
+        tuple(int(v) for v in d["shape"]),
+        str(d["dtype"]),
+        Quantization(float(q.get("scale", 0.0)), int(q.get("zero_point", 0))),
+    )
 
 
 def card_path(model_path) -> Path:
@@ -183,6 +207,8 @@ def read_card(model_path, kind: str | None = None, flag: str = "--model") -> Mod
         raise ModelError(f"{path}: cannot read the model card ({err})") from None
     card = ModelCard.from_json(text, source=str(path))
     if kind is not None and card.kind != kind:
-        raise ModelError(f"{model_path} is a {card.kind}, but {flag} takes a {kind}"
-                         + (" (pass it with --detector)" if card.kind == "detector" else " (pass it with --model)"))
+        raise ModelError(
+            f"{model_path} is a {card.kind}, but {flag} takes a {kind}"
+            + (" (pass it with --detector)" if card.kind == "detector" else " (pass it with --model)")
+        )
     return card

@@ -59,8 +59,14 @@ def nms(detections: list[Detection], max_iou: float = NMS_IOU) -> list[Detection
     return kept
 
 
-def decode_detections(heatmap: np.ndarray, boxes: np.ndarray, frame_size: tuple[int, int], threshold: float,
-                      max_iou: float = NMS_IOU, limit: int = MAX_DETECTIONS) -> list[Detection]:
+def decode_detections(
+    heatmap: np.ndarray,
+    boxes: np.ndarray,
+    frame_size: tuple[int, int],
+    threshold: float,
+    max_iou: float = NMS_IOU,
+    limit: int = MAX_DETECTIONS,
+) -> list[Detection]:
     """Dequantised heatmap (gh, gw[, 1]) and boxes (gh, gw, 4) -> detections in a frame of (width, height) pixels."""
     heat = heatmap.reshape(heatmap.shape[0], heatmap.shape[1])
     gh, gw = heat.shape
@@ -86,18 +92,24 @@ class NumberDetector(TFLiteModel):
         w, h = self.card.input_size
         heat, box = self.card.outputs["heatmap"].shape, self.card.outputs["box"].shape
         if w % 8 or h % 8 or heat[1:] != (h // 8, w // 8, 1) or box[1:] != (h // 8, w // 8, 4):
-            raise ModelError(f"{self.path}: a detector needs an input of multiples of 8 and stride-8 outputs "
-                             f"(heatmap {list(heat)}, box {list(box)} for input {w}x{h}); re-export it")
+            raise ModelError(
+                f"{self.path}: a detector needs an input of multiples of 8 and stride-8 outputs "
+                f"(heatmap {list(heat)}, box {list(box)} for input {w}x{h}); re-export it"
+            )
         self.score_threshold = self.card.gate.threshold  # None: the card says why; the app asks for one
 
-    def detect(self, frame: np.ndarray, lores: np.ndarray | None = None, threshold: float | None = None) -> list[Detection]:
+    def detect(
+        self, frame: np.ndarray, lores: np.ndarray | None = None, threshold: float | None = None
+    ) -> list[Detection]:
         """Detections in `frame` pixels; runs on `lores` (a camera's small stream of the same view) when given."""
         fh, fw = frame.shape[:2]
         small = lores if lores is not None else frame
         w, h = self.card.input_size
         if small.shape[1] < w or small.shape[0] < h:
-            raise FrameTooSmall(f"a {small.shape[1]}x{small.shape[0]} frame is smaller than the detector's {w}x{h} "
-                                "input; use --roi or --boxes for small pictures, or a larger camera --size")
+            raise FrameTooSmall(
+                f"a {small.shape[1]}x{small.shape[0]} frame is smaller than the detector's {w}x{h} "
+                "input; use --roi or --boxes for small pictures, or a larger camera --size"
+            )
         out = self.run(detector_input(small))
         limit = self.score_threshold if threshold is None else threshold
         if limit is None:  # never a silent 0

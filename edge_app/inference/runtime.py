@@ -55,21 +55,26 @@ class TFLiteModel:
             if not self.path.stem.endswith("_edgetpu"):
                 raise ModelError(f"{self.path}: --edgetpu needs the compiled *_edgetpu.tflite that export writes")
             library = edgetpu_lib.find_library() or EDGETPU_LIBRARY
-            try:  # first in a child: a runtime/libedgetpu clash segfaults, and must not take the app with it
-                edgetpu_lib.probe(self.path, Interpreter.__module__.split(".")[0], library)
-                delegates = [load_delegate(library)]
-            except edgetpu_lib.EdgeTpuError as err:
-                raise ModelError(str(err)) from None
-            except (OSError, ValueError, RuntimeError) as err:
-                raise ModelError(f"cannot load the Edge TPU delegate {library} ({_first_line(err)}); install "
-                                 "libedgetpu1-std (README, 'Coral Edge TPU') and plug the TPU in") from None
+            failure = None
+            with edgetpu_lib.quiet_failed_delegate():  # raised after it: the failed delegate must go first
+                try:  # first in a child: a runtime/libedgetpu clash segfaults, and must not take the app with it
+                    edgetpu_lib.probe(self.path, Interpreter.__module__.split(".")[0], library)
+                    delegates = [load_delegate(library)]
+                except edgetpu_lib.EdgeTpuError as err:
+                    failure = str(err)
+                except (OSError, ValueError, RuntimeError) as err:
+                    failure = (f"cannot load the Edge TPU delegate {library} ({_first_line(err)}); install "
+                               "libedgetpu1-std (README, 'Coral Edge TPU') and plug the TPU in")
+            if failure:
+                raise ModelError(failure)
         try:
             with without_native_info():
                 self.interpreter = Interpreter(model_path=str(self.path), num_threads=threads,
                                                experimental_delegates=delegates or None)
                 self.interpreter.allocate_tensors()
         except (ValueError, RuntimeError) as err:
-            raise ModelError(f"{self.path}: not a TF Lite model this interpreter can run ({_first_line(err)})") from None
+            why = _first_line(err)
+            raise ModelError(f"{self.path}: not a TF Lite model this interpreter can run ({why})") from None
         self._input = self._check_input(self.interpreter.get_input_details())
         self._outputs = self._map_outputs(self.interpreter.get_output_details())
 
@@ -79,7 +84,8 @@ class TFLiteModel:
             got = [[int(v) for v in d["shape"]] for d in details]
             raise ModelError(f"{self.path}: input is {got}, its card and the contract need one {want} picture")
         if details[0]["dtype"] not in (np.uint8, np.int8, np.float32):
-            raise ModelError(f"{self.path}: input type {np.dtype(details[0]['dtype']).name} is not uint8, int8 or float32")
+            raise ModelError(f"{self.path}: input type {np.dtype(details[0]['dtype']).name} is not uint8, int8 or "
+                             "float32")
         return details[0]
 
     def _map_outputs(self, details: list[dict]) -> dict[str, dict]:
