@@ -16,7 +16,7 @@ import numpy as np
 import tensorflow as tf
 
 from edge_app.contract import HEADS, INPUT_SIZE
-from edge_app.interpreter import interpreter_class
+from edge_app.inference.runtime import interpreter_class
 
 VARIANTS = ("int8", "float", "dynamic")
 SIGNATURE = "serve"

@@ -62,12 +62,12 @@ def test_sidecar_maps_each_output_to_its_head(tiny_export, tiny_run, svhn):
     """Each TF Lite head, found through the sidecar, matches the Keras head of that name and no other."""
     import keras
 
-    from edge_app.interpreter import HouseNumberModel
+    from edge_app.inference.reader import HouseNumberModel
     from train.cache import load_crops
     from train.folders import eval_inputs
 
     card = json.loads((tiny_export / "house_numbers.json").read_text())
-    assert sorted(v["head"] for v in card["outputs"].values()) == sorted(HEADS)
+    assert card["kind"] == "reader" and sorted(card["outputs"]) == sorted(HEADS)
     inputs = eval_inputs(np.asarray(load_crops(svhn / "recon" / "test").regions[:40]))
     ref = keras.models.load_model(tiny_run / "model.keras").predict(inputs, verbose=0)
 
@@ -90,18 +90,23 @@ def test_sidecar_maps_each_output_to_its_head(tiny_export, tiny_run, svhn):
 
 
 def test_sidecar_records_what_the_app_needs(tiny_export):
-    card = json.loads((tiny_export / "house_numbers.json").read_text())
-    assert card["input"]["dtype"] == "uint8" and card["input"]["shape"] == [1, 54, 54, 3]
-    assert card["preprocessing"]["region_size"] == 64 and card["preprocessing"]["input_size"] == 54
-    assert card["training"]["arch"] == "edge" and "SVHN" in card["training"]["licence"]
-    assert card["calibration"]["count"] == 64
+    from edge_app.inference.card import read_card
+
+    card = read_card(tiny_export / "house_numbers.tflite", "reader")
+    assert card.input.dtype == "uint8" and card.input.shape == (1, 54, 54, 3)
+    assert card.preprocessing["region_size"] == 64 and card.preprocessing["input_size"] == 54
+    assert card.training["arch"] == "edge" and "SVHN" in card.training["licence"]
+    assert card.calibration["count"] == 64
     # Measured on the tiny run's validation split: 10% of 300 synthetic + 10% of 498 recon/train pictures.
-    # Both fallbacks ("no run config", "no validation split") would fail here, and leave the gate at 0.
-    assert card["threshold_from"].startswith("validation split of ") and "(80 pictures)" in card["threshold_from"]
-    assert 0 < card["threshold_at_98"] <= 1
-    assert set(card["accuracy"]) >= {"sequence_accuracy", "digit_accuracy", "coverage_at_98"}
-    assert card["edgetpu"]["unsupported_ops"] == [] and card["edgetpu"]["compiled"] is False
-    assert "edgetpu_compiler" in card["edgetpu"]["reason"]
+    # Both fallbacks ("no run config", "no validation split") would fail here, and leave the gate None.
+    assert "on the validation split of " in card.gate.basis and "(80 pictures)" in card.gate.basis
+    assert 0 < card.gate.threshold <= 1
+    assert set(card.measured) >= {"sequence_accuracy", "digit_accuracy", "coverage_at_98"}
+    assert card.edgetpu["unsupported_ops"] == [] and card.edgetpu["compiled"] is False
+    assert "edgetpu_compiler" in card.edgetpu["reason"]
+    float_card = read_card(tiny_export / "house_numbers_float.tflite", "reader")  # its own gate, from its own outputs
+    assert float_card.variant == "float" and float_card.calibration is None
+    assert 0 < float_card.gate.threshold <= 1 and "(80 pictures)" in float_card.gate.basis
 
 
 def test_parity_report_comes_from_a_real_run(tiny_export):
@@ -118,7 +123,7 @@ def test_parity_report_comes_from_a_real_run(tiny_export):
 
 def test_int8_model_runs_without_tensorflow(tiny_export, svhn):
     code = ("import sys; sys.modules['tensorflow'] = None; sys.modules['keras'] = None\n"
-            "from edge_app.interpreter import HouseNumberModel\n"
+            "from edge_app.inference.reader import HouseNumberModel\n"
             "from edge_app.contract import load_image, model_input, Box\n"
             f"m = HouseNumberModel({str(tiny_export / 'house_numbers.tflite')!r})\n"
             f"img = load_image({str(svhn / 'recon' / 'test' / '1.png')!r})\n"

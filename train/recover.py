@@ -38,7 +38,7 @@ def _dequantised(interpreter, index: int) -> np.ndarray:
 
 def folded_weights(tflite: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Layer name -> (Keras-shaped kernel, bias) for every convolution and dense layer of the export."""
-    from edge_app.interpreter import interpreter_class
+    from edge_app.inference.runtime import interpreter_class
 
     interpreter = interpreter_class()[0](model_path=str(tflite))
     interpreter.allocate_tensors()
