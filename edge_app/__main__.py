@@ -112,7 +112,7 @@ def parse_args(argv=None) -> AppConfig:
     if sum(bool(getattr(a, key)) for key in WHERE) > 1:
         keys = ", ".join(k for k in WHERE if getattr(a, k))
         raise ConfigError(f"{a.config}: keys {keys} exclude each other; keep one")
-    cli.setup_logging(verbose=a.verbose, quiet=a.quiet)
+    cli.setup_logging(verbose=a.verbose)
     return AppConfig(**{f.name: getattr(a, f.name) for f in fields(AppConfig) if hasattr(a, f.name)})
 
 

@@ -19,7 +19,7 @@ from edge_app.inference.card import Gate, ModelCard, ModelError, card_path, read
 from train.cache import load_crops
 from train.config import TrainConfig
 from train.evaluate import predict
-from train.folders import eval_inputs, parse_data, refuse_test_folders, validation_split
+from train.folders import PROVENANCE, eval_inputs, parse_data, refuse_test_folders, validation_split
 from train.metrics import TARGET_ACCURACY, coverage_at, judge, score
 
 from . import convert as cv
@@ -172,6 +172,8 @@ def _training_info(model_path: Path) -> dict:
         cfg = json.loads((run / "config.json").read_text())
         info.update({k: cfg.get(k) for k in ("arch", "data", "seed", "batch_size")})
         info["folders"] = [str(f) for f, _ in parse_data(cfg["data"])]
+    if (run / PROVENANCE).exists():  # what the folders were, for a run trained where they are
+        info["provenance"] = json.loads((run / PROVENANCE).read_text())
     if (run / "metrics.json").exists():
         m = json.loads((run / "metrics.json").read_text())
         info.update({k: m.get(k) for k in ("steps", "best_step", "best_val_sequence_accuracy")})

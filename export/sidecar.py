@@ -21,18 +21,20 @@ def describe(input_detail: dict, output_details: list[dict], roles: dict[str, st
     return Tensor.from_detail(input_detail), {roles[d["name"]]: Tensor.from_detail(d) for d in output_details}
 
 
-def is_clean_synthetic(folder: Path) -> bool:
-    """True for a train.synth folder made without real SVHN crops (its synth.json says so); else assume SVHN."""
+def is_clean_synthetic(folder: Path, recorded: dict | None = None) -> bool:
+    """True for a train.synth folder made without real SVHN crops, by its synth.json or, for a folder on
+    another machine, by the run's record of it (RUN/provenance.json); else assume SVHN."""
     try:
         provenance = json.loads((folder / "synth.json").read_text())
     except (OSError, ValueError):
-        return False
-    return provenance.get("generator") == "train.synth" and provenance.get("real_digits") is None
+        provenance = (recorded or {}).get(str(folder))
+    return isinstance(provenance, dict) and provenance.get("generator") == "train.synth" \
+        and provenance.get("real_digits") is None
 
 
-def licence(folders: list[str]) -> str:
+def licence(folders: list[str], recorded: dict | None = None) -> str:
     """The licence line for a model trained on these folders: clean only if every one is clean synthetic."""
-    uses_svhn = not folders or not all(is_clean_synthetic(Path(f)) for f in folders)
+    uses_svhn = not folders or not all(is_clean_synthetic(Path(f), recorded) for f in folders)
     return SVHN_LICENCE if uses_svhn else CLEAN_LICENCE
 
 
@@ -49,6 +51,6 @@ def build_card(tflite: Path, variant: str, info, training: dict, calibration: di
         },
         decode={"rule": "argmax over L of log P(L) + sum_{i<=L} log P(digit_i); confidence = exp(score)",
                 "no_digit_class": NO_DIGIT, "length_classes": "0..5 digits, 6 = more than 5"},
-        training={**training, "licence": licence(training.get("folders") or [])},
+        training={**training, "licence": licence(training.get("folders") or [], training.get("provenance"))},
         calibration=calibration,
     )

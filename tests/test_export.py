@@ -49,8 +49,13 @@ def test_int8_model_is_integer_only_with_raw_pixel_input(tiny_export):
     assert inp["dtype"] == np.uint8 and list(inp["shape"]) == [1, 54, 54, 3]
     assert inp["quantization"] == (1.0, 0)  # raw pixels go in unchanged
     assert all(o["dtype"] in (np.uint8, np.int8) for o in interpreter.get_output_details())
-    assert inspect(path).float_tensors == []
-    assert "DEQUANTIZE" not in op_names(path) and "CAST" not in op_names(path)
+    info = inspect(path)
+    assert info.float_tensors == [] and info.input["dtype"] == np.uint8
+    assert sorted(info.heads.values()) == ["digit1", "digit2", "digit3", "digit4", "digit5", "length"]
+    ops = op_names(path)  # read from the flatbuffer: the same ops the interpreter lists
+    assert ops and set(ops) <= {"QUANTIZE", "MUL", "ADD", "CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED",
+                                "RESHAPE", "SOFTMAX", "MEAN", "AVERAGE_POOL_2D", "MAX_POOL_2D", "CONCATENATION"}
+    assert "DEQUANTIZE" not in ops and "CAST" not in ops
 
 
 def test_sidecar_maps_each_output_to_its_head(tiny_export, tiny_run, svhn):
