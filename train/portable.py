@@ -136,7 +136,8 @@ def train_portable(cfg: TrainConfig, minutes: float | None = None) -> dict:
     regions = keras.Input((64, 64, 3), dtype="uint8", name="regions")
     trainer = keras.Model(regions, reader(Augment(seed=cfg.seed, photometric=cfg.augment)(regions)))
     trainer.compile(optimizer=keras.optimizers.AdamW(cfg.learning_rate, weight_decay=cfg.weight_decay),
-                    loss={name: keras.losses.SparseCategoricalCrossentropy() for name in HEADS}, jit_compile=True)
+                    loss={name: keras.losses.SparseCategoricalCrossentropy() for name in HEADS},
+                    jit_compile=keras.backend.backend() == "jax")  # TF's XLA cannot compile the warp
 
     val = [(s.name, eval_inputs(s.crops.regions[s.val]), s.crops.targets[s.val]) for s in splits if len(s.val)]
     schedule = Schedule(cfg, reader, val, out, steps, 60 * minutes if minutes else float("inf"))
