@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import tempfile
 from collections.abc import Iterator
@@ -35,6 +36,13 @@ def atomic_path(path, suffix: str = ".tmp") -> Iterator[Path]:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_json(path, data) -> Path:
+    """`data` as indented JSON in `path`, written whole; the folder is made first if needed."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return write_atomic(path, json.dumps(data, indent=2))
 
 
 def write_atomic(path, data: str | bytes) -> Path:

@@ -9,7 +9,6 @@ Example:
 
 from __future__ import annotations
 
-import json
 import logging
 import platform
 import sys
@@ -19,7 +18,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from . import cli
-from .atomic import write_atomic
+from .atomic import write_json
 from .contract import Box, ContractError, load_image, model_input
 from .detect import DetectAndRead
 from .inference.card import ModelError
@@ -97,7 +96,8 @@ def main(argv=None) -> int:
     p.add_argument(
         "--frame", type=Path, help="picture for the whole detected frame (default: a made-up 640x480 street frame)"
     )
-    p.add_argument("--box-threshold", type=float, help="detector score a box needs (default: the detector card's)")
+    p.add_argument("--box-threshold", type=cli.probability,
+                   help="detector score a box needs (default: the detector card's)")
     p.add_argument("--json", type=cli.output_file, help="write the results to this file")
     args = p.parse_args(argv)
     cli.setup_logging(args.verbose, args.quiet)
@@ -130,8 +130,7 @@ def _main(args) -> int:
             f"{f['p50_ms']:>10.2f}/{f['p95_ms']:<9.2f}  {det}  {whole}"
         )
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(args.json, json.dumps(result, indent=2))
+        write_json(args.json, result)
         log.info("wrote %s", args.json)
     return cli.EXIT_OK
 

@@ -83,7 +83,7 @@ def test_folder_run_skips_bad_pictures_by_name_and_ends_with_its_summary(folder)
     data = bytearray(bmp.read_bytes())
     data[18:26] = struct.pack("<ii", 2**31 - 1, 2**31 - 1)  # a fuzzed header: absurd width and height
     bmp.write_bytes(bytes(data))
-    proc = run_module("edge_app", "--source", folder, "--threshold", "0")
+    proc = run_module("edge_app", "--source", folder, "--scan", "--threshold", "0")
     assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
     skipped = [line for line in proc.stderr.splitlines() if "skipped frame" in line]
     assert len(skipped) == 2 and "2.png" in skipped[0] + skipped[1] and "3.bmp" in skipped[0] + skipped[1]
@@ -190,7 +190,8 @@ def test_ctrl_c_while_the_model_loads_is_a_quiet_exit_130(tmp_path):
     shutil.copyfile(DEFAULT_MODEL.with_suffix(".json"), tmp_path / "m.json")
     (tmp_path / "libedgetpu.so.1").write_bytes(b"not a library")
     proc = subprocess.Popen([sys.executable, "-m", "edge_app", "--model", str(tmp_path / "m_edgetpu.tflite"),
-                             "--edgetpu", "--source", str(DEFAULT_MODEL), "--jsonl", str(tmp_path / "r.jsonl")],
+                             "--edgetpu", "--source", str(DEFAULT_MODEL), "--roi", "0,0,54,54",
+                             "--jsonl", str(tmp_path / "r.jsonl")],
                             cwd=ROOT, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, "HOUSE_NUMBERS_LIBEDGETPU": str(tmp_path / "libedgetpu.so.1")})
     deadline = time.time() + 60

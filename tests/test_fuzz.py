@@ -120,7 +120,7 @@ def test_mutated_folders_through_the_cache_the_app_and_evaluate(seeds, tmp_path)
         write_csv(folder / "digitStruct.csv", renamed)
         csv = folder / "digitStruct.csv"
         csv.write_text(mutate_csv(csv.read_text(), rng))
-        for args in (["edge_app", "--source", folder, "--threshold", "0", "-q"],
+        for args in (["edge_app", "--source", folder, "--scan", "--threshold", "0", "-q"],
                      ["edge_app", "--source", folder, "--boxes", "--threshold", "0", "-q"],
                      ["train.evaluate", "--model", DEFAULT_MODEL, "--data", folder, "-q"],
                      ["train.evaluate", "--model", DEFAULT_MODEL, "--data", folder, "--skip-bad", "-q",

@@ -7,7 +7,6 @@ Example:
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import sys
@@ -16,7 +15,7 @@ import time
 import numpy as np
 
 from edge_app import cli
-from edge_app.atomic import write_atomic
+from edge_app.atomic import write_json
 from edge_app.timing import time_calls
 
 from .config import ARCH_NAMES
@@ -88,9 +87,7 @@ def _main(args, archs: list[str]) -> int:
         print(f"{r['arch']:<11} {r['params']:>10,} {r['mult_adds']:>12,} {r['train_images_per_second']:>12} "
               f"{r['infer_ms_batch1_p50']:>13} {r['infer_images_per_second_batch']:>20}")
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        machine = f"{platform.machine()} {os.cpu_count()} cores"
-        write_atomic(args.json, json.dumps({"machine": machine, "results": rows}, indent=2))
+        write_json(args.json, {"machine": f"{platform.machine()} {os.cpu_count()} cores", "results": rows})
     return cli.EXIT_OK
 
 

@@ -8,7 +8,6 @@ Only reports: a test folder may be read here, as by train.evaluate, but nothing 
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import numpy as np
 
 from edge_app import cli
 from edge_app.annotations import read_annotations
-from edge_app.atomic import write_atomic
+from edge_app.atomic import write_json
 from edge_app.contract import ContractError, center_crop
 
 from .cache import DataError, load_crops
@@ -84,8 +83,7 @@ def _main(args) -> int:
         print("  by height: " + ", ".join(f"{k}: {v[0] if v[0] is None else round(v[0], 3)} ({v[1]})"
                                           for k, v in r["by_height"].items()))
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(args.json, json.dumps(reports, indent=2))
+        write_json(args.json, reports)
     return cli.EXIT_OK
 
 

@@ -9,14 +9,13 @@ Reads a .tflite model through the edge app's own wrapper on the held-out part of
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 import numpy as np
 
 from edge_app import cli
-from edge_app.atomic import write_atomic
+from edge_app.atomic import write_json
 from edge_app.contract import TTA_VIEWS, ContractError
 from edge_app.interpreter import HouseNumberModel, ModelError
 from edge_app.timing import time_calls
@@ -84,8 +83,7 @@ def _main(args, views: list[int]) -> int:
         print(f"{n} view(s): " + " ".join(f"{k}={v[n]:.3f}" for k, v in report["folders"].items())
               + f" mean={report['mean'][n]:.3f}  {report['ms'][n]:.2f} ms/region (median {report['ms_median'][n]:.2f})")
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(args.json, json.dumps(report, indent=2))
+        write_json(args.json, report)
     return cli.EXIT_OK
 
 
