@@ -2,6 +2,7 @@
 
 Examples:
 
+    python -m edge_app --source picamera --jsonl readings.jsonl          # the detector finds the number
     python -m edge_app --source picamera --roi 200,120,240,120 --jsonl readings.jsonl
     python -m edge_app --source ../shared/data/svhn/recon/test --boxes --threshold 0
     python -m edge_app --model models/house_numbers_edgetpu.tflite --edgetpu --source camera:0 --scan
@@ -9,7 +10,7 @@ Examples:
     python -m edge_app doctor        # preflight: numpy, interpreter, picamera2, libedgetpu, cameras, model card
 
 Exit codes: 0 done (also after SIGTERM/Ctrl-C), 1 the source failed mid-run or an output lost readings,
-2 bad model, source, output or arguments.
+2 bad model, detector, source, output or arguments, or a frame smaller than the detector's input.
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ from . import cli
 from .app import App, AppConfig
 from .config import ConfigError, parse_with_config
 from .contract import ContractError
-from .interpreter import DEFAULT_MODEL, ModelError
+from .inference.card import ModelError
+from .inference.detector import DEFAULT_DETECTOR, FrameTooSmall
+from .inference.reader import DEFAULT_MODEL
 from .outputs import OutputError, build_outputs
 from .outputs.registry import add_arguments as add_output_arguments
 from .package import version
@@ -50,7 +53,7 @@ def _roi(text: str):
         raise argparse.ArgumentTypeError(str(err).removeprefix(f"--roi {text!r}: ")) from None
 
 
-WHERE = ("roi", "scan", "boxes")  # where to read: one of them, from the command line or the config file
+WHERE = ("roi", "scan", "boxes", "detect")  # where to read: one of them, from the command line or the config file
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -69,8 +72,14 @@ def build_parser() -> argparse.ArgumentParser:
                        help="try windows of a few sizes over the frame, keep the most confident")
     where.add_argument("--boxes", action="store_true",
                        help="picture folders with a digitStruct: read the labelled digit region")
+    where.add_argument("--detect", action="store_true",
+                       help="find the number with the detector (the default without --roi, --scan or --boxes)")
+    p.add_argument("--detector", type=Path, default=DEFAULT_DETECTOR,
+                   help="detector .tflite with its .json beside it (default: the shipped one)")
+    p.add_argument("--box-threshold", type=cli.probability,
+                   help="detector score a box needs (default: the detector card's threshold)")
     p.add_argument("--threshold", type=cli.probability,
-                   help="confidence gate (default: the model's coverage-at-98%% threshold)")
+                   help="confidence gate (default: the model card's gate, coverage at 98%% on validation data)")
     p.add_argument("--smooth", type=_smooth, default=(3, 5),
                    help="K/N: report a reading once it won K of the last N frames, or off "
                    "(live sources only; default 3/5)")
@@ -103,7 +112,7 @@ def parse_args(argv=None) -> AppConfig:
     if sum(bool(getattr(a, key)) for key in WHERE) > 1:
         keys = ", ".join(k for k in WHERE if getattr(a, k))
         raise ConfigError(f"{a.config}: keys {keys} exclude each other; keep one")
-    cli.setup_logging(verbose=a.verbose, quiet=a.quiet)
+    cli.setup_logging(verbose=a.verbose)
     return AppConfig(**{f.name: getattr(a, f.name) for f in fields(AppConfig) if hasattr(a, f.name)})
 
 
@@ -143,6 +152,9 @@ def _run(cfg: AppConfig) -> int:
         code = 2 if app.summary.as_dict()["frames"] == 0 else 1
         print(app.summary.text(), file=sys.stderr)
         return code
+    except FrameTooSmall as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     except OutputError as err:
         print(f"error: {err}", file=sys.stderr)
         print(app.summary.text(), file=sys.stderr)

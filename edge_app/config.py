@@ -118,7 +118,7 @@ def _given(parser: argparse.ArgumentParser, argv) -> set[str]:
 
 
 ROI_LINE = re.compile(r"^\s*roi\s*=\s*(\[[^\]]*\]|\"[^\"]*\"|'[^']*'|[^#\s]+)?(?P<comment>\s*#.*)?$")
-MODE_LINE = re.compile(r"^(\s*)(scan|boxes)(\s*=\s*true\b.*)$")
+MODE_LINE = re.compile(r"^(\s*)(scan|boxes|detect)(\s*=\s*true\b.*)$")
 TABLE_LINE = re.compile(r"^\s*\[")
 
 

@@ -158,7 +158,8 @@ def check_libedgetpu(cfg: DoctorConfig) -> Check:
     found = f"{library} ({edgetpu.library_package() or 'no dpkg record'})"
     if not cfg.edgetpu:
         return Check("libedgetpu", "ok", found)
-    from .interpreter import ModelError, interpreter_class
+    from .inference.card import ModelError
+    from .inference.runtime import interpreter_class
 
     try:
         interpreter = interpreter_class(edgetpu=True)[0].__module__.split(".")[0]
@@ -188,16 +189,16 @@ def check_cameras(cfg: DoctorConfig) -> Check:
 
 
 def check_model(cfg: DoctorConfig) -> Check:
-    from .interpreter import HouseNumberModel, ModelError
+    from .inference.card import ModelError
+    from .inference.reader import HouseNumberModel
 
     try:
         model = HouseNumberModel(cfg.model)  # reads and validates the card against the model's tensors
     except ModelError as err:
         return Check("model card", "FAIL", str(err),
                      "export writes <name>.tflite and <name>.json together: copy both, or re-export the model")
-    card = model.card
-    licence = (card.get("training") or {}).get("licence", "licence not recorded")
-    return Check("model card", "ok", f"{cfg.model} (threshold {model.threshold:.3f}; {licence})")
+    gate = "no measured gate: pass --threshold" if model.threshold is None else f"threshold {model.threshold:.3f}"
+    return Check("model card", "ok", f"{cfg.model} ({gate}; {model.card.training['licence']})")
 
 
 def run_checks(cfg: DoctorConfig) -> list[Check]:

@@ -1,4 +1,4 @@
-"""Where to read in a frame: the user's ROI, a scan of windows, or the labelled digit boxes."""
+"""Where to read in a frame: the user's ROI, a scan of windows, the labelled digit boxes, or the detector's box."""
 
 from __future__ import annotations
 
@@ -8,9 +8,14 @@ import math
 from pathlib import Path
 
 from .annotations import read_labels
-from .contract import Box, ContractError, digit_region
+from .contract import Box, ContractError, digit_region, expand_box
 
 MAX_ROI = 1 << 16
+
+
+def detection_region(box: Box) -> Box:
+    """The reader's region for a detector box (the union of the digits), grown as the contract grows labelled boxes."""
+    return expand_box(box)
 
 
 def parse_roi(text: str) -> Box:

@@ -44,7 +44,7 @@ def main(argv=None) -> int:
         p.error(f"--out {args.out} is a file; give a folder")
 
     from edge_app.contract import ContractError
-    from edge_app.interpreter import ModelError
+    from edge_app.inference.card import ModelError
     from train.cache import DataError
 
     from .convert import VARIANTS, ExportError

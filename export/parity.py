@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from edge_app.interpreter import HouseNumberModel
+from edge_app.inference.reader import HouseNumberModel
 from edge_app.timing import latency_stats, time_calls
 from train.metrics import judge, score
 

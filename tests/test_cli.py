@@ -14,7 +14,7 @@ from edge_app import cli
 from .conftest import ROOT, run_module
 
 CLIS = ["edge_app", "edge_app.bench", "train", "train.evaluate", "train.bench", "train.synth", "calibration",
-        "export"]
+        "export", "train.recover", "train.breakdown", "train.tta_bench"]
 
 
 def _main(module: str):
@@ -22,8 +22,7 @@ def _main(module: str):
     return importlib.import_module(f"{module}.__main__").main if hasattr(package, "__path__") else package.main
 
 
-@pytest.mark.parametrize("module",
-                         CLIS + ["train.svhn download", "edge_app doctor", "train.synth scenes", "train.recover"])
+@pytest.mark.parametrize("module", CLIS + ["train.svhn download", "edge_app doctor", "train.synth scenes"])
 def test_help_renders_examples_and_no_empty_defaults(module, capsys):
     name, *sub = module.split()
     with pytest.raises(SystemExit) as done:

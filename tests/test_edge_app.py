@@ -150,7 +150,7 @@ def test_corrupt_and_empty_pictures_are_skipped_and_counted(labelled, tmp_path):
     data = (folder / "3.png").read_bytes()
     (pictures / "3.png").write_bytes(data[: len(data) // 2])
     (pictures / "4.png").write_bytes(b"")
-    proc = app("--model", SHIPPED, "--source", pictures, "--threshold", "0")
+    proc = app("--model", SHIPPED, "--source", pictures, "--scan", "--threshold", "0")
     assert proc.returncode == 0, proc.stderr
     assert "frames 4 (2 skipped)" in proc.stderr
     assert proc.stderr.count("skipped frame") == 2 and "Traceback" not in proc.stderr
@@ -210,8 +210,8 @@ def test_bench_reports_latency(tmp_path):
     out = tmp_path / "bench.json"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(FAKES / "blocked"), str(ROOT)])}
     proc = subprocess.run([sys.executable, "-m", "edge_app.bench", "--model", SHIPPED, "--runs", "20", "--threads",
-                           "1", "2",
-                           "--json", out], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+                           "1", "2", "--no-detector", "--json", out], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=120)
     assert proc.returncode == 0, proc.stderr
     result = json.loads(out.read_text())
     assert [r["threads"] for r in result["results"]] == [1, 2]

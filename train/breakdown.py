@@ -8,19 +8,19 @@ Only reports: a test folder may be read here, as by train.evaluate, but nothing 
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
 
 import numpy as np
 
+from edge_app import cli
 from edge_app.annotations import read_annotations
 from edge_app.atomic import write_atomic
-from edge_app.contract import center_crop
-from edge_app.decode import decode_batch, predictions
+from edge_app.contract import ContractError, center_crop
 
-from .cache import load_crops
+from .cache import DataError, load_crops
+from .metrics import judge
 
 HEIGHT_BINS = (0, 20, 30, 45, 70, 10_000)  # the table: under 20, 20-30, 30-45, 45-70, 70 or more
 
@@ -58,20 +58,25 @@ def breakdown(model_path: Path, folder: Path, views: int = 1) -> dict:
         length, digits = np.stack([p[0] for p in probs]), np.stack([p[1] for p in probs])
     else:
         length, digits = predict(model_path, np.stack([center_crop(r) for r in crops.regions]), progress=False)
-    lengths, digit_values, _, _ = decode_batch(length, digits)
-    correct = np.all(predictions(lengths, digit_values) == crops.targets, axis=1)
+    correct = judge(length, digits, crops.targets).correct
     return {"model": str(model_path), "data": str(folder), "views": views,
             **table(correct, crops.targets, heights(folder, crops.names))}
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m train.breakdown", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = cli.parser("python -m train.breakdown", __doc__)
     p.add_argument("--models", required=True, help="comma-separated .tflite or .keras models")
     p.add_argument("--data", type=Path, required=True, help="a labelled folder")
-    p.add_argument("--views", type=int, default=1, help="test-time views per region (.tflite only; default 1)")
-    p.add_argument("--json", type=Path, help="write the tables here")
+    p.add_argument("--views", type=cli.int_range(1, 7), default=1, help="test-time views per region (.tflite only)")
+    p.add_argument("--json", type=cli.output_file, help="write the tables to this file")
     args = p.parse_args(argv)
+    cli.setup_logging(args.verbose, args.quiet)
+    from edge_app.interpreter import ModelError
+
+    return cli.run(lambda: _main(args), errors=(DataError, ModelError, ContractError))
+
+
+def _main(args) -> int:
     reports = [breakdown(Path(m), args.data, args.views) for m in args.models.split(",")]
     for r in reports:
         print(f"{r['model']} ({r['views']} view(s)): {r['all']:.4f} of {r['count']}")
@@ -79,8 +84,9 @@ def main(argv=None) -> int:
         print("  by height: " + ", ".join(f"{k}: {v[0] if v[0] is None else round(v[0], 3)} ({v[1]})"
                                           for k, v in r["by_height"].items()))
     if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(args.json, json.dumps(reports, indent=2))
-    return 0
+    return cli.EXIT_OK
 
 
 if __name__ == "__main__":

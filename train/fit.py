@@ -23,7 +23,7 @@ from .config import TrainConfig
 from .data import train_dataset
 from .distill import student_of
 from .distribute import compute_policy, place
-from .folders import data_splits, eval_inputs
+from .folders import data_splits, eval_inputs, record_provenance
 from .metrics import score
 from .models import build_model
 from .plots import plot_training
@@ -224,6 +224,7 @@ def _prepare_run_folder(cfg: TrainConfig, out: Path, resume: bool, given: set[st
         raise RunError(f"{out} already holds a run; pass --resume to continue it or pick a new --out")
     out.mkdir(parents=True, exist_ok=True)
     cfg.save(saved)
+    record_provenance(cfg.data, out)
     return cfg
 
 

@@ -21,6 +21,8 @@ import numpy as np
 from edge_app import cli
 from edge_app.atomic import atomic_path
 
+from .tflite_ops import operators
+
 log = logging.getLogger("train.recover")
 
 
@@ -38,17 +40,16 @@ def _dequantised(interpreter, index: int) -> np.ndarray:
 
 def folded_weights(tflite: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Layer name -> (Keras-shaped kernel, bias) for every convolution and dense layer of the export."""
-    from edge_app.interpreter import interpreter_class
+    from edge_app.inference.runtime import interpreter_class
 
     interpreter = interpreter_class()[0](model_path=str(tflite))
     interpreter.allocate_tensors()
     names = {d["index"]: d["name"] for d in interpreter.get_tensor_details()}
     out = {}
-    for op in interpreter._get_ops_details():
-        kind = op["op_name"]
+    for kind, inputs in operators(tflite):  # tensor indices of the file are the interpreter's
         if kind not in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"):
             continue
-        w_index, b_index = int(op["inputs"][1]), int(op["inputs"][2])
+        w_index, b_index = inputs[1], inputs[2]
         suffix = {"CONV_2D": "/convolution", "DEPTHWISE_CONV_2D": "/depthwise", "FULLY_CONNECTED": "/MatMul"}[kind]
         part = next(p for p in names[w_index].split(";") if p.endswith(suffix))
         layer = part.split("/")[-2].rsplit("_", 1)[0]  # 'edge_1/block3_dw_1/depthwise' -> 'block3_dw'

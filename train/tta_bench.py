@@ -9,20 +9,21 @@ Reads a .tflite model through the edge app's own wrapper on the held-out part of
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
+from edge_app import cli
 from edge_app.atomic import write_atomic
-from edge_app.contract import TTA_VIEWS
-from edge_app.interpreter import HouseNumberModel
+from edge_app.contract import TTA_VIEWS, ContractError
+from edge_app.interpreter import HouseNumberModel, ModelError
+from edge_app.timing import time_calls
 from edge_app.tta import read_region, view_probabilities
 
-from .folders import load_splits, refuse_test_folders
+from .cache import DataError
+from .folders import load_splits, parse_data, refuse_test_folders
 from .metrics import score
 
 
@@ -48,44 +49,44 @@ def measure(model_path: Path, data: str, val_fraction: float, val_max: int, seed
     report["mean"] = {n: float(np.mean([f[n] for f in report["folders"].values()])) for n in views}
     report["ms"], report["ms_median"] = {}, {}
     for n in views:
-        times = np.array([[_timed(lambda r=r, n=n: read_region(model.probabilities, r, n)) for _ in range(30)]
-                          for r in first])
-        report["ms"][n] = round(1000 * float(times.min(axis=1).mean()), 3)
-        report["ms_median"][n] = round(1000 * float(np.median(times)), 3)
+        ms = np.array([time_calls(lambda _, r=r, n=n: read_region(model.probabilities, r, n), 30, warmup=0)
+                       for r in first])
+        report["ms"][n] = round(float(ms.min(axis=1).mean()), 3)
+        report["ms_median"][n] = round(float(np.median(ms)), 3)
     return report
 
 
-def _timed(fn) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
-
-
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m train.tta_bench", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = cli.parser("python -m train.tta_bench", __doc__)
     p.add_argument("--model", type=Path, required=True, help="a .tflite model with its model card")
     p.add_argument("--data", required=True, help="training folders, comma-separated (their validation parts are read)")
-    p.add_argument("--val-fraction", type=float, default=0.2, help="as the run was trained (default 0.2)")
-    p.add_argument("--val-max", type=int, default=1000, help="as the run was trained (default 1000)")
-    p.add_argument("--seed", type=int, default=0, help="as the run was trained (default 0)")
+    p.add_argument("--val-fraction", type=cli.float_range(0.0, 0.9), default=0.2, help="as the run was trained")
+    p.add_argument("--val-max", type=cli.positive_int, default=1000, help="as the run was trained")
+    p.add_argument("--seed", type=cli.nonnegative_int, default=0, help="as the run was trained")
     p.add_argument("--views", default=",".join(str(n) for n in range(1, len(TTA_VIEWS) + 1)),
                    help="numbers of views to try (default 1..7)")
-    p.add_argument("--json", type=Path, help="write the report here")
+    p.add_argument("--json", type=cli.output_file, help="write the report to this file")
     args = p.parse_args(argv)
+    cli.setup_logging(args.verbose, args.quiet)
     try:
-        refuse_test_folders([Path(d.rpartition(":")[0] if ":" in d else d) for d in args.data.split(",")], "tuning")
         views = [int(v) for v in args.views.split(",")]
-        report = measure(args.model, args.data, args.val_fraction, args.val_max, args.seed, views)
-    except ValueError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    except ValueError:
+        p.error(f"--views {args.views!r}: expected comma-separated numbers of views, e.g. 1,3,5")
+    if not views or not all(1 <= v <= len(TTA_VIEWS) for v in views):
+        p.error(f"--views {args.views!r}: each must be 1..{len(TTA_VIEWS)}")
+    return cli.run(lambda: _main(args, views), errors=(DataError, ModelError, ContractError))
+
+
+def _main(args, views: list[int]) -> int:
+    refuse_test_folders([f for f, _ in parse_data(args.data)], "tuning")
+    report = measure(args.model, args.data, args.val_fraction, args.val_max, args.seed, views)
     for n in views:
         print(f"{n} view(s): " + " ".join(f"{k}={v[n]:.3f}" for k, v in report["folders"].items())
               + f" mean={report['mean'][n]:.3f}  {report['ms'][n]:.2f} ms/region (median {report['ms_median'][n]:.2f})")
     if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(args.json, json.dumps(report, indent=2))
-    return 0
+    return cli.EXIT_OK
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ class ConsoleOutput(Output):
     @classmethod
     def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--quiet", "-q", action=argparse.BooleanOptionalAction, default=False,
-                            help="no console line per reading, and only warnings and errors in the log")
+                            help="no console line per reading (the log keeps its info lines: outages, reconnections)")
 
     @classmethod
     def from_config(cls, cfg: AppConfig) -> ConsoleOutput | None:
