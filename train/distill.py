@@ -42,6 +42,7 @@ def with_teacher(student: keras.Model, teacher_path: str) -> keras.Model:
     teacher.trainable = False  # frozen batch norm runs in inference mode
     inner = pixel_input()
     teacher = keras.Model(inner, teacher(inner), name="teacher")  # a fresh name: the student may share the arch
+    teacher.trainable = False
     pixels = pixel_input()
     s, t = student(pixels), teacher(pixels)
     outputs = {h: layers.Concatenate(name=h, dtype="float32")([s[h], t[h]]) for h in HEADS}
