@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from .config import save_roi
-from .contract import Box, ContractError, model_input
+from .contract import Box, ContractError, crop_region, model_input
 from .decode import Reading
 from .detect import DetectAndRead
 from .inference.card import ModelError
@@ -26,6 +26,7 @@ from .smoothing import Smoother
 from .sources import Frame, open_source
 from .summary import Summary
 from .tracking import BoxTracker
+from .tta import read_region
 from .watchdog import Watchdog
 
 log = logging.getLogger("edge_app")
@@ -51,6 +52,7 @@ class AppConfig:
     force: bool = False  # --annotate may replace the pictures of an earlier run
     preview: bool = False
     threads: int | None = None
+    tta: int = 1  # test-time views averaged per region (contract.TTA_VIEWS); the reader's cost grows about linearly
     edgetpu: bool = False
     size: tuple[int, int] = (640, 480)  # camera frame size; picamera2's main stream, where the reader crops
     lores: tuple[int, int] | None = None  # picamera2's lores stream for a detector (its input size), else None
@@ -108,7 +110,8 @@ class App:
         """The most confident reading over the regions of one frame."""
         best = None
         for region in regions:
-            reading = self.model.read(model_input(image, region))
+            reading = self.model.read(model_input(image, region)) if self.cfg.tta == 1 \
+                else read_region(self.model.probabilities, crop_region(image, region), self.cfg.tta)
             if best is None or reading.confidence > best[0].confidence:
                 best = (reading, region)
         return best
