@@ -58,6 +58,24 @@ def test_folder_with_boxes_reads_real_pictures(labelled, tmp_path):
     assert "frames 50 (0 skipped)" in proc.stderr
 
 
+
+def test_test_time_views_flag(labelled, tmp_path):
+    """--tta 7 reads the same pictures through 7 views each (confidences change, nearly every reading holds);
+    --tta 8 is more views than the contract has: one line, exit 2."""
+    folder, truth = labelled
+    runs = {}
+    for n in (1, 7):
+        out = tmp_path / f"tta{n}.jsonl"
+        proc = app("--source", folder, "--boxes", "--threshold", "0", "--tta", n, "--jsonl", out, "--quiet")
+        assert proc.returncode == 0, proc.stderr
+        runs[n] = {e["file"]: e for e in events(out)}
+    assert set(runs[7]) == set(runs[1])
+    assert any(runs[7][f]["confidence"] != runs[1][f]["confidence"] for f in runs[1])
+    right = {n: sum(e["reading"] == truth[f] for f, e in runs[n].items()) for n in runs}
+    assert right[7] >= right[1] - 3, right
+    proc = app("--source", folder, "--boxes", "--tta", "8")
+    assert proc.returncode == 2 and "--tta" in proc.stderr and "Traceback" not in proc.stderr
+
 def test_single_picture(labelled, svhn):
     folder, truth = labelled
     proc = app("--model", SHIPPED, "--source", folder / "1.png", "--boxes", "--threshold", "0")
