@@ -1,9 +1,11 @@
-"""Train a house-number reader.
+"""Train a house-number reader, or the detector that finds numbers in whole frames.
 
-Example (synthetic data plus real SVHN train pictures, the compact edge network, on a CPU):
+Examples (on a CPU): the compact edge reader on synthetic plus real SVHN train pictures, and the
+detector on scenes from `python -m train.synth scenes`:
 
     python -m train --data data/synth:0.7,../shared/data/svhn/recon/train:0.3 --arch edge \
         --out runs/edge --steps 3000
+    python -m train --data data/scenes --arch detector --out runs/detector --steps 4000 --batch-size 32
 
 Interrupt with Ctrl-C (or SIGTERM): the run is checkpointed; continue it with `--out runs/edge --resume`.
 """
@@ -53,11 +55,12 @@ def main(argv=None) -> int:
     args, given = parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     from .cache import DataError
-    from .folders import check_data
+    from .config import TASK_OF_ARCH
+    from .tasks import TASKS
 
     try:
-        if args.data:
-            check_data(args.data)  # a typo in --data should not cost a TensorFlow start-up
+        if args.data:  # a typo in --data should not cost a TensorFlow start-up
+            TASKS[TASK_OF_ARCH[args.arch or TrainConfig.arch]].check_data(args.data)
     except DataError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -73,7 +76,8 @@ def main(argv=None) -> int:
     except Interrupted as err:
         print(f"interrupted: {err}", file=sys.stderr)
         return 130
-    print(f"done: {cfg.out}/model.keras (best validation sequence accuracy {metrics['best_val_sequence_accuracy']:.3f} "
+    metric = metrics["metric"]
+    print(f"done: {cfg.out}/model.keras (best validation {metric.replace('_', ' ')} {metrics[f'best_val_{metric}']:.3f} "
           f"at step {metrics['best_step']}; {metrics['train_images_per_second']} img/s)")
     return 0
 

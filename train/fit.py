@@ -16,15 +16,12 @@ import tensorflow as tf
 from tqdm import tqdm
 
 from edge_app.atomic import write_atomic
-from edge_app.contract import HEADS
 
 from . import checkpoint
 from .config import TrainConfig
-from .data import train_dataset
-from .folders import eval_inputs, load_splits
-from .metrics import score
 from .models import build_model
 from .plots import plot_training
+from .tasks import task_for
 
 
 class RunError(RuntimeError):
@@ -39,11 +36,13 @@ def train(cfg: TrainConfig, resume: bool = False, given: set[str] | None = None)
     """Train (or resume) a run in cfg.out; returns metrics.json's content.
 
     On resume the saved config wins; `given` names the settings the user passed explicitly, which
-    must agree with it (only `steps` may change, to extend a run).
+    must agree with it (only `steps` may change, to extend a run). What is learnt (data, losses,
+    validation metric) comes from the architecture's task (tasks.py).
     """
     out = Path(cfg.out)
     cfg = _prepare_run_folder(cfg, out, resume, given if given is not None else set())
-    splits = load_splits(cfg.data, cfg.val_fraction, cfg.seed, val_max=cfg.val_max, skip_bad=cfg.skip_bad)
+    task = task_for(cfg.arch)
+    splits = task.load(cfg)
     n_train = sum(len(s.train) for s in splits)
     steps = cfg.steps or max(1, math.ceil(cfg.epochs * n_train / cfg.batch_size))
     if cfg.mixed_precision:
@@ -55,10 +54,10 @@ def train(cfg: TrainConfig, resume: bool = False, given: set[str] | None = None)
         if resume and any((out / "ckpt" / f).exists() for f in ("last.keras", "prev.keras")):
             model, state = checkpoint.load(out / "ckpt")
         else:
-            model, state = _new_model(cfg, steps), {"best": -1.0, "history": []}
+            model, state = _new_model(cfg, steps, task.losses()), {"best": -1.0, "history": []}
     step = int(model.optimizer.iterations.numpy())
-    val = [(s.name, eval_inputs(s.crops.regions[s.val]), s.crops.targets[s.val]) for s in splits if len(s.val)]
-    batches = iter(train_dataset(splits, cfg.batch_size, cfg.seed, start_step=step, augment=cfg.augment))
+    val = task.validation(splits)
+    batches = iter(task.batches(splits, cfg, step))
     writer = tf.summary.create_file_writer(str(out / "logs"))
 
     stop = _StopFlag()
@@ -74,60 +73,56 @@ def train(cfg: TrainConfig, resume: bool = False, given: set[str] | None = None)
                 with writer.as_default(step=step):
                     tf.summary.scalar("train/loss", losses["loss"])
             if step % cfg.eval_every == 0 or step == steps:
-                state = _validate(model, val, step, state, out, writer, bar)
+                state = _validate(task, model, val, step, state, out, writer, bar)
             if step % cfg.checkpoint_every == 0 or step == steps or stop.requested:
                 checkpoint.save(model, out / "ckpt", state)
             if stop.requested:
                 raise Interrupted(f"stopped at step {step} of {steps}; checkpoint saved in {out / 'ckpt'}; "
                                   f"continue with: python -m train --out {out} --resume")
     seconds = time.perf_counter() - started
-    return _finish(cfg, out, model, state, steps, (step - start_step) * cfg.batch_size / max(seconds, 1e-9))
+    return _finish(task, cfg, out, model, state, steps, (step - start_step) * cfg.batch_size / max(seconds, 1e-9))
 
 
-def _new_model(cfg: TrainConfig, steps: int) -> keras.Model:
+def _new_model(cfg: TrainConfig, steps: int, losses: dict) -> keras.Model:
     model = build_model(cfg.arch, cfg.dropout)
     if cfg.init:  # fine-tuning: same architecture, weights from another run
         model.set_weights(keras.models.load_model(cfg.init, compile=False).get_weights())
     schedule = keras.optimizers.schedules.CosineDecay(
         0.0, decay_steps=max(steps - cfg.warmup_steps, 1), warmup_target=cfg.learning_rate,
         warmup_steps=min(cfg.warmup_steps, steps // 2), alpha=0.02)
-    model.compile(optimizer=keras.optimizers.AdamW(schedule, weight_decay=cfg.weight_decay),
-                  loss={name: keras.losses.SparseCategoricalCrossentropy() for name in HEADS})
+    model.compile(optimizer=keras.optimizers.AdamW(schedule, weight_decay=cfg.weight_decay), loss=losses)
     return model
 
 
-def _validate(model, val, step: int, state: dict, out: Path, writer, bar) -> dict:
-    """Sequence accuracy on each folder's held-out part; the mean over folders picks the best model."""
+def _validate(task, model, val, step: int, state: dict, out: Path, writer, bar) -> dict:
+    """The task's metric on each folder's held-out part; the mean over folders picks the best model."""
     if not val:
         return state
-    accuracies = {}
-    for name, inputs, targets in val:
-        probs = model.predict(inputs, batch_size=256, verbose=0)
-        accuracies[name] = score(probs["length"], np.stack([probs[h] for h in HEADS[1:]], 1), targets)["sequence_accuracy"]
-    mean = float(np.mean(list(accuracies.values())))
+    scores = {name: task.score(model, inputs, targets) for name, inputs, targets in val}
+    mean = float(np.mean(list(scores.values())))
     with writer.as_default(step=step):
-        for name, acc in accuracies.items():
-            tf.summary.scalar(f"val/{name}/sequence_accuracy", acc)
-    history = state["history"] + [{"step": step, "val_sequence_accuracy": mean, **{f"val/{k}": v for k, v in accuracies.items()}}]
+        for name, value in scores.items():
+            tf.summary.scalar(f"val/{name}/{task.metric}", value)
+    history = state["history"] + [{"step": step, f"val_{task.metric}": mean, **{f"val/{k}": v for k, v in scores.items()}}]
     state = {**state, "history": history}
-    bar.write(f"step {step}: validation sequence accuracy {mean:.3f} " + " ".join(f"{k}={v:.3f}" for k, v in accuracies.items()))
+    bar.write(f"step {step}: validation {task.metric} {mean:.3f} " + " ".join(f"{k}={v:.3f}" for k, v in scores.items()))
     if mean > state["best"]:
         _save_atomic(model, out / "best.keras")
         state = {**state, "best": mean, "best_step": step}
     return state
 
 
-def _finish(cfg: TrainConfig, out: Path, model, state: dict, steps: int, images_per_second: float) -> dict:
+def _finish(task, cfg: TrainConfig, out: Path, model, state: dict, steps: int, images_per_second: float) -> dict:
     best = out / "best.keras"
     if best.exists():
         shutil.copyfile(best, out / "model.keras.tmp")
         os.replace(out / "model.keras.tmp", out / "model.keras")
     else:
         _save_atomic(model, out / "model.keras")
-    metrics = {"arch": cfg.arch, "steps": steps, "best_val_sequence_accuracy": state["best"],
+    metrics = {"arch": cfg.arch, "task": task.kind, "metric": task.metric, "steps": steps, f"best_val_{task.metric}": state["best"],
                "best_step": state.get("best_step"), "history": state["history"],
                "train_images_per_second": round(images_per_second, 1), "data": cfg.data}
-    plot_training(state["history"], out / "training_curve.png")
+    plot_training(state["history"], out / "training_curve.png", task.metric)
     write_atomic(out / "metrics.json", json.dumps(metrics, indent=2))
     return metrics
 

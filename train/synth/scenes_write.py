@@ -61,10 +61,11 @@ def _check(out: Path, count: int, workers: int, force: bool, spec: SceneSpec) ->
             raise SynthError(f"--real {err}") from None
 
 
-def write_scenes(out, count: int, seed: int = 0, spec: SceneSpec = SceneSpec(), workers: int | None = None,
+def write_scenes(out, count: int, seed: int = 0, spec: SceneSpec | None = None, workers: int | None = None,
                  force: bool = False, progress: bool = True) -> Path:
     """Write `count` frames 1.png..N.png with digitStruct.csv and scenes.json into `out`; return `out`."""
     out = Path(out)
+    spec = spec or SceneSpec()
     workers = (os.cpu_count() or 1) if workers is None else workers
     _check(out, count, workers, force, spec)
     out.parent.mkdir(parents=True, exist_ok=True)
