@@ -6,6 +6,8 @@ in detector-input pixels. numpy only, except train_dataset.
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +26,7 @@ from edge_app.scenes import is_scene_folder, read_scenes
 
 from .cache import DataError
 from .folders import parse_data
+from .synth.generate import PROVENANCE
 
 GRID = (DETECTOR_HEIGHT // DETECTOR_STRIDE, DETECTOR_WIDTH // DETECTOR_STRIDE)  # (18, 24) cells
 SIZE_WEIGHT = 5.0  # box loss: sizes (fractions ~0.05-0.4) count 5x against offsets (0..1)
@@ -46,13 +49,26 @@ class SceneSplit:
 
 
 def check_scene_data(spec: str) -> None:
-    """Refuse a --data spec for the detector unless every folder is a scene folder."""
+    """Refuse a --data spec for the detector unless every folder is a scene folder made without test pictures."""
     for folder, _ in parse_data(spec):
         if not Path(folder).is_dir():
             raise DataError(f"{folder}: no such folder")
         if not is_scene_folder(folder):
             raise DataError(f"{folder} holds no scenes.json: the detector trains on whole frames from "
                             "python -m train.synth scenes, not on number pictures")
+        if evaluation_only(folder):
+            raise DataError(f"{folder} is made from test pictures (evaluation only, like the dev scenes): "
+                            "never train or calibrate on it")
+
+
+def evaluation_only(folder) -> bool:
+    """True for scenes whose pasted real pictures come from a test split (synth.json records the folder)."""
+    try:
+        real = json.loads((Path(folder) / PROVENANCE).read_text()).get("real_digits")
+    except (OSError, ValueError, AttributeError):
+        return False
+    parts = Path(real).parts[-2:] if real else ()
+    return any("test" in re.split(r"[^a-z0-9]+", p.lower()) for p in parts)
 
 
 def load_frames(folder) -> tuple[np.ndarray, list[list[Box]], list[str]]:
