@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import json
-import re
 from pathlib import Path
 
 import numpy as np
@@ -16,27 +15,19 @@ from edge_app.atomic import write_atomic
 from edge_app.contract import DETECTOR_HEIGHT, DETECTOR_WIDTH, INPUT_SIZE
 from edge_app.scenes import is_scene_folder
 from train.cache import DataError, load_crops
-from train.folders import eval_inputs, parse_data
+from train.folders import eval_inputs, parse_data, refuse_test_folders
 
 
-def is_test_folder(folder: Path) -> bool:
-    """True for a test split (recon/test, format2_test_dev, SVHN test/): calibrating on it would leak."""
-    parts = Path(folder).resolve().parts
-    return any("test" in re.split(r"[^a-z0-9]+", p.lower()) for p in parts[-2:])
-
-
-def build(spec: str, count: int, seed: int = 0) -> tuple[np.ndarray, dict]:
+def build(spec: str, count: int, seed: int = 0, skip_bad: bool = False) -> tuple[np.ndarray, dict]:
     """Draw `count` inputs from the folders of `spec`, about evenly over the number lengths present."""
     folders = [f for f, _ in parse_data(spec)]
+    refuse_test_folders(folders, "calibrating")
     for f in folders:
-        if is_test_folder(f):
-            raise DataError(f"{f} is a test split: calibrating on test data leaks it into the model; "
-                            "use training data (e.g. recon/train or synthetic pictures)")
         if is_scene_folder(f):
             raise DataError(f"{f} holds scenes (whole frames): they calibrate a detector (--kind detector), not a reader")
     if count < 1:
         raise DataError("--count must be at least 1")
-    crops = [load_crops(f) for f in folders]
+    crops = [load_crops(f, skip_bad=skip_bad) for f in folders]
     regions = np.concatenate([np.asarray(c.regions) for c in crops])
     targets = np.concatenate([c.targets for c in crops])
     source = np.concatenate([np.full(len(c), i) for i, c in enumerate(crops)])

@@ -7,19 +7,14 @@ import numpy as np
 from edge_app.contract import detector_input, load_image
 from edge_app.scenes import read_scenes
 from train.cache import DataError
-from train.folders import parse_data
+from train.folders import parse_data, refuse_test_folders
 from train.scene_data import check_scene_data
-
-from .build import is_test_folder
 
 
 def build_detector(spec: str, count: int, seed: int = 0) -> tuple[np.ndarray, dict]:
     """Draw `count` frames from the scene folders of `spec`, with and without numbers as they come."""
     folders = [f for f, _ in parse_data(spec)]
-    for f in folders:
-        if is_test_folder(f):
-            raise DataError(f"{f} is a test split: calibrating on test data leaks it into the model; "
-                            "use training scenes (python -m train.synth scenes)")
+    refuse_test_folders(folders, "calibrating")
     check_scene_data(spec)  # scene folders only, and none made from test pictures
     if count < 1:
         raise DataError("--count must be at least 1")

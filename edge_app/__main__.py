@@ -5,9 +5,11 @@ Examples:
     python -m edge_app --source picamera --roi 200,120,240,120 --jsonl readings.jsonl
     python -m edge_app --source ../shared/data/svhn/recon/test --boxes --threshold 0
     python -m edge_app --model models/house_numbers_edgetpu.tflite --edgetpu --source camera:0 --scan
+    python -m edge_app --config /etc/house-numbers/device.toml --http 8080
+    python -m edge_app doctor        # preflight: numpy, interpreter, picamera2, libedgetpu, cameras, model card
 
-Exit codes: 0 done (also after SIGTERM/Ctrl-C), 1 the source or the output failed mid-run,
-2 bad model, source or arguments.
+Exit codes: 0 done (also after SIGTERM/Ctrl-C), 1 the source failed mid-run or an output lost readings,
+2 bad model, source, output or arguments.
 """
 
 from __future__ import annotations
@@ -15,12 +17,15 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from dataclasses import fields
 from pathlib import Path
 
 from .app import App, AppConfig
+from .config import ConfigError, parse_with_config
 from .contract import ContractError
 from .interpreter import DEFAULT_MODEL, ModelError
-from .outputs import OutputError
+from .outputs import OutputError, build_outputs
+from .package import version
 from .regions import parse_roi
 from .sources import SourceError
 
@@ -45,44 +50,77 @@ def _smooth(text: str) -> tuple[int, int] | None:
         raise argparse.ArgumentTypeError(f"{text!r}: expected K/N with 1 <= K <= N (e.g. 3/5), or off") from None
 
 
-def parse_args(argv=None) -> AppConfig:
+def _roi(text: str):
+    try:
+        return parse_roi(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err).removeprefix(f"--roi {text!r}: ")) from None
+
+
+WHERE = ("roi", "scan", "boxes")  # where to read: one of them, from the command line or the config file
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Every flag; each is also a key of the same name in the --config file."""
     p = argparse.ArgumentParser(prog="python -m edge_app", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--config", type=Path, help="device.toml: a key per flag (same name, no dashes); flags on the command line win")
+    p.add_argument("--version", action="version", version=f"house-numbers {version()}")
     p.add_argument("--model", type=Path, default=DEFAULT_MODEL, help="int8 .tflite with its .json beside it (default: the shipped model)")
-    p.add_argument("--source", required=True, help="picamera | camera:N | VIDEO file | IMAGE_DIR | IMAGE")
+    p.add_argument("--source", help="picamera | camera:N | VIDEO file | IMAGE_DIR | IMAGE (required, here or in --config)")
     where = p.add_mutually_exclusive_group()
-    where.add_argument("--roi", type=str, help="x,y,w,h: the fixed region to read, in frame pixels (draw it ~15%% wider than the digits)")
+    where.add_argument("--roi", type=_roi, help="x,y,w,h: the fixed region to read, in frame pixels (draw it ~15%% wider than the digits)")
     where.add_argument("--scan", action="store_true", help="try windows of a few sizes over the frame, keep the most confident")
     where.add_argument("--boxes", action="store_true", help="picture folders with a digitStruct: read the labelled digit region")
     p.add_argument("--threshold", type=float, help="confidence gate (default: the model's coverage-at-98%% threshold)")
     p.add_argument("--smooth", type=_smooth, default=(3, 5), help="K/N: report a reading once it won K of the last N frames, or off (live sources only; default 3/5)")
+    p.add_argument("--fps", type=float, help="at most N frames a second, so the device is not busy all the time (default: no cap)")
     p.add_argument("--jsonl", type=Path, help="append one JSON line per reported reading")
-    p.add_argument("--annotate", type=Path, help="save frames with the region and reading drawn into this folder")
-    p.add_argument("--preview", action="store_true", help="show frames in a window where a display exists")
+    p.add_argument("--annotate", type=Path, help="save every frame with the region and reading drawn into this folder")
+    p.add_argument("--preview", action=argparse.BooleanOptionalAction, default=False, help="show frames in a window (needs a display and a GUI build of OpenCV)")
     p.add_argument("--threads", type=int, help="interpreter threads (default: the interpreter's)")
-    p.add_argument("--edgetpu", action="store_true", help="run a *_edgetpu.tflite on a Coral Edge TPU")
+    p.add_argument("--edgetpu", action=argparse.BooleanOptionalAction, default=False, help="run a *_edgetpu.tflite on a Coral Edge TPU")
     p.add_argument("--size", type=_size, default=(640, 480), help="camera frame size WxH (default 640x480)")
     p.add_argument("--retries", type=int, default=5, help="camera reconnects in a row before giving up (default 5)")
     p.add_argument("--backoff", type=float, default=0.5, help="first wait in seconds between reconnects, doubled each time (default 0.5)")
     p.add_argument("--max-frames", type=int, help="stop after N frames")
-    p.add_argument("--quiet", action="store_true", help="no console line per reading")
-    a = p.parse_args(argv)
-    try:
-        roi = parse_roi(a.roi) if a.roi else None
-    except ValueError as err:
-        p.error(str(err))
-    if a.annotate:
-        a.annotate.mkdir(parents=True, exist_ok=True)
-    return AppConfig(a.model, a.source, roi, a.scan, a.boxes, a.threshold, a.smooth, a.jsonl, a.annotate,
-                     a.preview, a.threads, a.edgetpu, a.size, a.retries, a.backoff, a.max_frames, a.quiet)
+    p.add_argument("--quiet", action=argparse.BooleanOptionalAction, default=False, help="no console line per reading")
+    return p
+
+
+def parse_args(argv=None) -> AppConfig:
+    """The command line merged over --config; raises ConfigError for a bad file (argparse exits for bad flags)."""
+    p = build_parser()
+    a = parse_with_config(p, argv, exclusive=(WHERE,))
+    if not a.source:
+        p.error("--source is required (on the command line or as `source = ...` in the --config file)")
+    if sum(bool(getattr(a, key)) for key in WHERE) > 1:
+        raise ConfigError(f"{a.config}: keys {', '.join(k for k in WHERE if getattr(a, k))} exclude each other; keep one")
+    return AppConfig(**{f.name: getattr(a, f.name) for f in fields(AppConfig) if hasattr(a, f.name)})
 
 
 def main(argv=None) -> int:
+    args = sys.argv[1:] if argv is None else [str(a) for a in argv]
+    if args[:1] == ["doctor"]:  # the preflight: python -m edge_app doctor --help
+        from .doctor import main as doctor
+
+        return doctor(args[1:])
     logging.basicConfig(format="%(message)s", level=logging.INFO, stream=sys.stderr)
-    cfg = parse_args(argv)
     try:
-        app = App(cfg)
+        cfg = parse_args(argv)
+    except ConfigError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    try:
+        outputs = build_outputs(cfg)
+    except OutputError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    try:
+        app = App(cfg, outputs)
     except (ModelError, ContractError) as err:
+        for output in outputs:
+            output.close()
         print(f"error: {err}", file=sys.stderr)
         return 2
     try:
@@ -97,6 +135,9 @@ def main(argv=None) -> int:
         print(app.summary.text(), file=sys.stderr)
         return 1
     print(app.summary.text(), file=sys.stderr)
+    if app.lost:
+        print(f"error: {app.lost} readings could not be delivered by an output (see above)", file=sys.stderr)
+        return 1
     return 0 if summary is not None else 1
 
 

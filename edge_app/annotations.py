@@ -7,6 +7,7 @@ h5py is needed only for .mat files, so the device can read .csv folders without 
 from __future__ import annotations
 
 import csv
+import math
 from pathlib import Path
 from typing import NamedTuple
 
@@ -15,6 +16,7 @@ from .contract import Box, ContractError, svhn_digit
 CSV_NAME = "digitStruct.csv"
 MAT_NAME = "digitStruct.mat"
 CSV_FIELDS = ["name", "label", "top", "left", "height", "width"]
+FIELDS = ("label", "top", "left", "height", "width")  # per digit box, in digitStruct's order
 
 
 class Annotation(NamedTuple):
@@ -23,6 +25,17 @@ class Annotation(NamedTuple):
     name: str
     digits: tuple[int, ...]
     boxes: tuple[Box, ...]
+
+
+class Labels(NamedTuple):
+    """A label file's good pictures, and one line for each picture left out (file, picture, field)."""
+
+    annotations: list[Annotation]
+    bad: list[str]
+
+
+class _BadField(ValueError):
+    """One field of one digit box is wrong: a NaN box, label 13, a missing column."""
 
 
 def annotation_file(folder) -> Path:
@@ -36,57 +49,105 @@ def annotation_file(folder) -> Path:
     raise ContractError(f"{folder}: holds neither {CSV_NAME} nor {MAT_NAME}; is it an SVHN format-1 folder?")
 
 
-def read_annotations(folder) -> list[Annotation]:
-    """All annotations of a folder, in file order."""
+def read_labels(folder) -> Labels:
+    """All pictures of a folder's label file; a picture with a bad box or label is left out and named."""
     path = annotation_file(folder)
-    return read_csv(path) if path.suffix == ".csv" else read_mat(path)
+    return _read_csv(path) if path.suffix == ".csv" else _read_mat(path)
+
+
+def read_annotations(folder) -> list[Annotation]:
+    """All annotations of a folder, in file order; ContractError naming the first bad picture, if any."""
+    return _strict(read_labels(folder))
 
 
 def read_csv(path) -> list[Annotation]:
-    """Read digitStruct.csv (name;label;top;left;height;width, one line per digit box)."""
+    """Read digitStruct.csv (name;label;top;left;height;width, one line per digit box), strictly."""
+    return _strict(_read_csv(Path(path)))
+
+
+def read_mat(path) -> list[Annotation]:
+    """Read SVHN's digitStruct.mat (HDF5: per picture a name and a bbox group of scalars or references), strictly."""
+    return _strict(_read_mat(Path(path)))
+
+
+def _strict(labels: Labels) -> list[Annotation]:
+    if labels.bad:
+        more = f" (and {len(labels.bad) - 1} more)" if len(labels.bad) > 1 else ""
+        raise ContractError(labels.bad[0] + more)
+    return labels.annotations
+
+
+def digit_box(values: dict) -> tuple[int, Box]:
+    """One box's raw label, top, left, height, width -> (digit 0..9, Box); _BadField names what is wrong."""
+    numbers = {}
+    for field in FIELDS:
+        raw = values.get(field)
+        if raw is None or raw == "":
+            raise _BadField(f"field '{field}' is missing")
+        try:
+            numbers[field] = float(raw)
+        except (TypeError, ValueError):
+            raise _BadField(f"field '{field}' is {raw!r}, not a number") from None
+        if not math.isfinite(numbers[field]):
+            raise _BadField(f"field '{field}' is {raw!r}, not a finite number")
+    label = numbers["label"]
+    if label != int(label) or not 1 <= label <= 10:
+        raise _BadField(f"field 'label' is {values['label']!r}, not an SVHN digit label 1..10")
+    for field in ("height", "width"):
+        if numbers[field] <= 0:
+            raise _BadField(f"field '{field}' is {values[field]!r}: an empty box")
+    return svhn_digit(int(label)), Box(numbers["left"], numbers["top"], numbers["width"], numbers["height"])
+
+
+def _read_csv(path: Path) -> Labels:
     rows: dict[str, list] = {}
+    bad: dict[str, str] = {}
     try:
         with open(path, newline="") as f:
             reader = csv.DictReader(f, delimiter=";")
             if reader.fieldnames != CSV_FIELDS:
                 raise ContractError(f"{path}: header is {reader.fieldnames}, expected {';'.join(CSV_FIELDS)}")
             for line, row in enumerate(reader, start=2):
+                name = row.get("name") or f"(no name, line {line})"
+                if name in bad:
+                    continue
                 try:
-                    box = Box(float(row["left"]), float(row["top"]), float(row["width"]), float(row["height"]))
-                    digit = svhn_digit(int(float(row["label"])))
-                except (TypeError, ValueError) as err:
-                    raise ContractError(f"{path}:{line}: bad row ({err})") from None
-                rows.setdefault(row["name"], []).append((digit, box))
-    except (OSError, UnicodeDecodeError) as err:
+                    rows.setdefault(name, []).append(digit_box(row))
+                except _BadField as err:
+                    bad[name] = f"{path}:{line}: {name} left out: {err}"
+    except (OSError, UnicodeDecodeError, csv.Error) as err:
         raise ContractError(f"{path}: cannot read ({err})") from None
-    return [_annotation(name, items, path) for name, items in rows.items()]
+    return Labels([Annotation(n, tuple(d for d, _ in v), tuple(b for _, b in v)) for n, v in rows.items()
+                   if n not in bad], list(bad.values()))
 
 
-def read_mat(path) -> list[Annotation]:
-    """Read SVHN's digitStruct.mat: HDF5 with per picture a name and a bbox group of scalars or references."""
+def _read_mat(path: Path) -> Labels:
     try:
         import h5py
     except ImportError:
         raise ContractError(f"{path}: reading .mat label files needs h5py (pip install h5py)") from None
+    out, bad = [], []
     try:
         with h5py.File(path, "r") as f:
             ds = f["digitStruct"]
             names, bboxes = ds["name"], ds["bbox"]
-            out = []
             for i in range(len(names)):
-                name = "".join(chr(c) for c in f[names[i][0]][()].ravel())
-                group = f[bboxes[i][0]]
-                fields = {k: _mat_values(f, group[k]) for k in ("label", "top", "left", "height", "width")}
-                items = [
-                    (svhn_digit(int(lab)), Box(left, top, width, height))
-                    for lab, top, left, height, width in zip(*(fields[k] for k in ("label", "top", "left", "height", "width")))
-                ]
-                out.append(_annotation(name, items, path))
-            return out
-    except ContractError:
-        raise
-    except (OSError, KeyError, TypeError, ValueError) as err:
+                name = f"picture #{i + 1}"
+                try:
+                    name = "".join(chr(c) for c in f[names[i][0]][()].ravel())
+                    group = f[bboxes[i][0]]
+                    fields = [_mat_values(f, group[k]) for k in FIELDS]
+                    if len({len(v) for v in fields}) != 1 or not fields[0]:
+                        raise _BadField(f"its fields hold {[len(v) for v in fields]} values, not one per box")
+                    items = [digit_box(dict(zip(FIELDS, v))) for v in zip(*fields)]
+                    out.append(Annotation(name, tuple(d for d, _ in items), tuple(b for _, b in items)))
+                except _BadField as err:
+                    bad.append(f"{path}: {name} left out: {err}")
+                except (OSError, KeyError, TypeError, ValueError, IndexError) as err:
+                    bad.append(f"{path}: {name} left out: its bbox is unreadable ({type(err).__name__})")
+    except (OSError, KeyError, TypeError, ValueError, IndexError) as err:
         raise ContractError(f"{path}: not a valid SVHN digitStruct.mat ({type(err).__name__}: {err})") from None
+    return Labels(out, bad)
 
 
 def _mat_values(f, dataset) -> list[float]:
@@ -94,15 +155,6 @@ def _mat_values(f, dataset) -> list[float]:
     if dataset.shape[0] == 1 and dataset.dtype.kind != "O":
         return [float(dataset[0][0])]
     return [float(f[ref[0]][()].ravel()[0]) for ref in dataset[()]]
-
-
-def _annotation(name: str, items: list, path) -> Annotation:
-    if not items:
-        raise ContractError(f"{path}: {name} has no digit boxes")
-    for _, box in items:
-        if box.width <= 0 or box.height <= 0:
-            raise ContractError(f"{path}: {name} has an empty box {tuple(box)}")
-    return Annotation(name, tuple(d for d, _ in items), tuple(b for _, b in items))
 
 
 def write_csv(path, annotations: list[Annotation]) -> None:

@@ -1,10 +1,10 @@
-"""The edge app's loop: frames in, readings out, one code path for every source."""
+"""The edge app's loop: source -> regions -> read -> gate -> smooth -> outputs, one code path for every source."""
 
 from __future__ import annotations
 
 import logging
-import os
 import signal
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -12,20 +12,22 @@ from pathlib import Path
 
 import numpy as np
 
+from .config import save_roi
 from .contract import Box, ContractError, model_input
 from .decode import Reading
 from .interpreter import HouseNumberModel
-from .outputs import JsonlWriter, Summary, annotate, format_console, save_annotated
+from .outputs import Event, Fanout, FrameView, Output
 from .regions import LabelledBoxes, scan_windows
 from .smoothing import Smoother
 from .sources import Frame, open_source
+from .summary import Summary
 
 log = logging.getLogger("edge_app")
 
 
-@dataclass
+@dataclass(kw_only=True)
 class AppConfig:
-    """How to run the app (built from the command line by __main__)."""
+    """How to run the app: one field per command-line flag and config-file key (built by edge_app.config)."""
 
     model: Path
     source: str
@@ -34,6 +36,7 @@ class AppConfig:
     boxes: bool = False
     threshold: float | None = None  # None: the model's coverage-at-98% threshold from its sidecar
     smooth: tuple[int, int] | None = (3, 5)  # report a reading once it won k of the last n frames
+    fps: float | None = None  # rate cap: at most this many frames a second (None: as fast as they come)
     jsonl: Path | None = None
     annotate: Path | None = None
     preview: bool = False
@@ -44,12 +47,13 @@ class AppConfig:
     backoff: float = 0.5  # first wait between reconnects, doubled each time (capped)
     max_frames: int | None = None
     quiet: bool = False
+    config: Path | None = None  # the device.toml this came from; the web page writes the ROI back to it
 
 
 class App:
     """Loads the model once, then reads frame after frame until the source ends or a signal arrives."""
 
-    def __init__(self, cfg: AppConfig):
+    def __init__(self, cfg: AppConfig, outputs: list[Output] | None = None):
         self.cfg = cfg
         self.model = HouseNumberModel(cfg.model, threads=cfg.threads, edgetpu=cfg.edgetpu)
         self.threshold = self.model.threshold if cfg.threshold is None else cfg.threshold
@@ -57,8 +61,14 @@ class App:
         if cfg.boxes:  # read before any frame, so a folder without labels is refused up front
             where = Path(cfg.source)
             self.labels = LabelledBoxes(where if where.is_dir() else where.parent)
+        self.roi = cfg.roi  # replaced at once when the web page draws a new one
+        self.scan = cfg.scan
+        self.outputs = Fanout(outputs or [])
         self.summary = Summary()
+        self.started = time.time()
+        self.lost = 0  # readings some output could not deliver for good (exit code 1)
         self.stop = False
+        self._wake = threading.Event()  # set by a signal: ends the --fps wait at once
 
     def read_frame(self, image: np.ndarray, regions: list[Box]) -> tuple[Reading, Box]:
         """The most confident reading over the regions of one frame."""
@@ -74,9 +84,9 @@ class App:
         h, w = frame.image.shape[:2]
         if self.labels is not None:
             return [self.labels.region(frame.file)]
-        if self.cfg.roi is not None:
-            return [self.cfg.roi]
-        if self.cfg.scan:
+        if self.roi is not None:
+            return [self.roi]
+        if self.scan:
             return list(scan_windows(w, h))
         return [Box(0, 0, w, h)]
 
@@ -84,85 +94,79 @@ class App:
         """Process the source to its end (or SIGTERM/Ctrl-C); returns the summary."""
         cfg = self.cfg
         old = {s: signal.signal(s, self._on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
-        writer = JsonlWriter(cfg.jsonl) if cfg.jsonl else None
         try:
+            self.outputs.start(self)
             with open_source(cfg.source, size=cfg.size, retries=cfg.retries, backoff=cfg.backoff) as source:
                 smoother = Smoother(*cfg.smooth) if cfg.smooth and source.is_live else None
-                preview = _Preview() if cfg.preview else None
+                next_at = None
                 for frame in source:
                     if self.stop or (cfg.max_frames is not None and frame.index >= cfg.max_frames):
                         break
-                    event = self._one_frame(frame, smoother)
-                    if event is None:
-                        continue
-                    self.summary.add_reading()
-                    if writer:
-                        writer.write(event)
-                    if not cfg.quiet:
-                        print(format_console(event), flush=True)
-                    if cfg.annotate or preview:
-                        drawn = annotate(frame.image, event["roi"], event["reading"], event["confidence"])
-                        if cfg.annotate:
-                            save_annotated(drawn, cfg.annotate, f"{frame.index:06d}.jpg")
-                        if preview:
-                            preview.show(drawn)
+                    view = self.process(frame, smoother)
+                    self.outputs.frame(view)
+                    if view.event is not None:
+                        self.summary.add_reading()
+                        self.outputs.write(view.event)
+                    if cfg.fps:  # the rate cap: wait for the next slot (a signal ends the wait)
+                        now = time.monotonic()
+                        next_at = now + 1 / cfg.fps if next_at is None else max(next_at + 1 / cfg.fps, now)  # no burst
+                        self._wake.wait(next_at - now)
         finally:
-            if writer:
-                writer.close()
+            self.lost = self.outputs.close()
             for s, h in old.items():
                 signal.signal(s, h)
         return self.summary.as_dict()
 
-    def _one_frame(self, frame: Frame, smoother) -> dict | None:
+    def process(self, frame: Frame, smoother) -> FrameView:
+        """Regions -> read -> gate -> smooth for one frame; the view carries the event if it reports one."""
+        view = FrameView(frame.index, frame.image, frame.file)
         if frame.image is None or frame.image.size == 0:
-            self.summary.add_frame(skipped=True)
-            log.warning("skipped frame %d%s: %s", frame.index, f" ({frame.file})" if frame.file else "", frame.error or "empty frame")
-            return None
+            self._skip(frame, frame.error or "empty frame")
+            view.image = None
+            return view
         start = time.perf_counter()
         try:
             reading, region = self.read_frame(frame.image, self.regions_for(frame))
         except ContractError as err:
-            self.summary.add_frame(skipped=True)
-            log.warning("skipped frame %d%s: %s", frame.index, f" ({frame.file})" if frame.file else "", err)
-            return None
+            self._skip(frame, err)
+            return view
         latency = (time.perf_counter() - start) * 1000
         self.summary.add_frame(latency)
+        view.region = [int(round(v)) for v in region]
+        view.reading, view.confidence, view.latency_ms = reading.text, round(reading.confidence, 4), round(latency, 3)
         gated = reading.text if reading.length > 0 and reading.confidence >= self.threshold else None
         text = smoother.update(gated) if smoother else gated
-        if text is None:
-            return None
-        return {
-            "time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
-            "source": self.cfg.source,
-            "frame": frame.index,
-            "file": frame.file,
-            "reading": text,
-            "confidence": round(reading.confidence, 4),
-            "digit_confidences": list(reading.digit_confidences),
-            "roi": [int(round(v)) for v in region],
-            "latency_ms": round(latency, 3),
-        }
+        if text is not None:
+            view.event = Event(
+                time=datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+                source=self.cfg.source,
+                frame=frame.index,
+                file=frame.file,
+                reading=text,
+                confidence=round(reading.confidence, 4),
+                digit_confidences=[float(c) for c in reading.digit_confidences],
+                roi=view.region,
+                latency_ms=view.latency_ms,
+                model=self.model.path.name,
+            )
+        return view
+
+    def set_roi(self, roi: Box) -> bool:
+        """Read this region from the next frame on (the web page calls this); saved to --config when there is one.
+
+        Returns whether it was saved. Thread-safe enough: the loop reads `self.roi` once per frame.
+        """
+        self.roi, self.scan = roi, False
+        log.info("region set to %s", ",".join(f"{v:g}" for v in roi))
+        if self.cfg.config is None:
+            return False
+        save_roi(self.cfg.config, roi)
+        return True
+
+    def _skip(self, frame: Frame, why) -> None:
+        self.summary.add_frame(skipped=True)
+        log.warning("skipped frame %d%s: %s", frame.index, f" ({frame.file})" if frame.file else "", why)
 
     def _on_signal(self, signum, frame) -> None:
         self.stop = True
-
-
-class _Preview:
-    """An OpenCV window where a display exists; silently absent otherwise (a Pi over ssh, CI)."""
-
-    def __init__(self):
-        self.cv2 = None
-        if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
-            log.warning("--preview: no display here; going on without a window")
-            return
-        try:
-            import cv2
-
-            self.cv2 = cv2
-        except ImportError:
-            log.warning("--preview needs OpenCV (pip install opencv-python); going on without a window")
-
-    def show(self, image) -> None:
-        if self.cv2 is not None:
-            self.cv2.imshow("house numbers", self.cv2.cvtColor(np.asarray(image), self.cv2.COLOR_RGB2BGR))
-            self.cv2.waitKey(1)
+        self._wake.set()

@@ -7,24 +7,26 @@ Example:
 
 from __future__ import annotations
 
-import argparse
 import json
+import logging
 import platform
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
+from . import cli
 from .atomic import write_atomic
 from .contract import Box, model_input
 from .interpreter import DEFAULT_MODEL, HouseNumberModel, ModelError
+from .timing import latency_stats, time_calls
+
+log = logging.getLogger("edge_app.bench")
 
 
-def _stats(times_ms: list[float]) -> dict:
-    t = np.asarray(times_ms)
-    return {"p50_ms": round(float(np.percentile(t, 50)), 3), "p95_ms": round(float(np.percentile(t, 95)), 3),
-            "max_ms": round(float(t.max()), 3), "fps": round(1000.0 / float(t.mean()), 1)}
+def _stats(times_ms) -> dict:
+    s = latency_stats(times_ms)
+    return {k: s[k] for k in ("p50_ms", "p95_ms", "max_ms", "fps")}
 
 
 def bench(model_path: Path, runs: int = 300, threads: int = 1, edgetpu: bool = False) -> dict:
@@ -34,43 +36,37 @@ def bench(model_path: Path, runs: int = 300, threads: int = 1, edgetpu: bool = F
     frame = rng.integers(0, 256, (480, 640, 3), dtype=np.uint8)  # content does not change a CNN's latency
     roi = Box(200, 180, 240, 120)
     pixels = model_input(frame, roi)
-    for _ in range(10):
-        model.read(pixels)
-    alone, whole = [], []
-    for _ in range(runs):
-        t = time.perf_counter()
-        model.probabilities(pixels)
-        alone.append((time.perf_counter() - t) * 1000)
-    for _ in range(runs):
-        t = time.perf_counter()
-        model.read(model_input(frame, roi))
-        whole.append((time.perf_counter() - t) * 1000)
+    alone = time_calls(lambda _: model.probabilities(pixels), runs, warmup=10)
+    whole = time_calls(lambda _: model.read(model_input(frame, roi)), runs)
     return {"threads": threads, "model": _stats(alone), "frame": _stats(whole)}
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m edge_app.bench", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = cli.parser("python -m edge_app.bench", __doc__)
     p.add_argument("--model", type=Path, default=DEFAULT_MODEL, help="the .tflite to time (default: the shipped model)")
-    p.add_argument("--runs", type=int, default=300, help="timed runs per measurement (default 300)")
-    p.add_argument("--threads", type=int, nargs="*", default=[1, 2, 4], help="thread counts to try (default 1 2 4)")
+    p.add_argument("--runs", type=cli.positive_int, default=300, help="timed runs per measurement")
+    p.add_argument("--threads", type=cli.threads, nargs="+", default=[1, 2, 4], help="thread counts to try")
     p.add_argument("--edgetpu", action="store_true", help="time a *_edgetpu.tflite on the Edge TPU")
-    p.add_argument("--json", type=Path, help="write the results here")
+    p.add_argument("--json", type=cli.output_file, help="write the results to this file")
     args = p.parse_args(argv)
-    try:
-        rows = [bench(args.model, args.runs, t, args.edgetpu) for t in args.threads]
-    except ModelError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    cli.setup_logging(args.verbose, args.quiet)
+    return cli.run(lambda: _main(args), errors=(ModelError,))
+
+
+def _main(args) -> int:
+    rows = [bench(args.model, args.runs, t, args.edgetpu) for t in args.threads]
     result = {"model": str(args.model), "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
               "runs": args.runs, "results": rows}
     print(f"{'threads':>7}  {'model p50/p95 ms':>17}  {'model fps':>9}  {'frame p50/p95 ms':>17}  {'frame fps':>9}")
     for r in rows:
         m, f = r["model"], r["frame"]
-        print(f"{r['threads']:>7}  {m['p50_ms']:>8.2f}/{m['p95_ms']:<8.2f}  {m['fps']:>9.1f}  {f['p50_ms']:>8.2f}/{f['p95_ms']:<8.2f}  {f['fps']:>9.1f}")
+        print(f"{r['threads']:>7}  {m['p50_ms']:>8.2f}/{m['p95_ms']:<8.2f}  {m['fps']:>9.1f}  "
+              f"{f['p50_ms']:>8.2f}/{f['p95_ms']:<8.2f}  {f['fps']:>9.1f}")
     if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(args.json, json.dumps(result, indent=2))
-    return 0
+        log.info("wrote %s", args.json)
+    return cli.EXIT_OK
 
 
 if __name__ == "__main__":

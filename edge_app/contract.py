@@ -6,11 +6,12 @@ model sees on the device is exactly what it saw in training. numpy and Pillow on
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import NamedTuple
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps
 
 REGION_SIZE = 64  # the union box is resized to 64x64 ...
 INPUT_SIZE = 54  # ... and the model sees a 54x54 crop of it
@@ -20,6 +21,7 @@ LENGTH_CLASSES = MAX_DIGITS + 2  # 0..5 digits, and 6 = "more than 5"
 DIGIT_CLASSES = 11  # 0..9, and 10 = no digit
 NO_DIGIT = 10
 HEADS = ("length",) + tuple(f"digit{i}" for i in range(1, MAX_DIGITS + 1))
+MAX_REGION_SCALE = 2.0  # a region may reach past the picture, but be at most 2x its width and height
 
 
 class ContractError(ValueError):
@@ -40,9 +42,24 @@ def load_image(path) -> np.ndarray:
     try:
         with Image.open(path) as im:
             im.load()
-            return np.asarray(im.convert("RGB"))
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
-        raise ContractError(f"{path}: not a readable picture ({err})") from None
+            return to_rgb(ImageOps.exif_transpose(im))
+    except Image.DecompressionBombError as err:  # Pillow's guard against pictures that fill the memory
+        raise ContractError(f"{path}: picture too large to read ({err})") from None
+    except Exception as err:  # noqa: BLE001 - Pillow's decoders raise many types on hostile files; all mean "unreadable"
+        raise ContractError(f"{path}: not a readable picture ({type(err).__name__}: {err})"[:300]) from None
+
+
+def to_rgb(im: Image.Image) -> np.ndarray:
+    """Any Pillow mode -> HxWx3 uint8 RGB; 16-bit and 32-bit grey are scaled to 8 bits, not clipped."""
+    if im.mode.startswith("I;16") or im.mode in ("I", "F"):
+        grey = np.asarray(im, dtype=np.float64)
+        if im.mode == "F" and grey.size and np.nanmax(grey) <= 1.0:
+            grey = grey * 255.0  # float pictures in 0..1
+        elif im.mode != "F" and (im.mode.startswith("I;16") or (grey.size and grey.max() > 255)):
+            grey = grey / 257.0  # 0..65535 -> 0..255
+        grey = np.clip(np.nan_to_num(np.round(grey)), 0, 255).astype(np.uint8)
+        return np.repeat(grey[:, :, None], 3, axis=2)
+    return np.asarray(im.convert("RGB"))
 
 
 def union_box(boxes: Sequence[Box]) -> Box:
@@ -67,9 +84,19 @@ def digit_region(boxes: Sequence[Box]) -> Box:
     return expand_box(union_box(boxes))
 
 
+def check_region(box: Box, width: int, height: int) -> None:
+    """Refuse a region that is not finite or is over twice the picture's size (before anything is allocated)."""
+    if not all(math.isfinite(v) for v in box):
+        raise ContractError(f"region {tuple(box)} is not finite")
+    if box.width > MAX_REGION_SCALE * width or box.height > MAX_REGION_SCALE * height:
+        raise ContractError(f"region {tuple(round(v, 1) for v in box)} is more than {MAX_REGION_SCALE:g}x "
+                            f"the {width}x{height} picture; draw it inside the picture")
+
+
 def crop_region(image: np.ndarray, box: Box, size: int = REGION_SIZE) -> np.ndarray:
     """Cut `box` out of an HxWx3 picture, replicating edge pixels where it runs off, resized to size x size."""
     h, w = image.shape[:2]
+    check_region(box, w, h)
     x0, y0 = int(round(box.left)), int(round(box.top))
     x1, y1 = int(round(box.left + box.width)), int(round(box.top + box.height))
     if x1 <= x0 or y1 <= y0:

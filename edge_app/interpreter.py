@@ -7,6 +7,7 @@ call only copies one 54x54x3 input in and six small outputs out.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import json
 import os
 import sys
@@ -15,11 +16,13 @@ from pathlib import Path
 
 import numpy as np
 
+from . import edgetpu as edgetpu_lib
 from .contract import DIGIT_CLASSES, HEADS, INPUT_SIZE, LENGTH_CLASSES, MAX_DIGITS
 from .decode import Reading, decode
+from .package import models_dir
 
-EDGETPU_LIBRARY = "libedgetpu.so.1"
-DEFAULT_MODEL = Path(__file__).resolve().parents[1] / "models" / "house_numbers.tflite"  # the shipped model
+EDGETPU_LIBRARY = edgetpu_lib.LIBRARY
+DEFAULT_MODEL = models_dir() / "house_numbers.tflite"  # the shipped model (installed or in the checkout)
 
 
 class ModelError(ValueError):
@@ -47,17 +50,21 @@ def read_sidecar(model_path) -> dict:
     return card
 
 
-def interpreter_class():
-    """LiteRT's Interpreter and load_delegate, else tflite-runtime's (which needs numpy<2)."""
-    try:
-        from ai_edge_litert.interpreter import Interpreter, load_delegate
-    except ImportError:
+def interpreter_class(edgetpu: bool = False):
+    """LiteRT's Interpreter and load_delegate, else tflite-runtime's (which needs numpy<2).
+
+    For the Edge TPU, tflite-runtime comes first: libedgetpu works only with the runtime it was built with,
+    and the matched pairs users run are tflite-runtime builds (README, "Coral Edge TPU").
+    """
+    order = ("tflite_runtime", "ai_edge_litert") if edgetpu else ("ai_edge_litert", "tflite_runtime")
+    for name in order:
         try:
-            from tflite_runtime.interpreter import Interpreter, load_delegate
+            module = importlib.import_module(f"{name}.interpreter")
         except ImportError:
-            raise ModelError("no TF Lite interpreter installed: pip install ai-edge-litert "
-                             "(or tflite-runtime==2.14.0 with numpy<2 where LiteRT has no wheel)") from None
-    return Interpreter, load_delegate
+            continue
+        return module.Interpreter, module.load_delegate
+    raise ModelError("no TF Lite interpreter installed: pip install ai-edge-litert "
+                     "(or tflite-runtime==2.14.0 with numpy<2 where LiteRT has no wheel)")
 
 
 class HouseNumberModel:
@@ -68,16 +75,20 @@ class HouseNumberModel:
         if not self.path.is_file():
             raise ModelError(f"{self.path}: no such model file")
         self.card = read_sidecar(self.path)
-        Interpreter, load_delegate = interpreter_class()
+        Interpreter, load_delegate = interpreter_class(edgetpu)
         delegates = []
         if edgetpu:
             if not self.path.stem.endswith("_edgetpu"):
                 raise ModelError(f"{self.path}: --edgetpu needs the compiled *_edgetpu.tflite that export writes")
-            try:
-                delegates = [load_delegate(EDGETPU_LIBRARY)]
+            library = edgetpu_lib.find_library() or EDGETPU_LIBRARY
+            try:  # first in a child: a runtime/libedgetpu clash segfaults, and must not take the app with it
+                edgetpu_lib.probe(self.path, Interpreter.__module__.split(".")[0], library)
+                delegates = [load_delegate(library)]
+            except edgetpu_lib.EdgeTpuError as err:
+                raise ModelError(str(err)) from None
             except (OSError, ValueError, RuntimeError) as err:
-                raise ModelError(f"cannot load the Edge TPU delegate {EDGETPU_LIBRARY} ({err}); install "
-                                 "libedgetpu1-std from Coral's apt repository and plug the TPU in") from None
+                raise ModelError(f"cannot load the Edge TPU delegate {library} ({_first_line(err)}); install "
+                                 "libedgetpu1-std (README, 'Coral Edge TPU') and plug the TPU in") from None
         try:
             with _without_native_info():
                 self.interpreter = Interpreter(model_path=str(self.path), num_threads=threads,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterator
+from typing import NamedTuple
 
 import keras
 import numpy as np
@@ -81,26 +82,31 @@ def _representative(calibration: np.ndarray) -> Iterator[list[np.ndarray]]:
         yield [x[None].astype(np.float32)]
 
 
-def output_heads(path) -> dict[str, str]:
-    """Tensor name -> head name, read from the model's signature (the names the endpoint gave)."""
+class Inspection(NamedTuple):
+    """What export checks and records of a converted model, read with one interpreter."""
+
+    heads: dict[str, str]  # output tensor name -> head name, from the signature the endpoint named
+    float_tensors: list[str]  # in a full-integer model there must be none
+    input: dict  # the interpreter's input details
+    outputs: list[dict]  # and output details
+
+
+def inspect(path) -> Inspection:
+    """Open a .tflite once and read its head names, float tensors and input/output details."""
     Interpreter, _ = interpreter_class()
     interpreter = Interpreter(model_path=str(path))
     runner = interpreter.get_signature_runner(SIGNATURE)
-    return {detail["name"]: head for head, detail in runner.get_output_details().items()}
-
-
-def float_tensors(path) -> list[str]:
-    """Names of float tensors left in a model: in a full-integer model there must be none."""
-    Interpreter, _ = interpreter_class()
-    interpreter = Interpreter(model_path=str(path))
-    return [t["name"] for t in interpreter.get_tensor_details() if np.dtype(t["dtype"]).kind == "f"]
+    return Inspection(
+        heads={detail["name"]: head for head, detail in runner.get_output_details().items()},
+        float_tensors=[t["name"] for t in interpreter.get_tensor_details() if np.dtype(t["dtype"]).kind == "f"],
+        input=interpreter.get_input_details()[0],
+        outputs=interpreter.get_output_details(),
+    )
 
 
 def op_names(path) -> list[str]:
-    """The builtin op names of a model, in graph order (no delegate applied, so none is hidden)."""
-    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+    """The builtin op names of a model in graph order, read from the file itself (no interpreter, no delegate)."""
+    from tensorflow.lite.tools import flatbuffer_utils
 
-    interpreter = Interpreter(model_path=str(path),
-                              experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
-    interpreter.allocate_tensors()
-    return [op["op_name"] for op in interpreter._get_ops_details()]
+    model = flatbuffer_utils.read_model(str(path))
+    return [flatbuffer_utils.opcode_to_name(model, op.opcodeIndex) for op in model.subgraphs[0].operators]

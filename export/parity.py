@@ -2,32 +2,25 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
 
-from edge_app.decode import decode_batch, predictions
 from edge_app.interpreter import HouseNumberModel
-from train.metrics import score
+from edge_app.timing import latency_stats, time_calls
+from train.metrics import judge, score
 
 
 def readings(length_probs, digit_probs) -> np.ndarray:
     """(N, 6) decoded readings in label coding, for agreement counts."""
-    lengths, digits, _, _ = decode_batch(length_probs, digit_probs)
-    return predictions(lengths, digits)
+    return judge(length_probs, digit_probs).predicted
 
 
 def latency(path: Path, inputs: np.ndarray, threads: int, runs: int = 200) -> dict:
     """Mean and p95 milliseconds of one invoke on this CPU (after a warm-up)."""
     model = HouseNumberModel(path, threads=threads)
-    model.probabilities(inputs[0])
-    times = []
-    for i in range(runs):
-        t = time.perf_counter()
-        model.probabilities(inputs[i % len(inputs)])
-        times.append((time.perf_counter() - t) * 1000)
-    return {"mean_ms": round(float(np.mean(times)), 3), "p95_ms": round(float(np.percentile(times, 95)), 3)}
+    stats = latency_stats(time_calls(lambda i: model.probabilities(inputs[i % len(inputs)]), runs))
+    return {"mean_ms": stats["mean_ms"], "p95_ms": stats["p95_ms"]}
 
 
 def variant_report(path: Path, probs, reference: np.ndarray, targets: np.ndarray, inputs: np.ndarray) -> dict:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import platform
 from dataclasses import dataclass
@@ -13,12 +14,12 @@ import numpy as np
 from calibration.build import load as load_calibration
 from edge_app.atomic import write_atomic
 from edge_app.contract import HEADS
-from edge_app.decode import decode_batch
 from edge_app.interpreter import read_sidecar, sidecar_path
 from train.cache import load_crops
+from train.config import TrainConfig
 from train.evaluate import predict
-from train.folders import eval_inputs, load_splits, parse_data
-from train.metrics import TARGET_ACCURACY, coverage_at, score
+from train.folders import eval_inputs, parse_data, validation_split
+from train.metrics import TARGET_ACCURACY, coverage_at, judge, score
 
 from . import convert as cv
 from .edgetpu import compile_edgetpu, unsupported_ops
@@ -26,6 +27,7 @@ from .parity import markdown, readings, variant_report
 from .sidecar import build_card, write_card
 
 SUFFIX = {"int8": "", "float": "_float", "dynamic": "_dynamic"}
+log = logging.getLogger("export")
 
 
 @dataclass
@@ -41,9 +43,10 @@ class ExportConfig:
     eval_limit: int | None = None
     force: bool = False
     compiler: str = "edgetpu_compiler"
+    skip_bad: bool = False  # leave unreadable or badly labelled --eval-data pictures out, each named
 
 
-def export(cfg: ExportConfig, log=print) -> dict:
+def export(cfg: ExportConfig) -> dict:
     """Run the whole export; returns the report (also written as report.json/.md with --eval-data)."""
     import keras
 
@@ -60,7 +63,7 @@ def export(cfg: ExportConfig, log=print) -> dict:
 
     files = {}
     for variant in cfg.variants:
-        log(f"converting {variant} ...")
+        log.info("converting %s ...", variant)
         files[variant] = _write_variant(cfg, model, variant, calibration if variant == "int8" else None, provenance, training)
 
     report = {"model": str(cfg.model), "cpu": f"{platform.machine()} {os.cpu_count()} cores", "variants": {}}
@@ -71,7 +74,8 @@ def export(cfg: ExportConfig, log=print) -> dict:
     card["edgetpu"] = {"unsupported_ops": unsupported_ops(ops), **compile_edgetpu(int8, cfg.out, cfg.compiler)}
     write_card(sidecar_path(int8), card)
     report["edgetpu"] = card["edgetpu"]
-    log("Edge TPU: " + (f"compiled {card['edgetpu']['file']}" if card["edgetpu"]["compiled"] else card["edgetpu"]["reason"]))
+    tpu = card["edgetpu"]
+    log.info("Edge TPU: %s", f"compiled {tpu['file']}" if tpu["compiled"] else tpu["reason"])
 
     if cfg.eval_data:
         report.update(_parity(cfg, files))
@@ -92,13 +96,13 @@ def _write_variant(cfg: ExportConfig, model, variant: str, calibration, provenan
     tmp = path.with_suffix(".tflite.tmp")
     tmp.write_bytes(cv.convert(model, variant, calibration))
     try:
-        if variant == "int8" and (left := cv.float_tensors(tmp)):
+        info = cv.inspect(tmp)
+        if variant == "int8" and (left := info.float_tensors):
             raise cv.ExportError(f"the int8 model still holds {len(left)} float tensors ({', '.join(left[:3])}...): "
                                  "some op did not quantise; not writing it")
-        heads = cv.output_heads(tmp)
-        if sorted(heads.values()) != sorted(HEADS):
-            raise cv.ExportError(f"converted outputs are named {sorted(heads.values())}, not the six heads")
-        card = build_card(tmp, variant, heads, training, provenance if variant == "int8" else None)
+        if sorted(info.heads.values()) != sorted(HEADS):
+            raise cv.ExportError(f"converted outputs are named {sorted(info.heads.values())}, not the six heads")
+        card = build_card(tmp, variant, info, training, provenance if variant == "int8" else None)
         card["file"] = path.name
         write_card(sidecar_path(path), card)
         os.replace(tmp, path)
@@ -112,20 +116,17 @@ def _threshold(int8: Path, model_path: Path) -> tuple[float, str]:
     config = model_path.parent / "config.json"
     if not config.exists():
         return 0.0, "no run config beside the model: no validation split to measure it on"
-    cfg = json.loads(config.read_text())
-    splits = load_splits(cfg["data"], cfg["val_fraction"], cfg["seed"], val_max=cfg.get("val_max"))
-    inputs = np.concatenate([eval_inputs(np.asarray(s.crops.regions[s.val])) for s in splits])
-    targets = np.concatenate([s.crops.targets[s.val] for s in splits])
+    cfg = TrainConfig.load(config)
+    inputs, targets = validation_split(cfg)
     if not len(inputs):
         return 0.0, "the run has no validation split"
-    probs = predict(int8, inputs, progress=False)
-    correct = np.all(readings(*probs) == targets, axis=1)
-    _, threshold = coverage_at(correct, decode_batch(*probs)[2], TARGET_ACCURACY)
-    return threshold, f"validation split of {cfg['data']} ({len(inputs)} pictures)"
+    _, correct, confidence = judge(*predict(int8, inputs, progress=False), targets)
+    _, threshold = coverage_at(correct, confidence, TARGET_ACCURACY)
+    return threshold, f"validation split of {cfg.data} ({len(inputs)} pictures)"
 
 
 def _parity(cfg: ExportConfig, files: dict[str, Path]) -> dict:
-    crops = load_crops(cfg.eval_data)
+    crops = load_crops(cfg.eval_data, skip_bad=cfg.skip_bad)
     n = len(crops) if cfg.eval_limit is None else min(cfg.eval_limit, len(crops))
     inputs, targets = eval_inputs(np.asarray(crops.regions[:n])), crops.targets[:n]
     keras_probs = predict(cfg.model, inputs)

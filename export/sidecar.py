@@ -9,21 +9,18 @@ import numpy as np
 
 from edge_app.atomic import write_atomic
 from edge_app.contract import DIGIT_CLASSES, EXPAND, INPUT_SIZE, LENGTH_CLASSES, NO_DIGIT, REGION_SIZE
-from edge_app.interpreter import interpreter_class
 
 FORMAT = "house-numbers-model/1"
 SVHN_LICENCE = "trained on SVHN: non-commercial use only (Netzer et al. 2011)"
 CLEAN_LICENCE = "trained on synthetic pictures only: no dataset licence restriction"
 
 
-def describe(tflite: Path, heads: dict[str, str]) -> tuple[dict, dict]:
-    """The input and outputs of a .tflite as the sidecar records them (outputs keyed by tensor name)."""
-    Interpreter, _ = interpreter_class()
-    interpreter = Interpreter(model_path=str(tflite))
-    inp = interpreter.get_input_details()[0]
+def describe(info) -> tuple[dict, dict]:
+    """The input and outputs of a .tflite (convert.Inspection) as the sidecar records them (keyed by tensor name)."""
+    inp = info.input
     outputs = {}
-    for d in interpreter.get_output_details():
-        head = heads[d["name"]]
+    for d in info.outputs:
+        head = info.heads[d["name"]]
         outputs[d["name"]] = {"head": head, "classes": LENGTH_CLASSES if head == "length" else DIGIT_CLASSES,
                               **_tensor(d)}
     return {"name": inp["name"], "shape": [int(v) for v in inp["shape"]], **_tensor(inp)}, outputs
@@ -43,9 +40,9 @@ def is_clean_synthetic(folder: Path) -> bool:
     return provenance.get("generator") == "train.synth" and provenance.get("real_digits") is None
 
 
-def build_card(tflite: Path, variant: str, heads: dict[str, str], training: dict, calibration: dict | None) -> dict:
-    """Assemble the sidecar; accuracy and threshold are filled in once measured."""
-    inp, outputs = describe(tflite, heads)
+def build_card(tflite: Path, variant: str, info, training: dict, calibration: dict | None) -> dict:
+    """Assemble the sidecar from convert.inspect's `info`; accuracy and threshold are filled in once measured."""
+    inp, outputs = describe(info)
     folders = training.get("folders") or []
     uses_svhn = not folders or not all(is_clean_synthetic(Path(f)) for f in folders)
     return {

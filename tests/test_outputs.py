@@ -13,13 +13,20 @@ from PIL import Image
 
 from edge_app.outputs import (
     ROI_COLOUR,
+    AnnotateOutput,
+    Event,
+    Fanout,
+    FrameView,
+    JsonlOutput,
     JsonlWriter,
     OutputError,
-    Summary,
     annotate,
+    annotate_view,
     format_console,
     save_annotated,
 )
+from edge_app.outputs.annotate import PENDING_COLOUR
+from edge_app.summary import Summary
 
 EVENT = {
     "time": "2024-05-01T12:00:00+00:00",
@@ -190,3 +197,97 @@ def test_write_atomic_failure_keeps_the_old_file(tmp_path):
         write_atomic(target, 12345)  # not text or bytes: fails mid-write
     assert target.read_text() == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["card.json"]
+
+
+def _event(**kw) -> Event:
+    base = dict(time="2024-05-01T12:00:00.000+00:00", source="pics/", frame=1, file="1.png", reading="231",
+                confidence=0.97, digit_confidences=[0.99, 0.98, 0.99], roi=[10, 20, 64, 32], latency_ms=3.1)
+    return Event(**{**base, **kw})
+
+
+def test_event_has_the_design_fields_plus_box_and_model():
+    d = _event(model="house_numbers.tflite").as_dict()
+    assert list(d) == ["time", "source", "frame", "file", "reading", "confidence", "digit_confidences", "roi",
+                       "latency_ms", "box", "box_confidence", "model"]
+    assert d["box"] is None and d["box_confidence"] is None and d["model"] == "house_numbers.tflite"
+
+
+def test_jsonl_output_keeps_failed_lines_and_writes_them_in_order(tmp_path, monkeypatch):
+    path = tmp_path / "r.jsonl"
+    out = JsonlOutput(path)
+    real_write = os.write
+    full = {"on": False}
+
+    def disk(fd, data):
+        if fd == out.writer._fd and full["on"]:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_write(fd, data)
+
+    monkeypatch.setattr(os, "write", disk)
+    out.write(_event(frame=0))  # the disk has room
+    full["on"] = True
+    for i in (1, 2):
+        with pytest.raises(OutputError, match="No space left"):
+            out.write(_event(frame=i))
+    assert out.lost() == 2  # waiting in memory, not lost yet
+    full["on"] = False
+    out.write(_event(frame=3))
+    out.close()
+    assert [e["frame"] for e in map(json.loads, path.read_text().splitlines())] == [0, 1, 2, 3] and out.lost() == 0
+
+
+def test_jsonl_output_counts_what_it_could_not_keep():
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full on this system")
+    out = JsonlOutput("/dev/full", backlog=2)
+    for i in range(5):
+        with pytest.raises(OutputError):
+            out.write(_event(frame=i))
+    out.close()
+    assert out.lost() == 5  # 3 pushed out of the backlog + 2 still pending at close
+
+
+def test_fanout_a_failing_output_does_not_stop_the_others(tmp_path, caplog, picture):
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full on this system")
+    (tmp_path / "blocker").write_text("x")
+    broken = AnnotateOutput(tmp_path / "frames")
+    broken.folder = tmp_path / "blocker"  # the folder became a file after start: every save fails
+    good = AnnotateOutput(tmp_path / "good")
+    fan = Fanout([JsonlOutput("/dev/full"), broken, good])
+    for i in range(25):
+        view = FrameView(i, picture, region=[5, 5, 40, 30], reading="12", confidence=0.5)
+        view.event = _event(frame=i) if i % 5 == 0 else None
+        fan.frame(view)
+        if view.event:
+            fan.write(view.event)
+    assert len(list((tmp_path / "good").iterdir())) == 25  # every frame, reported or not
+    assert broken in fan.disabled and AnnotateOutput.max_failures == 20
+    lines = [r.getMessage() for r in caplog.records]
+    assert sum("annotate output failed" in m for m in lines) == 1  # one line per outage, not per frame
+    assert sum("annotate output disabled after 20" in m for m in lines) == 1
+    assert sum("jsonl output failed" in m and "No space left" in m for m in lines) == 1
+    assert fan.close() == 5  # the five readings JSONL could not write are reported as lost
+
+
+def test_annotate_view_colours(picture):
+    view = FrameView(0, picture, region=[20, 30, 60, 40], reading="12", confidence=0.4)
+    assert tuple(np.asarray(annotate_view(view))[50, 20]) == PENDING_COLOUR  # read, not reported
+    view.event = _event(roi=[20, 30, 60, 40])
+    assert tuple(np.asarray(annotate_view(view))[50, 20]) == ROI_COLOUR
+    plain = FrameView(1, picture)  # skipped or not read: the frame as it is
+    np.testing.assert_array_equal(np.asarray(annotate_view(plain)), picture)
+
+
+def test_registry_builds_outputs_from_the_config(tmp_path):
+    from edge_app.app import AppConfig
+    from edge_app.outputs import REGISTRY, build_outputs
+
+    assert {"jsonl", "console", "annotate", "preview"} <= set(REGISTRY)
+    cfg = AppConfig(model=Path("m.tflite"), source="x", jsonl=tmp_path / "r.jsonl", quiet=True)
+    outputs = build_outputs(cfg)
+    assert [o.key for o in outputs] == ["jsonl"]
+    for o in outputs:
+        o.close()
+    cfg = AppConfig(model=Path("m.tflite"), source="x", jsonl=tmp_path / "r.jsonl", annotate=tmp_path / "a")
+    assert [o.key for o in build_outputs(cfg)] == ["jsonl", "console", "annotate"]

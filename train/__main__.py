@@ -8,40 +8,57 @@ detector on scenes from `python -m train.synth scenes`:
     python -m train --data data/scenes --arch detector --out runs/detector --steps 4000 --batch-size 32
 
 Interrupt with Ctrl-C (or SIGTERM): the run is checkpointed; continue it with `--out runs/edge --resume`.
+Exit codes: 0 done, 1 failed mid-run (disk), 2 bad arguments or data, 130 interrupted (checkpointed).
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
+import shutil
 import sys
 from dataclasses import fields
+from pathlib import Path
+
+from edge_app import cli
 
 from .config import ARCH_NAMES, TrainConfig
 
+log = logging.getLogger("train")
+
 
 def parse_args(argv=None) -> tuple[argparse.Namespace, set[str]]:
-    defaults = TrainConfig(data="", out="")
-    p = argparse.ArgumentParser(prog="python -m train", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--data", type=str, help="labelled folders, comma-separated, each DIR or DIR:WEIGHT (required for a new run)")
+    d = TrainConfig(data="", out="")
+    p = cli.parser("python -m train", __doc__)
+    p.add_argument("--data", type=str, help="labelled folders, comma-separated, each DIR or DIR:WEIGHT "
+                   "(required for a new run)")
     p.add_argument("--out", type=str, required=True, help="run folder (model.keras, config.json, logs, checkpoints)")
-    p.add_argument("--arch", choices=ARCH_NAMES, help=f"architecture (default {defaults.arch})")
-    p.add_argument("--steps", type=int, help="training steps (batches); overrides --epochs")
-    p.add_argument("--epochs", type=float, help=f"passes over the training pictures (default {defaults.epochs})")
-    p.add_argument("--batch-size", type=int, help=f"pictures per step (default {defaults.batch_size})")
-    p.add_argument("--learning-rate", type=float, help=f"peak learning rate, cosine decay after warm-up (default {defaults.learning_rate})")
-    p.add_argument("--warmup-steps", type=int, help=f"linear warm-up steps (default {defaults.warmup_steps})")
-    p.add_argument("--weight-decay", type=float, help=f"AdamW weight decay (default {defaults.weight_decay})")
-    p.add_argument("--dropout", type=float, help="dropout rate (default: the architecture's)")
-    p.add_argument("--val-fraction", type=float, help=f"share of each folder held out for validation (default {defaults.val_fraction})")
-    p.add_argument("--val-max", type=int, help=f"at most this many validation pictures per folder (default {defaults.val_max})")
-    p.add_argument("--eval-every", type=int, help=f"validate every N steps (default {defaults.eval_every})")
-    p.add_argument("--checkpoint-every", type=int, help=f"checkpoint every N steps (default {defaults.checkpoint_every})")
-    p.add_argument("--seed", type=int, help=f"seed for the split, shuffling and augmentation (default {defaults.seed})")
-    p.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None, help="on-the-fly augmentation (default on)")
-    p.add_argument("--mixed-precision", action=argparse.BooleanOptionalAction, default=None, help="float16 compute on GPU (default off)")
-    p.add_argument("--skip-bad", action="store_true", default=None, help="leave unreadable pictures out instead of stopping")
+    p.add_argument("--arch", choices=ARCH_NAMES, help=f"architecture (default {d.arch})")
+    p.add_argument("--steps", type=cli.positive_int, help="training steps (batches); overrides --epochs")
+    p.add_argument("--epochs", type=cli.positive_float, help=f"passes over the training pictures (default {d.epochs})")
+    p.add_argument("--batch-size", type=cli.positive_int, help=f"pictures per step (default {d.batch_size})")
+    p.add_argument("--learning-rate", type=cli.positive_float,
+                   help=f"peak learning rate, cosine decay after warm-up (default {d.learning_rate})")
+    p.add_argument("--warmup-steps", type=cli.nonnegative_int, help=f"linear warm-up steps (default {d.warmup_steps})")
+    p.add_argument("--weight-decay", type=cli.float_range(0.0), help=f"AdamW weight decay (default {d.weight_decay})")
+    p.add_argument("--dropout", type=cli.float_range(0.0, 0.95), help="dropout rate (default: the architecture's)")
+    p.add_argument("--val-fraction", type=cli.float_range(0.0, 0.9),
+                   help=f"share of each folder held out for validation (default {d.val_fraction})")
+    p.add_argument("--val-max", type=cli.positive_int,
+                   help=f"at most this many validation pictures per folder (default {d.val_max})")
+    p.add_argument("--eval-every", type=cli.positive_int, help=f"validate every N steps (default {d.eval_every})")
+    p.add_argument("--checkpoint-every", type=cli.positive_int,
+                   help=f"checkpoint every N steps (default {d.checkpoint_every})")
+    p.add_argument("--seed", type=cli.nonnegative_int, help=f"seed for the split, shuffling and augmentation "
+                   f"(default {d.seed})")
+    p.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None, help="on-the-fly augmentation "
+                   "(default on)")
+    p.add_argument("--mixed-precision", action=argparse.BooleanOptionalAction, default=None,
+                   help="float16 compute on GPU (default off)")
+    p.add_argument("--skip-bad", action="store_true", default=None,
+                   help="leave out pictures that cannot be read or whose label is bad (each is named), "
+                   "instead of stopping")
     p.add_argument("--init", type=str, help="start from the weights of this .keras model (fine-tuning)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out where it stopped")
     args = p.parse_args(argv)
@@ -53,33 +70,40 @@ def parse_args(argv=None) -> tuple[argparse.Namespace, set[str]]:
 
 def main(argv=None) -> int:
     args, given = parse_args(argv)
+    cli.setup_logging(args.verbose, args.quiet)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     from .cache import DataError
+
+    return cli.run(lambda: _main(args, given), errors=(DataError,))
+
+
+def _main(args, given: set[str]) -> int:
     from .config import TASK_OF_ARCH
     from .tasks import TASKS
 
-    try:
-        if args.data:  # a typo in --data should not cost a TensorFlow start-up
-            TASKS[TASK_OF_ARCH[args.arch or TrainConfig.arch]].check_data(args.data)
-    except DataError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    if args.data:  # a typo in --data should not cost a TensorFlow start-up
+        TASKS[TASK_OF_ARCH[args.arch or TrainConfig.arch]].check_data(args.data)
     from .checkpoint import CheckpointError
     from .fit import Interrupted, RunError, train
 
     cfg = TrainConfig(**{k: getattr(args, k) for k in given | {"out"}} | {"data": args.data or ""})
+    out = Path(cfg.out)
+    created = not out.exists()
     try:
         metrics = train(cfg, resume=args.resume, given=given)
-    except (DataError, RunError, CheckpointError, ValueError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
     except Interrupted as err:
-        print(f"interrupted: {err}", file=sys.stderr)
-        return 130
+        log.warning("interrupted: %s", err)
+        return cli.EXIT_INTERRUPTED
+    except (RunError, CheckpointError) as err:
+        raise cli.UserError(str(err)) from None
+    except BaseException:
+        if created and not (out / "ckpt").exists():  # nothing trained yet: leave no half-made run folder
+            shutil.rmtree(out, ignore_errors=True)
+        raise
     metric = metrics["metric"]
-    print(f"done: {cfg.out}/model.keras (best validation {metric.replace('_', ' ')} {metrics[f'best_val_{metric}']:.3f} "
-          f"at step {metrics['best_step']}; {metrics['train_images_per_second']} img/s)")
-    return 0
+    log.info("done: %s/model.keras (best validation %s %.3f at step %s; %s img/s)", cfg.out, metric.replace("_", " "),
+             metrics[f"best_val_{metric}"], metrics["best_step"], metrics["train_images_per_second"])
+    return cli.EXIT_OK
 
 
 if __name__ == "__main__":

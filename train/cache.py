@@ -8,19 +8,23 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
-from edge_app.annotations import annotation_file, read_annotations
+from edge_app.annotations import annotation_file, read_labels
+from edge_app.atomic import write_atomic
 from edge_app.contract import EXPAND, REGION_SIZE, ContractError, crop_region, digit_region, encode_label, load_image
 
-CACHE_VERSION = 1  # bump when the contract or the cache layout changes
+CACHE_VERSION = 2  # bump when the contract or the cache layout changes (2: 16-bit pictures scaled, EXIF turned)
+SKIP_HINT = "fix or remove it (--skip-bad leaves such pictures out)"
+log = logging.getLogger("train.cache")
 
 
 class DataError(ValueError):
@@ -29,12 +33,13 @@ class DataError(ValueError):
 
 @dataclass
 class Crops:
-    """A folder's cached regions (N, 64, 64, 3) uint8, targets (N, 6) and picture names."""
+    """A folder's cached regions (N, 64, 64, 3) uint8, targets (N, 6), picture names and pictures left out."""
 
     folder: Path
     regions: np.ndarray
     targets: np.ndarray
     names: list[str]
+    skipped: list[str] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.names)
@@ -87,50 +92,70 @@ def load_crops(folder, cache_root: Path | None = None, *, skip_bad: bool = False
     targets = np.load(where / "targets.npy")
     if len(regions) != manifest["count"] or len(targets) != manifest["count"]:
         raise DataError(f"{where}: cache does not match its manifest; delete the folder and rerun")
-    return Crops(folder, regions, targets, manifest["names"])
+    return Crops(folder, regions, targets, manifest["names"], manifest.get("skipped", []))
 
 
 def build_cache(folder: Path, where: Path, fp: dict, *, skip_bad: bool = False, quiet: bool = False) -> dict:
-    """Preprocess every labelled picture through the contract into a new cache folder; returns its manifest."""
-    annotations = read_annotations(folder)
-    if not annotations:
+    """Preprocess every labelled picture through the contract into a new cache folder; returns its manifest.
+
+    A picture that cannot be read, or whose label is bad, stops the build with one line naming it,
+    or with skip_bad is left out, logged and listed in the manifest's `skipped`.
+    """
+    try:
+        labels = read_labels(folder)
+    except ContractError as err:
+        raise DataError(str(err)) from None
+    if labels.bad and not skip_bad:
+        raise DataError(f"{labels.bad[0]}; {SKIP_HINT}")
+    annotations, skipped = labels.annotations, list(labels.bad)
+    if not annotations and not skipped:
         raise DataError(f"{folder}: no labelled pictures")
     tmp = where.with_name(where.name + ".building")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    regions = np.lib.format.open_memmap(tmp / "regions.npy", "w+", np.uint8, (len(annotations), REGION_SIZE, REGION_SIZE, 3))
-    targets, names, skipped = [], [], []
+    try:
+        manifest = _build(folder, tmp, fp, annotations, skipped, skip_bad, quiet)
+        shutil.rmtree(where, ignore_errors=True)
+        os.replace(tmp, where)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)  # a failed or interrupted build leaves nothing behind
+    for line in skipped[:5]:
+        log.warning("skipped %s", line)
+    if len(skipped) > 5:
+        log.warning("skipped %d more pictures of %s (listed in %s)", len(skipped) - 5, folder, where / "manifest.json")
+    log.info("cached %d pictures of %s in %.1f s (%s img/s)%s", manifest["count"], folder, manifest["build_seconds"],
+             manifest["images_per_second"], f", skipped {len(skipped)}" if skipped else "")
+    return manifest
+
+
+def _build(folder: Path, tmp: Path, fp: dict, annotations, skipped: list[str], skip_bad: bool, quiet: bool) -> dict:
+    shape = (max(len(annotations), 1), REGION_SIZE, REGION_SIZE, 3)
+    regions = np.lib.format.open_memmap(tmp / "regions.npy", "w+", np.uint8, shape)
+    targets, names = [], []
     start = time.perf_counter()
     for a in tqdm(annotations, desc=f"caching {folder.name}", unit="img", disable=quiet, leave=False):
         try:
             region = crop_region(load_image(folder / a.name), digit_region(a.boxes))
         except ContractError as err:
             if not skip_bad:
-                shutil.rmtree(tmp, ignore_errors=True)
-                raise DataError(f"{_where(folder / a.name, err)}; fix or remove it (python -m train --skip-bad leaves such pictures out)") from None
+                raise DataError(f"{_where(folder / a.name, err)}; {SKIP_HINT}") from None
             skipped.append(_where(folder / a.name, err))
             continue
         regions[len(names)] = region
         targets.append(encode_label(a.digits))
         names.append(a.name)
     if not names:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise DataError(f"{folder}: none of its {len(annotations)} pictures could be read")
+        raise DataError(f"{folder}: none of its {len(annotations) + len(skipped)} pictures could be read")
     regions.flush()
     del regions
-    if skipped:  # shrink the memmap to the pictures kept
+    if len(names) < shape[0]:  # shrink the memmap to the pictures kept
         kept = np.load(tmp / "regions.npy", mmap_mode="r")[: len(names)].copy()
         np.save(tmp / "regions.npy", kept)
     np.save(tmp / "targets.npy", np.stack(targets).astype(np.int64))
-    seconds = time.perf_counter() - start
+    seconds = max(time.perf_counter() - start, 1e-9)
     manifest = {"fingerprint": fp, "count": len(names), "names": names, "skipped": skipped,
                 "build_seconds": round(seconds, 2), "images_per_second": round(len(annotations) / seconds, 1)}
-    (tmp / "manifest.json").write_text(json.dumps(manifest))  # written last: marks the cache complete
-    shutil.rmtree(where, ignore_errors=True)
-    os.replace(tmp, where)
-    if not quiet:
-        print(f"cached {len(names)} pictures of {folder} in {seconds:.1f} s ({manifest['images_per_second']} img/s)"
-              + (f", skipped {len(skipped)}" if skipped else ""))
+    write_atomic(tmp / "manifest.json", json.dumps(manifest))  # written last: marks the cache complete
     return manifest
 
 

@@ -1,13 +1,23 @@
-"""Checkpoints to resume from: last.keras (model + optimizer state) and the one before it, saved atomically."""
+"""Checkpoints to resume from: last.keras (model + optimizer state) and the one before it, saved atomically.
+
+A checkpoint is two files (the model and its state), so no single rename can swap them together.
+Each state records the step of its model, and load() only pairs a model with the state of the same
+step: a kill between two renames can lose the newest checkpoint, never mix two.
+"""
 
 from __future__ import annotations
 
 import json
+import logging
 import os
-import sys
 from pathlib import Path
 
 import keras
+
+from edge_app.atomic import atomic_path, write_atomic
+
+NAMES = ("last", "tmp", "prev")  # newest first; tmp.* is a complete save caught between its renames
+log = logging.getLogger("train.checkpoint")
 
 
 class CheckpointError(RuntimeError):
@@ -15,34 +25,57 @@ class CheckpointError(RuntimeError):
 
 
 def save(model: keras.Model, folder: Path, state: dict) -> None:
-    """Save model+optimizer and `state` as last.*; the previous last.* becomes prev.* (never half-written)."""
+    """Save model+optimizer and `state` as last.*; the previous last.* becomes prev.*."""
     folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / "tmp.keras"
-    model.save(tmp)
-    (folder / "tmp.json").write_text(json.dumps(state))
-    if (folder / "last.keras").exists():
-        os.replace(folder / "last.keras", folder / "prev.keras")
-        if (folder / "last.json").exists():
-            os.replace(folder / "last.json", folder / "prev.json")
+    with atomic_path(folder / "tmp.keras", suffix=".keras") as tmp:
+        model.save(tmp)
+    write_atomic(folder / "tmp.json", json.dumps({**state, "step": _step(model)}))
+    for kind in ("keras", "json"):
+        if (folder / f"last.{kind}").exists():
+            os.replace(folder / f"last.{kind}", folder / f"prev.{kind}")
     os.replace(folder / "tmp.json", folder / "last.json")
-    os.replace(tmp, folder / "last.keras")
+    os.replace(folder / "tmp.keras", folder / "last.keras")
 
 
 def load(folder: Path) -> tuple[keras.Model, dict]:
-    """The newest readable checkpoint (last, else prev with a warning) and its state."""
+    """The newest readable checkpoint whose model and state belong together, and its state."""
+    states = {}
+    for name in NAMES:
+        try:
+            states[name] = json.loads((folder / f"{name}.json").read_text())
+        except (OSError, ValueError):
+            continue
     errors = []
-    for name in ("last", "prev"):
+    for name in NAMES:
         path = folder / f"{name}.keras"
         if not path.exists():
             continue
         try:
             model = keras.models.load_model(path)
-            state = json.loads((folder / f"{name}.json").read_text())
         except Exception as err:  # noqa: BLE001 - a corrupt zip, h5 or json all mean "unusable"
             errors.append(f"{path} is unreadable ({type(err).__name__})")
+            if name == "last":  # set it aside so the next save cannot push it over the good one
+                os.replace(path, folder / "last.keras.corrupt")
+                errors[-1] += " (kept as last.keras.corrupt)"
             continue
-        if errors:  # set the corrupt one aside so the next save cannot push it over the good one
-            os.replace(folder / "last.keras", folder / "last.keras.corrupt")
-            print(f"warning: {errors[0]} (kept as last.keras.corrupt); resuming from {path}", file=sys.stderr)
+        state = _state_for(model, name, states)
+        if state is None:
+            errors.append(f"{path} has no state of its step {_step(model)}")
+            continue
+        if errors:
+            log.warning("%s; resuming from %s", "; ".join(errors), path)
         return model, state
     raise CheckpointError("; ".join(errors) or f"no checkpoint in {folder}; start the run again without --resume")
+
+
+def _state_for(model, name: str, states: dict) -> dict | None:
+    step = _step(model)
+    for state in states.values():
+        if state.get("step") == step:
+            return state
+    old = states.get(name)  # checkpoints written before states recorded their step
+    return old if old is not None and "step" not in old else None
+
+
+def _step(model) -> int:
+    return int(model.optimizer.iterations.numpy())

@@ -11,7 +11,6 @@ and for evaluation. Writes <json>.coverage.png and <json>.mistakes.png beside th
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
@@ -21,13 +20,13 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from edge_app import cli
 from edge_app.atomic import write_atomic
-from edge_app.contract import HEADS
-from edge_app.decode import decode_batch, predictions
+from edge_app.contract import HEADS, ContractError
 
 from .cache import DataError, load_crops
 from .folders import eval_inputs
-from .metrics import coverage_curve, score
+from .metrics import coverage_curve, judge, score
 
 
 def predict(model_path, inputs: np.ndarray, threads: int | None = None, progress: bool = True):
@@ -51,36 +50,40 @@ def predict(model_path, inputs: np.ndarray, threads: int | None = None, progress
     return np.asarray(probs["length"]), np.stack([np.asarray(probs[h]) for h in HEADS[1:]], axis=1)
 
 
-def evaluate(model_path, data, limit: int | None = None, json_out: Path | None = None, threads: int | None = None) -> dict:
+def evaluate(model_path, data, limit: int | None = None, json_out: Path | None = None, threads: int | None = None,
+             skip_bad: bool = False) -> dict:
     """Run the model on a folder's centre crops and report; writes JSON + plots when json_out is given."""
-    crops = load_crops(data)
+    crops = load_crops(data, skip_bad=skip_bad)
     n = len(crops) if limit is None else min(limit, len(crops))
     inputs, targets = eval_inputs(np.asarray(crops.regions[:n])), crops.targets[:n]
     start = time.perf_counter()
     length_probs, digit_probs = predict(model_path, inputs, threads)
     report = {"model": str(model_path), "data": str(data), **score(length_probs, digit_probs, targets),
-              "seconds": round(time.perf_counter() - start, 2)}
+              "skipped": len(crops.skipped), "seconds": round(time.perf_counter() - start, 2)}
     if json_out:
         json_out = Path(json_out)
         json_out.parent.mkdir(parents=True, exist_ok=True)
-        _plots(json_out, length_probs, digit_probs, targets, inputs, crops.names[:n], report)
-        write_atomic(json_out, json.dumps(report, indent=2))
+        plots = [json_out.with_suffix(".coverage.png"), json_out.with_suffix(".mistakes.png")]
+        try:
+            _plots(plots, judge(length_probs, digit_probs, targets), targets, inputs, crops.names[:n], report)
+            write_atomic(json_out, json.dumps(report, indent=2))  # last: the report says the plots are whole
+        except BaseException:
+            for plot in plots:  # no plots without their report
+                plot.unlink(missing_ok=True)
+            raise
     return report
 
 
-def _plots(json_out: Path, length_probs, digit_probs, targets, inputs, names, report) -> None:
+def _plots(paths: list[Path], judged, targets, inputs, names, report) -> None:
     from .plots import plot_coverage, plot_mistakes
 
-    lengths, digits, confidence, _ = decode_batch(length_probs, digit_probs)
-    pred = predictions(lengths, digits)
-    correct = np.all(pred == targets, axis=1)
+    pred, correct, confidence = judged
     cov, acc = coverage_curve(correct, confidence)
-    plot_coverage(cov, acc, json_out.with_suffix(".coverage.png"),
-                  f"{Path(report['model']).name} on {_short(report['data'])}: coverage at 98% = {report['coverage_at_98']:.2f}")
+    plot_coverage(cov, acc, paths[0], f"{Path(report['model']).name} on {_short(report['data'])}: "
+                  f"coverage at 98% = {report['coverage_at_98']:.2f}")
     wrong = np.nonzero(~correct)[0]
     worst = wrong[np.argsort(-confidence[wrong])][:32]  # confident mistakes teach the most
-    plot_mistakes(inputs[worst], pred[worst], targets[worst], confidence[worst], [names[i] for i in worst],
-                  json_out.with_suffix(".mistakes.png"))
+    plot_mistakes(inputs[worst], pred[worst], targets[worst], confidence[worst], [names[i] for i in worst], paths[1])
 
 
 def _short(folder) -> str:
@@ -89,27 +92,30 @@ def _short(folder) -> str:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m train.evaluate", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = cli.parser("python -m train.evaluate", __doc__)
     p.add_argument("--model", required=True, help="a .keras model or an exported .tflite (with its .json beside it)")
     p.add_argument("--data", required=True, help="labelled folder (N.png + digitStruct.mat or .csv)")
-    p.add_argument("--limit", type=int, help="only the first N pictures")
-    p.add_argument("--json", type=Path, help="write the report here (plus .coverage.png and .mistakes.png)")
-    p.add_argument("--threads", type=int, help="interpreter threads for a .tflite model")
+    p.add_argument("--limit", type=cli.positive_int, help="only the first N pictures")
+    p.add_argument("--json", type=cli.output_file, help="write the report to this file (plus .coverage.png and "
+                   ".mistakes.png beside it)")
+    p.add_argument("--threads", type=cli.threads, help="interpreter threads for a .tflite model")
+    p.add_argument("--skip-bad", action="store_true", help="leave out pictures that cannot be read or whose label "
+                   "is bad (each is named), instead of stopping")
     args = p.parse_args(argv)
+    cli.setup_logging(args.verbose, args.quiet)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     from edge_app.interpreter import ModelError
 
-    try:
-        r = evaluate(args.model, args.data, args.limit, args.json, args.threads)
-    except (DataError, ModelError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    return cli.run(lambda: _main(args), errors=(DataError, ModelError, ContractError))
+
+
+def _main(args) -> int:
+    r = evaluate(args.model, args.data, args.limit, args.json, args.threads, args.skip_bad)
     by_length = "  ".join(f"{k}:{v['accuracy']:.3f} (n={v['count']})" for k, v in r["by_length"].items())
     print(f"{r['count']} pictures  sequence accuracy {r['sequence_accuracy']:.4f}  digit accuracy "
           f"{r['digit_accuracy']:.4f}  coverage at 98% {r['coverage_at_98']:.3f}\nby length  {by_length}")
-    return 0
+    return cli.EXIT_OK
 
 
 if __name__ == "__main__":
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     sys.exit(main())

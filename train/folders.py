@@ -6,6 +6,7 @@ from the seed. numpy only, so calibration and evaluation use it without TensorFl
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,9 +49,26 @@ def parse_data(spec: str) -> list[tuple[Path, float]]:
     return out
 
 
-def check_data(spec: str) -> None:
-    """Refuse a --data spec whose folders are missing or unlabelled, before anything slow starts."""
-    for folder, _ in parse_data(spec):
+def is_test_folder(folder: Path) -> bool:
+    """True for a test split (recon/test, format2_test_dev, SVHN test/): learning from it would leak it."""
+    parts = Path(folder).resolve().parts
+    return any("test" in re.split(r"[^a-z0-9]+", p.lower()) for p in parts[-2:])
+
+
+def refuse_test_folders(folders, doing: str) -> None:
+    """DataError if any folder is a test split: `doing` says what would leak it ('training', 'calibrating')."""
+    for f in folders:
+        if is_test_folder(f):
+            raise DataError(f"{f} is a test split: {doing} on test data leaks it into the model; "
+                            "use training data (e.g. recon/train or synthetic pictures)")
+
+
+def check_data(spec: str, doing: str | None = None) -> None:
+    """Refuse a --data spec whose folders are missing, unlabelled (or test splits, when `doing` is given)."""
+    folders = [f for f, _ in parse_data(spec)]
+    if doing:
+        refuse_test_folders(folders, doing)
+    for folder in folders:
         try:
             annotation_file(folder)
         except ContractError as err:
@@ -77,6 +95,19 @@ def load_splits(spec: str, val_fraction: float, seed: int, cache_root: Path | No
         for s in splits:
             s.weight = float(len(s.train))
     return splits
+
+
+def data_splits(cfg) -> list[Split]:
+    """A run's folders with their training and validation parts, exactly as `python -m train` split them."""
+    return load_splits(cfg.data, cfg.val_fraction, cfg.seed, val_max=cfg.val_max, skip_bad=cfg.skip_bad)
+
+
+def validation_split(cfg) -> tuple[np.ndarray, np.ndarray]:
+    """A run's validation inputs (N, 54, 54, 3) and targets (N, 6), all folders together."""
+    splits = data_splits(cfg)
+    inputs = [eval_inputs(np.asarray(s.crops.regions[s.val])) for s in splits]
+    targets = [s.crops.targets[s.val] for s in splits]
+    return np.concatenate(inputs), np.concatenate(targets)
 
 
 def eval_inputs(regions: np.ndarray) -> np.ndarray:

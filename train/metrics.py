@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from edge_app.contract import MAX_DIGITS
@@ -10,11 +12,25 @@ from edge_app.decode import decode_batch, predictions
 TARGET_ACCURACY = 0.98  # coverage is reported at the confidence where accuracy reaches 98%
 
 
+class Judged(NamedTuple):
+    """A batch read and judged: readings (B, 6) in label coding, right or wrong (B,), confidence (B,)."""
+
+    predicted: np.ndarray
+    correct: np.ndarray
+    confidence: np.ndarray
+
+
+def judge(length_probs: np.ndarray, digit_probs: np.ndarray, targets: np.ndarray | None = None) -> Judged:
+    """Head probabilities (B, 7), (B, 5, 11) -> decoded readings, compared with targets (B, 6) when given."""
+    lengths, digits, confidence, _ = decode_batch(length_probs, digit_probs)
+    predicted = predictions(lengths, digits)
+    correct = np.all(predicted == targets, axis=1) if targets is not None else np.zeros(len(predicted), bool)
+    return Judged(predicted, correct, confidence)
+
+
 def score(length_probs: np.ndarray, digit_probs: np.ndarray, targets: np.ndarray) -> dict:
     """Head probabilities (B, 7), (B, 5, 11) and targets (B, 6) -> the report of DESIGN.md."""
-    lengths, digits, confidence, _ = decode_batch(length_probs, digit_probs)
-    pred = predictions(lengths, digits)
-    correct = np.all(pred == targets, axis=1)
+    pred, correct, confidence = judge(length_probs, digit_probs, targets)
     true_len = np.minimum(targets[:, 0], MAX_DIGITS + 1)
     positions = np.arange(MAX_DIGITS)[None] < np.minimum(true_len, MAX_DIGITS)[:, None]  # (B, 5) real digits
     digit_ok = (pred[:, 1:] == targets[:, 1:]) & positions

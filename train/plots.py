@@ -6,6 +6,8 @@ from pathlib import Path
 
 import matplotlib
 
+from edge_app.atomic import atomic_path
+
 matplotlib.use("Agg")  # no display on workstations over ssh or in CI
 import matplotlib.pyplot as plt  # noqa: E402
 
@@ -37,11 +39,12 @@ def plot_coverage(coverage, accuracy, path: Path, title: str) -> None:
 
 
 def _save(fig, path: Path) -> None:
-    tmp = Path(path).with_suffix(".tmp.png")
-    fig.tight_layout()
-    fig.savefig(tmp, dpi=100)
-    plt.close(fig)
-    tmp.replace(path)
+    try:
+        fig.tight_layout()
+        with atomic_path(path, suffix=".png") as tmp:
+            fig.savefig(tmp, dpi=100)
+    finally:
+        plt.close(fig)
 
 
 def plot_mistakes(inputs, predicted, targets, confidence, names, path: Path) -> None:

@@ -25,7 +25,7 @@ class ReaderTask:
         from .cache import DataError
         from .folders import check_data, parse_data
 
-        check_data(spec)
+        check_data(spec, doing="training")
         for folder, _ in parse_data(spec):
             if is_scene_folder(folder):
                 raise DataError(f"{folder} holds scenes (whole frames, several numbers each): the reader trains on "
@@ -65,8 +65,10 @@ class DetectorTask:
     metric = "ap50"
 
     def check_data(self, spec: str) -> None:
+        from .folders import parse_data, refuse_test_folders
         from .scene_data import check_scene_data
 
+        refuse_test_folders([f for f, _ in parse_data(spec)], "training")
         check_scene_data(spec)
 
     def load(self, cfg: TrainConfig) -> list:

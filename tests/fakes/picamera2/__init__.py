@@ -1,4 +1,8 @@
-"""A stand-in for picamera2 (no Pi camera here): serves frames from an .npy file of real pictures.
+"""A stand-in for picamera2 (no Pi camera here) that behaves like it where the app depends on it.
+
+Serves frames from an .npy file of real pictures, scaled to the configured main size (as the ISP scales
+the sensor crop), and a lores stream as picamera2 gives it: YUV420 (I420) with the rows padded to a
+64-byte stride, both streams from one request.
 
 FAKE_PICAMERA_FRAMES: path of a (N, H, W, 3) uint8 array, served in a loop (RGB, as "BGR888" gives).
 FAKE_PICAMERA_FAIL_AFTER: after this many frames every capture and every reopen fails (camera unplugged).
@@ -7,36 +11,84 @@ FAKE_PICAMERA_FAIL_AFTER: after this many frames every capture and every reopen 
 import os
 
 import numpy as np
+from PIL import Image
 
 _served = 0
 
 
+def rgb_to_yuv420(rgb: np.ndarray, align: int = 64) -> np.ndarray:
+    """(h, w, 3) RGB -> picamera2's YUV420 array (h * 3/2, stride): Pillow's full-range BT.601 YCbCr, 2x2 chroma."""
+    h, w = rgb.shape[:2]
+    stride = -(-w // align) * align
+    ycc = np.asarray(Image.fromarray(rgb).convert("YCbCr")).astype(np.float32)
+    out = np.zeros((h * 3 // 2, stride), np.uint8)
+    out[:h, :w] = ycc[..., 0].round()
+    halves = out.reshape(h * 3, stride // 2)  # each array row holds two chroma rows of stride/2
+    for plane, channel in ((0, 1), (1, 2)):
+        chroma = ycc[..., channel].reshape(h // 2, 2, w // 2, 2).mean(axis=(1, 3)).round()
+        start = 2 * h + plane * (h // 2)
+        halves[start : start + h // 2, : w // 2] = chroma
+    return out
+
+
+def scaled(picture: np.ndarray, size) -> np.ndarray:
+    """The picture at (width, height): the same field of view, stretched when the aspect ratio differs."""
+    if picture.shape[1::-1] == tuple(size):
+        return picture
+    return np.asarray(Image.fromarray(picture).resize(tuple(size), Image.BILINEAR))
+
+
+class CompletedRequest:
+    def __init__(self, arrays):
+        self.arrays = arrays
+
+    def make_array(self, name):
+        return self.arrays[name]
+
+    def release(self):
+        self.arrays = None
+
+
 class Picamera2:
+    camera_controls = {"AfMode": (0, 2, 0), "AfTrigger": (0, 1, 0), "LensPosition": (0.0, 15.0, 1.0)}
+
     def __init__(self, camera_num=0):
         if _failing():
             raise RuntimeError("Camera __init__ sequence did not complete.")
         self.frames = np.load(os.environ["FAKE_PICAMERA_FRAMES"])
+        self.controls = {}
 
-    def create_preview_configuration(self, main=None, **kwargs):
+    def create_preview_configuration(self, main=None, lores=None, **kwargs):
         assert main["format"] == "BGR888"
-        return {"main": main}
+        assert lores is None or lores["format"] == "YUV420"  # Pi 4 (VC4) allows nothing else for lores
+        return {"main": main, "lores": lores}
 
     def configure(self, config):
-        self.size = config["main"]["size"]
+        self.config = config
 
     def start(self):
         pass
 
-    def capture_array(self, name="main", wait=None):
+    def set_controls(self, controls):
+        self.controls.update(controls)
+
+    def capture_request(self, wait=None):
+        assert wait is False
+        return self._next  # a job: wait() runs it
+
+    def wait(self, job, timeout=None):
+        return job()
+
+    def _next(self):
         global _served
         if _failing():
             raise RuntimeError("Device timeout detected")
-        frame = self.frames[_served % len(self.frames)]
+        picture = self.frames[_served % len(self.frames)]
         _served += 1
-        return frame
-
-    def wait(self, job, timeout=None):
-        return job
+        arrays = {"main": scaled(picture, self.config["main"]["size"])}
+        if self.config["lores"]:
+            arrays["lores"] = rgb_to_yuv420(scaled(picture, self.config["lores"]["size"]))
+        return CompletedRequest(arrays)
 
     def stop(self):
         pass

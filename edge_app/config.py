@@ -1,0 +1,143 @@
+"""`--config device.toml`: every flag has a key of the same name (without the dashes), and flags win.
+
+Example (deploy/device.toml has a full one):
+
+    source = "picamera"
+    roi = "200,120,240,120"       # or [200, 120, 240, 120]
+    jsonl = "/var/lib/house-numbers/readings.jsonl"
+    quiet = true
+
+The file is checked against the command line's own parser, so a key takes exactly what its flag takes; an
+unknown key or a bad value is one line naming the key (exit 2). `save_roi` writes a new ROI back, keeping
+the rest of the file (comments included) as it was, through a temp file and a rename.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import re
+import sys
+from pathlib import Path
+
+from .atomic import write_atomic
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10 on older devices
+    import tomli as tomllib
+
+JOINERS = {"roi": ",", "size": "x"}  # keys that also take a TOML list: [x, y, w, h], [640, 480]
+
+
+class ConfigError(ValueError):
+    """A config file that cannot be used; the message is one line that names the file and the key."""
+
+
+def parse_with_config(parser: argparse.ArgumentParser, argv=None, *,
+                      exclusive: tuple[tuple[str, ...], ...] = ()) -> argparse.Namespace:
+    """Parse the command line, then fill what it did not give from `--config FILE`; raises ConfigError.
+
+    `exclusive`: groups of keys where a flag given on the command line drops the file's keys of the group
+    (e.g. --scan on the command line overrides roi = ... in the file).
+    """
+    args = parser.parse_args(argv)
+    if not getattr(args, "config", None):
+        return args
+    given = _given(parser, argv)
+    values = read_config(args.config, parser)
+    for group in exclusive:
+        if given & set(group):
+            for key in group:
+                values.pop(key, None)
+    for dest, value in values.items():
+        if dest not in given:
+            setattr(args, dest, value)
+    return args
+
+
+def read_config(path, parser: argparse.ArgumentParser) -> dict:
+    """The file's keys checked and converted as their flags would be: {dest: value}."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such config file") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"{path}: cannot read it ({getattr(err, 'strerror', None) or err})") from None
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{path}: not valid TOML ({err})") from None
+    actions = {a.option_strings[0][2:]: a for a in parser._actions if a.option_strings and a.option_strings[0].startswith("--")}
+    actions.pop("help", None)
+    actions.pop("config", None)  # one config file; it cannot name another
+    values = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            raise ConfigError(f"{path}: key {key!r} is a table; put every key at the top level (no [sections])")
+        action = actions.get(key)
+        if action is None:
+            close = difflib.get_close_matches(key.replace("_", "-"), actions, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ConfigError(f"{path}: unknown key {key!r}{hint}; the keys are the flag names without '--'")
+        values[action.dest] = _convert(path, key, value, action, parser)
+    return values
+
+
+def _convert(path: Path, key: str, value, action: argparse.Action, parser):
+    """A TOML value through the flag's own type and choices."""
+    where = f"{path}: key {key!r}"
+    if action.nargs == 0:  # a switch
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where}: expected true or false, got {value!r}")
+        return value
+    if isinstance(value, bool):
+        raise ConfigError(f"{where}: expected a value like its flag takes, got {str(value).lower()}")
+    if isinstance(value, list):
+        if key not in JOINERS or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in value):
+            raise ConfigError(f"{where}: expected a single value, got a list")
+        value = JOINERS[key].join(_number(v) for v in value)
+    text = value if isinstance(value, str) else _number(value)
+    try:
+        converted = parser._get_values(action, [text])  # the flag's type and choices, exactly as on the command line
+    except argparse.ArgumentError as err:
+        raise ConfigError(f"{where}: {err.message}") from None
+    return converted
+
+
+def _number(v) -> str:
+    return str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
+
+
+def _given(parser: argparse.ArgumentParser, argv) -> set[str]:
+    """The dests the command line set itself: argparse fills in a default only where the namespace has none."""
+    unset = object()
+    ns = argparse.Namespace(**{a.dest: unset for a in parser._actions if a.dest != argparse.SUPPRESS})
+    parser.parse_args(argv, namespace=ns)
+    return {dest for dest, value in vars(ns).items() if value is not unset}
+
+
+ROI_LINE = re.compile(r"^\s*roi\s*=.*$")
+MODE_LINE = re.compile(r"^(\s*)(scan|boxes)(\s*=\s*true\b.*)$")
+TABLE_LINE = re.compile(r"^\s*\[")
+
+
+def save_roi(path, roi: tuple[float, float, float, float]) -> None:
+    """Write `roi = "x,y,w,h"` into the config file (replacing the old line, turning off scan), atomically."""
+    path = Path(path)
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    line = 'roi = "{}"'.format(",".join(_number(round(float(v), 1)) for v in roi))
+    out, done = [], False
+    for old in text.splitlines():
+        if ROI_LINE.match(old) and not done:
+            out.append(line)
+            done = True
+        elif MODE_LINE.match(old):  # an ROI and a scan are exclusive: keep the old line as a comment
+            out.append(f"# {old.strip()}  (off: the web page set the roi)")
+        else:
+            out.append(old)
+    if not done:
+        at = next((i for i, old in enumerate(out) if TABLE_LINE.match(old)), len(out))  # top-level keys go before tables
+        out.insert(at, line)
+    new = "\n".join(out) + "\n"
+    tomllib.loads(new)  # never write a file the next start cannot read
+    write_atomic(path, new)

@@ -1,0 +1,99 @@
+"""`--annotate DIR`: every frame saved with the region read and its reading drawn (green when reported)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from .base import FrameView, Output, OutputError
+
+if TYPE_CHECKING:
+    from ..app import AppConfig
+
+ROI_COLOUR = (0, 255, 0)  # green reads on most street scenes: a reported reading
+PENDING_COLOUR = (255, 170, 0)  # amber: read, but below the gate or not yet confirmed by smoothing
+BOX_COLOUR = (0, 160, 255)  # the detector's box, where there is one
+TEXT_COLOUR = (0, 0, 0)
+
+
+def annotate(image: np.ndarray, roi: Sequence[int], text: str, confidence: float | None, *,
+             colour: tuple[int, int, int] = ROI_COLOUR, box: Sequence[int] | None = None) -> Image.Image:
+    """A copy of the RGB picture with the ROI (x, y, w, h) outlined and the reading written beside it."""
+    picture = Image.fromarray(np.ascontiguousarray(image, dtype=np.uint8)).convert("RGB")
+    draw = ImageDraw.Draw(picture)
+    line = max(2, round(min(picture.size) / 200))
+    if box is not None:
+        bx, by, bw, bh = (int(round(v)) for v in box)
+        draw.rectangle((bx, by, bx + bw - 1, by + bh - 1), outline=BOX_COLOUR, width=line)
+    x, y, w, h = (int(round(v)) for v in roi)
+    draw.rectangle((x, y, x + w - 1, y + h - 1), outline=colour, width=line)
+    label = f"{text or '-'}  {confidence:.2f}" if confidence is not None else (text or "-")
+    font = ImageFont.load_default()
+    left, top, right, bottom = draw.textbbox((0, 0), label, font=font)
+    tw, th = right - left + 4, bottom - top + 4
+    ty = y - th if y - th >= 0 else min(y + h, picture.height - th)  # above the ROI, else below it
+    draw.rectangle((x, ty, x + tw, ty + th), fill=colour)
+    draw.text((x + 2 - left, ty + 2 - top), label, fill=TEXT_COLOUR, font=font)
+    return picture
+
+
+def annotate_view(view: FrameView) -> Image.Image:
+    """The frame with its region, box and reading drawn; green if the frame reported, amber if not."""
+    if view.region is None:
+        return Image.fromarray(np.ascontiguousarray(view.image, dtype=np.uint8)).convert("RGB")
+    if view.event is not None:
+        return annotate(view.image, view.region, view.event.reading, view.event.confidence, box=view.box)
+    return annotate(view.image, view.region, view.reading, view.confidence, colour=PENDING_COLOUR, box=view.box)
+
+
+def save_annotated(image: Image.Image, folder: str | os.PathLike, name: str) -> Path:
+    """Write the picture to folder/name atomically (temp file in the same folder, then os.replace)."""
+    folder = Path(folder)
+    target = folder / name
+    image_format = Image.registered_extensions().get(target.suffix.lower())
+    if image_format is None:
+        raise OutputError(f"{target}: unknown picture type {target.suffix or '(none)'}; use .png or .jpg")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
+    except OSError as err:
+        raise OutputError(f"cannot save annotated pictures in {folder}: {err.strerror or err}") from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            image.save(f, format=image_format)
+        os.replace(tmp, target)
+    except BaseException as err:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        if isinstance(err, OSError):
+            raise OutputError(f"cannot save {target}: {err.strerror or err}") from None
+        raise
+    return target
+
+
+class AnnotateOutput(Output):
+    """Saves every processed frame as DIR/NNNNNN.jpg (policy: disabled after 20 failed saves in a row)."""
+
+    key = "annotate"
+
+    def __init__(self, folder: str | os.PathLike) -> None:
+        self.folder = Path(folder)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise OutputError(f"--annotate {self.folder}: cannot make the folder ({err.strerror or err})") from None
+
+    @classmethod
+    def from_config(cls, cfg: AppConfig) -> AnnotateOutput | None:
+        return cls(cfg.annotate) if cfg.annotate else None
+
+    def frame(self, view: FrameView) -> None:
+        if view.image is not None:
+            save_annotated(annotate_view(view), self.folder, f"{view.index:06d}.jpg")

@@ -1,0 +1,116 @@
+"""Live devices (cameras, network streams): the Camera interface and the reconnect logic they share.
+
+A camera's read() returns (image, lores): HxWx3 uint8 RGB, plus the lores picture or None, or raises.
+CameraSource turns that into Frames and reopens a device that stopped delivering.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from typing import Protocol
+
+import numpy as np
+
+from .base import Frame, Source, SourceError, SourceOptions
+
+logger = logging.getLogger("edge_app")
+
+Shot = tuple[np.ndarray, "np.ndarray | None"]  # (image, lores or None)
+
+
+class Camera(Protocol):
+    """An open camera or stream: read() the next shot or raise; close() releases it."""
+
+    def read(self) -> Shot: ...
+
+    def close(self) -> None: ...
+
+
+class Reconnecting:
+    """A device that reopens itself: after a failed read it waits backoff, 2*backoff, ... (capped) and retries.
+
+    Logs one line per outage; raises SourceError after `retries` failed reopenings in a row.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        connect: Callable[[], Camera],
+        *,
+        retries: int = 5,
+        backoff: float = 0.5,
+        max_backoff: float = 8.0,
+    ) -> None:
+        self.name = name
+        self._connect = connect
+        self.retries, self.backoff, self.max_backoff = retries, backoff, max_backoff
+        self.outages = 0
+        self._closed = False
+        try:
+            self._camera: Camera | None = connect()
+        except SourceError:
+            raise
+        except Exception as err:  # camera libraries raise RuntimeError, OSError, cv2.error...
+            # Failing at start is a configuration problem: say so at once rather than retry.
+            raise SourceError(f"{name}: cannot open the camera: {err}") from None
+
+    def read(self) -> Shot:
+        """The next shot, reopening the device as often as needed."""
+        if self._closed:
+            raise SourceError(f"{self.name}: the camera was closed")
+        try:
+            if self._camera is None:
+                raise OSError("no open camera")
+            return self._camera.read()
+        except Exception as err:  # any failure of the device counts as losing it
+            self.outages += 1
+            logger.warning("%s: camera lost (%s); reconnecting", self.name, err)
+        delay, last_error = self.backoff, None
+        for attempt in range(1, self.retries + 1):
+            self._release()
+            time.sleep(delay)
+            try:
+                self._camera = self._connect()
+                shot = self._camera.read()
+            except Exception as err:  # still gone: wait longer
+                last_error = err
+                delay = min(2 * delay, self.max_backoff)
+                continue
+            logger.debug("%s: camera back after %d attempts", self.name, attempt)
+            return shot
+        self._release()
+        raise SourceError(f"{self.name}: camera lost and {self.retries} reconnects failed (last: {last_error})")
+
+    def _release(self) -> None:
+        camera, self._camera = self._camera, None
+        if camera is not None:
+            try:
+                camera.close()
+            except Exception as err:  # a vanished device may fail to close; it is gone either way
+                logger.debug("%s: close failed: %s", self.name, err)
+
+    def close(self) -> None:
+        self._closed = True
+        self._release()
+
+
+class CameraSource(Source):
+    """Frames from a live device, reopened on failure (see Reconnecting)."""
+
+    is_live = True
+
+    def __init__(self, name: str, connect: Callable[[], Camera], options: SourceOptions) -> None:
+        super().__init__(name)
+        self.camera = Reconnecting(name, connect, retries=options.retries, backoff=options.backoff)
+
+    def _frames(self) -> Iterator[Frame]:
+        index = 0
+        while True:
+            image, lores = self.camera.read()
+            yield Frame(index, image, lores=lores)
+            index += 1
+
+    def close(self) -> None:
+        self.camera.close()

@@ -1,0 +1,78 @@
+"""Network streams through OpenCV: a real HTTP server on loopback serving a real MJPEG clip of SVHN pictures."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import socket
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from edge_app.sources import SourceError, open_source
+from edge_app.sources.streams import redact
+
+PICTURES = [105, 180, 62, 15, 68]
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def clip(svhn, tmp_path):
+    """An MJPEG .avi of five real pictures (320x240) and the pictures themselves."""
+    cv2 = pytest.importorskip("cv2")
+    pictures = [np.asarray(Image.open(svhn / "recon" / "test" / f"{n}.png").convert("RGB").resize((320, 240)))
+                for n in PICTURES]
+    writer = cv2.VideoWriter(str(tmp_path / "clip.avi"), cv2.VideoWriter_fourcc(*"MJPG"), 10, (320, 240))
+    for picture in pictures:
+        writer.write(cv2.cvtColor(picture, cv2.COLOR_RGB2BGR))
+    writer.release()
+    return tmp_path, pictures
+
+
+@pytest.fixture
+def server(clip):
+    """http://127.0.0.1:PORT/ serving the clip's folder; stopped after the test."""
+    folder, _ = clip
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(folder)))
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_http_stream_frames_come_back_rgb_and_reconnect(server, clip, caplog):
+    _, pictures = clip
+    caplog.set_level(logging.WARNING, logger="edge_app")
+    with open_source(f"{server}/clip.avi", retries=2, backoff=0.01, timeout=5.0) as source:
+        assert source.is_live
+        iterator = iter(source)
+        frames = [next(iterator) for _ in range(len(pictures) + 2)]  # past the end: the stream "drops"
+    for frame, picture in zip(frames, pictures + pictures[:2], strict=True):
+        assert frame.image.shape == (240, 320, 3) and frame.lores is None
+        got, want = frame.image.reshape(-1, 3).mean(0), picture.reshape(-1, 3).mean(0)
+        np.testing.assert_allclose(got, want, atol=8)  # RGB order: these pictures differ by >45 in red vs blue
+    assert [r.message for r in caplog.records if "reconnecting" in r.message]  # one outage, then back
+
+
+def test_unreachable_stream_is_one_line_without_the_password():
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    pytest.importorskip("cv2")
+    with pytest.raises(SourceError) as err:
+        open_source(f"http://admin:hunter2@127.0.0.1:{port}/video.mjpg", timeout=2.0)
+    message = str(err.value)
+    assert "cannot connect" in message and "hunter2" not in message and "\n" not in message
+
+
+def test_redact_hides_only_the_password():
+    assert redact("rtsp://admin:s3cr:et@10.0.0.5:554/Streaming/101") == "rtsp://admin:***@10.0.0.5:554/Streaming/101"
+    assert redact("http://10.0.0.5:8080/video") == "http://10.0.0.5:8080/video"
