@@ -46,7 +46,9 @@ def build_detector(dropout: float = 0.0) -> keras.Model:
     x = _conv(scaled(pixels), 16, 3, 2, "stem")
     s8 = _blocks(x, STRIDE8, "s8_")
     s16 = _blocks(s8, STRIDE16, "s16_")
-    up = layers.UpSampling2D(2, interpolation="nearest", name="up")(_conv(s16, 64, 1, 1, "lateral"))
+    # Resizing, not UpSampling2D: Keras builds the latter from TILE, which the Edge TPU cannot run.
+    up = layers.Resizing(DETECTOR_HEIGHT // 8, DETECTOR_WIDTH // 8, interpolation="nearest", name="up")(
+        _conv(s16, 64, 1, 1, "lateral"))
     x = layers.Add(name="merge")([s8, up])
     x = _blocks(x, ((64, 1), (64, 1)), "head_")
     heatmap = layers.Conv2D(1, 1, activation="sigmoid", dtype="float32", name="heatmap",
