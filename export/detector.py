@@ -86,8 +86,8 @@ def export_detector(cfg, model, training: dict) -> dict:
     check_detector(model)
     calibration, provenance = load_calibration(cfg.calibration, kind="detector")
     val_frames, val_boxes, val_from = _validation(cfg.model)
-    report_out = {"model": str(cfg.model), "kind": "detector", "cpu": f"{platform.machine()} {os.cpu_count()} cores",
-                  "variants": {}}
+    report_out = {"model": str(cfg.model), "kind": "detector", "cpu": f"{platform.machine()} {os.cpu_count()} cores"}
+    rows = {}
     eval_frames = eval_boxes = None
     if cfg.eval_data:
         eval_frames, eval_boxes, _ = load_frames(cfg.eval_data)
@@ -125,11 +125,13 @@ def export_detector(cfg, model, training: dict) -> dict:
             os.replace(tmp, path)
         finally:
             tmp.unlink(missing_ok=True)
-        report_out["variants"][variant] = row
-    if cfg.eval_data:
-        report_out.update({"eval_data": str(cfg.eval_data), "count": len(eval_frames)})
+        rows[variant] = row
+    if cfg.eval_data:  # "variants" only with a measured report, as for the reader
+        report_out.update({"eval_data": str(cfg.eval_data), "count": len(eval_frames), "variants": rows})
         write_atomic(cfg.out / "report.json", json.dumps(report_out, indent=2))
         write_atomic(cfg.out / "report.md", markdown(report_out))
+    else:
+        report_out["converted"] = rows
     return report_out
 
 
