@@ -17,10 +17,12 @@ from .contract import Box, ContractError, model_input
 from .decode import Reading
 from .interpreter import HouseNumberModel
 from .outputs import Event, Fanout, FrameView, Output
+from .outputs.mqtt import MqttUrl
 from .regions import LabelledBoxes, scan_windows
 from .smoothing import Smoother
 from .sources import Frame, open_source
 from .summary import Summary
+from .watchdog import Watchdog
 
 log = logging.getLogger("edge_app")
 
@@ -42,11 +44,24 @@ class AppConfig:
     preview: bool = False
     threads: int | None = None
     edgetpu: bool = False
-    size: tuple[int, int] = (640, 480)
+    size: tuple[int, int] = (640, 480)  # camera frame size; picamera2's main stream, where the reader crops
+    lores: tuple[int, int] | None = None  # picamera2's lores stream for a detector (its input size), else None
+    autofocus: str | None = None  # picamera2 AfMode (Camera Module 3): continuous | auto | manual
     retries: int = 5  # camera reconnects in a row before giving up
     backoff: float = 0.5  # first wait between reconnects, doubled each time (capped)
     max_frames: int | None = None
     quiet: bool = False
+    mqtt: MqttUrl | None = None  # the broker; None: no MQTT
+    mqtt_prefix: str = "house_numbers"
+    mqtt_id: str | None = None  # None: the hostname
+    mqtt_ca: Path | None = None
+    mqtt_cert: Path | None = None
+    mqtt_key: Path | None = None
+    mqtt_spool: Path | None = None  # None: ~/.local/state/house-numbers/mqtt-spool/<id>
+    mqtt_spool_max: int = 10_000
+    mqtt_retry_max: float = 30.0  # longest wait between reconnect attempts (1 s, doubled each time)
+    http: tuple[str, int] | None = None  # (host, port) of the status page; None: no page
+    http_token: str | None = None  # required for a host other than loopback
     config: Path | None = None  # the device.toml this came from; the web page writes the ROI back to it
 
 
@@ -94,12 +109,16 @@ class App:
         """Process the source to its end (or SIGTERM/Ctrl-C); returns the summary."""
         cfg = self.cfg
         old = {s: signal.signal(s, self._on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+        watchdog = Watchdog()  # systemd's READY/WATCHDOG pings; nothing outside systemd
         try:
             self.outputs.start(self)
-            with open_source(cfg.source, size=cfg.size, retries=cfg.retries, backoff=cfg.backoff) as source:
+            with open_source(cfg.source, size=cfg.size, lores=cfg.lores, autofocus=cfg.autofocus, retries=cfg.retries,
+                             backoff=cfg.backoff, heartbeat=watchdog.ping) as source:
                 smoother = Smoother(*cfg.smooth) if cfg.smooth and source.is_live else None
                 next_at = None
+                watchdog.ready()
                 for frame in source:
+                    watchdog.ping()
                     if self.stop or (cfg.max_frames is not None and frame.index >= cfg.max_frames):
                         break
                     view = self.process(frame, smoother)
@@ -112,6 +131,7 @@ class App:
                         next_at = now + 1 / cfg.fps if next_at is None else max(next_at + 1 / cfg.fps, now)  # no burst
                         self._wake.wait(next_at - now)
         finally:
+            watchdog.close()
             self.lost = self.outputs.close()
             for s, h in old.items():
                 signal.signal(s, h)
@@ -135,6 +155,7 @@ class App:
         view.region = [int(round(v)) for v in region]
         view.reading, view.confidence, view.latency_ms = reading.text, round(reading.confidence, 4), round(latency, 3)
         gated = reading.text if reading.length > 0 and reading.confidence >= self.threshold else None
+        view.passed = gated is not None
         text = smoother.update(gated) if smoother else gated
         if text is not None:
             view.event = Event(

@@ -114,16 +114,26 @@ def crop_region(image: np.ndarray, box: Box, size: int = REGION_SIZE) -> np.ndar
     return np.asarray(resized)
 
 
+def crop_at(region: np.ndarray, top: int, left: int, size: int = INPUT_SIZE) -> np.ndarray:
+    """The size x size window of a region whose top-left corner is (top, left)."""
+    return region[top : top + size, left : left + size]
+
+
 def center_crop(region: np.ndarray, size: int = INPUT_SIZE) -> np.ndarray:
     """The centre size x size crop: what evaluation, calibration and the edge app feed the model."""
     off = (region.shape[0] - size) // 2
-    return region[off : off + size, off : off + size]
+    return crop_at(region, off, off, size)
+
+
+# Training crops: top and left each uniform over 0..CROP_RANGE (train/augment.py draws them in TensorFlow;
+# tests/test_contract.py ties that to random_crop / crop_at).
+CROP_RANGE = REGION_SIZE - INPUT_SIZE
 
 
 def random_crop(region: np.ndarray, rng: np.random.Generator, size: int = INPUT_SIZE) -> np.ndarray:
     """A random size x size crop for training, drawn from a seeded generator."""
     y, x = rng.integers(0, region.shape[0] - size + 1, size=2)
-    return region[y : y + size, x : x + size]
+    return crop_at(region, int(y), int(x), size)
 
 
 def model_input(image: np.ndarray, region: Box) -> np.ndarray:

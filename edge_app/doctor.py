@@ -2,6 +2,7 @@
 
     python -m edge_app doctor                                   # or: house-numbers doctor
     python -m edge_app doctor --source picamera --model models/house_numbers_edgetpu.tflite --edgetpu
+    house-numbers doctor --config /etc/house-numbers/device.toml     # what the service will run
 
 Prints one line per check (Python, numpy and where it comes from, the interpreter, picamera2, libedgetpu,
 cameras, the model card); each problem is followed by its fix in one line. Exit codes: 0 no problem,
@@ -12,6 +13,7 @@ delegate) runs in a child process.
 from __future__ import annotations
 
 import argparse
+import functools
 import glob
 import subprocess
 import sys
@@ -120,8 +122,22 @@ def check_interpreter() -> Check:
                  "pip install ai-edge-litert==2.3.0 (on 32-bit ARM: tflite-runtime==2.14.0 with 'numpy<2')")
 
 
+@functools.lru_cache(maxsize=1)
+def _picamera2() -> tuple[int, str, str]:
+    """One child imports picamera2 and lists its cameras: (returncode, module file or error, camera models)."""
+    proc = subprocess.run([sys.executable, "-c", "import picamera2; print(picamera2.__file__); "
+                           "print([c.get('Model') for c in picamera2.Picamera2.global_camera_info()])"],
+                          capture_output=True, text=True, timeout=60)
+    lines = [line.strip() for line in (proc.stdout + proc.stderr).splitlines() if line.strip()]
+    if proc.returncode == 0 and len(lines) >= 2:
+        return 0, lines[0], lines[-1]
+    if proc.returncode == 0:
+        return 0, lines[0] if lines else "", "[]"
+    return proc.returncode, lines[-1] if lines else "", "[]"
+
+
 def check_picamera2(cfg: DoctorConfig) -> Check:
-    code, line = _child("import picamera2; print(picamera2.__file__)")
+    code, line, _ = _picamera2()
     needed = cfg.source is not None and cfg.source.startswith("picamera")
     if code == 0:
         return Check("picamera2", "ok", f"importable ({line})")
@@ -157,9 +173,9 @@ def check_libedgetpu(cfg: DoctorConfig) -> Check:
 
 def check_cameras(cfg: DoctorConfig) -> Check:
     found = []
-    code, line = _child("from picamera2 import Picamera2; print([c.get('Model') for c in Picamera2.global_camera_info()])")
-    if code == 0 and line not in ("", "[]"):
-        found.append(f"Pi camera(s) {line}")
+    code, _, models = _picamera2()
+    if code == 0 and models != "[]":
+        found.append(f"Pi camera(s) {models}")
     for path in sorted(glob.glob("/sys/class/video4linux/video*/name")):
         name = Path(path).read_text().strip()
         if not any(word in name.lower() for word in NOT_CAMERAS):
@@ -202,12 +218,25 @@ def report(checks: list[Check]) -> str:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m edge_app doctor", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--model", type=Path, default=DoctorConfig().model, help="the model the app will run (default: the shipped one)")
+    p.add_argument("--config", type=Path, help="the app's device.toml: its model, source and edgetpu keys (flags win)")
+    p.add_argument("--model", type=Path, help="the model the app will run (default: the shipped one)")
     p.add_argument("--source", help="the --source the app will run with (picamera makes picamera2 and a camera required)")
-    p.add_argument("--edgetpu", action="store_true", help="check the Coral: libedgetpu, and its delegate on --model in a child")
+    p.add_argument("--edgetpu", action="store_true", default=None, help="check the Coral: libedgetpu, and its delegate on --model in a child")
     p.add_argument("--os-site", type=Path, default=OS_SITE, help="where the OS's Python packages live")
     a = p.parse_args(argv)
-    checks = run_checks(DoctorConfig(a.model, a.source, a.edgetpu, a.os_site))
+    if a.config:
+        from .__main__ import build_parser  # the app's own flags check the file's keys
+        from .config import ConfigError, read_config
+
+        try:
+            values = read_config(a.config, build_parser())
+        except ConfigError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+        for key in ("model", "source", "edgetpu"):
+            if getattr(a, key) is None and values.get(key) is not None:
+                setattr(a, key, values[key])
+    checks = run_checks(DoctorConfig(a.model or DoctorConfig().model, a.source, bool(a.edgetpu), a.os_site))
     print(f"house-numbers {version()}")
     print(report(checks))
     problems = sum(c.status == "FAIL" for c in checks)

@@ -91,13 +91,18 @@ def check_child(command: list[str], runtime: str, library: str, timeout: float =
     if proc.returncode < 0:
         raise EdgeTpuError(clash_message(proc.returncode, runtime, library))
     if proc.returncode != 0:
-        lines = [line for line in proc.stderr.strip().splitlines() if line.strip()]
+        # The child's own verdict is its last stdout line; else the last thing it wrote to stderr.
+        lines = [line for line in (proc.stdout or proc.stderr).strip().splitlines() if line.strip()]
         raise EdgeTpuError(lines[-1] if lines else f"the Edge TPU probe failed (exit {proc.returncode})")
 
 
 def probe(model: Path, runtime: str, library: str | None = None) -> None:
     """Load the delegate and run the model once in a child process; EdgeTpuError if that is not safe."""
-    library = library or find_library() or LIBRARY
+    if library in (None, LIBRARY):  # the bare name: only worth a child if it is installed somewhere
+        library = find_library()
+    if library is None:
+        raise EdgeTpuError(f"{LIBRARY} not found: install libedgetpu1-std (README, 'Coral Edge TPU')"
+                           f"{f' or point ${ENV_LIBRARY} at it' if os.environ.get(ENV_LIBRARY) else ''}")
     command = [sys.executable, "-m", "edge_app.edgetpu", "--model", str(model), "--runtime", runtime,
                "--library", library]
     check_child(command, runtime, library)
@@ -115,7 +120,7 @@ def _child(model: Path, runtime: str, library: str) -> int:
     except (OSError, ValueError, RuntimeError) as err:
         reason = [line for line in str(err).splitlines() if line.strip()] or [type(err).__name__]
         print(f"cannot load the Edge TPU delegate {library} ({reason[-1].strip()}); install libedgetpu1-std "
-              "(README, 'Coral Edge TPU') and plug the accelerator in", file=sys.stderr)
+              "(README, 'Coral Edge TPU') and plug the accelerator in", flush=True)
         return 1
     tflite = interpreter.Interpreter(model_path=str(model), experimental_delegates=[delegate])
     tflite.allocate_tensors()

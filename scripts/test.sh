@@ -3,6 +3,30 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
+
+# Debian packages the tests use, installed when missing (as root; CI runs as root):
+# mosquitto, openssl      tests/test_mqtt.py starts a real broker on 127.0.0.1 (TLS and passwords too)
+# chromium, -driver       tests/test_web_page.py drives the status page in a real headless browser
+# python3-numpy           tests/test_install.py installs the device side beside Bookworm-like OS numpy, as on a Pi
+# systemd                 tests/test_deploy.py checks the unit with systemd-analyze verify (no running systemd)
+# gcc                     tests/test_edgetpu.py and test_doctor.py build stand-in libedgetpu libraries
+missing=()
+command -v mosquitto >/dev/null || missing+=(mosquitto)
+command -v mosquitto_passwd >/dev/null || missing+=(mosquitto)
+command -v openssl >/dev/null || missing+=(openssl)
+command -v chromium >/dev/null || missing+=(chromium)
+command -v chromedriver >/dev/null || missing+=(chromium-driver)
+[ ! -x /usr/bin/python3 ] || /usr/bin/python3 -c "import numpy" 2>/dev/null || missing+=(python3-numpy)
+command -v systemd-analyze >/dev/null || missing+=(systemd)
+command -v cc >/dev/null || missing+=(gcc)
+if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
+        echo "missing ${missing[*]}: run 'sudo apt-get install -y ${missing[*]}' (the MQTT, web page and device tests need them)" >&2
+    else
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq \
+            --no-install-recommends "${missing[@]}" >/dev/null
+    fi
+fi
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
 "$VENV/bin/pip" install -q --disable-pip-version-check -r requirements-dev.txt
 "$VENV/bin/ruff" check .

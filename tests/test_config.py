@@ -3,10 +3,9 @@
 from pathlib import Path
 
 import pytest
-import tomllib
 
 from edge_app.__main__ import parse_args
-from edge_app.config import ConfigError, save_roi
+from edge_app.config import ConfigError, save_roi, tomllib
 from edge_app.contract import Box
 from tests.conftest import ROOT
 from tests.test_edge_app import SHIPPED, app, events
@@ -41,7 +40,9 @@ def test_flags_override_the_file(tmp_path):
 
 @pytest.mark.parametrize("text, message", [
     ('sorce = "x"', "unknown key 'sorce' (did you mean 'source'?)"),
-    ('source = "x"\nfps = "fast"', "key 'fps': invalid float value: 'fast'"),
+    ('source = "x"\nfps = "fast"', "key 'fps': 'fast' is not a number"),
+    ('source = "x"\nfps = 0', "key 'fps': 0 must be above 0"),
+    ('source = "x"\nmqtt = "http://broker"', "key 'mqtt': 'http://broker': expected mqtt://"),
     ('source = "x"\nroi = "1,2,3"', "key 'roi': expected x,y,w,h"),
     ('source = "x"\nroi = [1, 2, 0, 4]', "key 'roi': width and height must be positive"),
     ('source = "x"\nquiet = 1', "key 'quiet': expected true or false, got 1"),

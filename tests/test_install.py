@@ -133,3 +133,11 @@ def test_installed_app_reads_real_pictures_with_tensorflow_blocked(device, svhn,
     _run(sys.executable, "-m", "edge_app", "--source", folder, "--boxes", "--threshold", "0", "--jsonl", same,
          "--quiet", cwd=ROOT)
     assert [e["reading"] for e in events] == [json.loads(line)["reading"] for line in same.read_text().splitlines()]
+
+
+def test_doctor_in_the_installed_venv(device):
+    out = _in_venv(device, device["venv"] / "bin" / "house-numbers", "doctor").stdout
+    assert out.splitlines()[0] == "house-numbers 0.1.0" and out.splitlines()[-1] == "no problems"
+    if device["os_numpy"]:
+        assert f"numpy        {device['os_numpy']} from the OS (/usr/lib/python3/dist-packages/numpy)" in out
+    assert "interpreter  ai-edge-litert 2.3.0" in out and "edge_app/models/house_numbers.tflite" in out

@@ -105,12 +105,14 @@ def test_picamera_gives_up_after_retries(pictures, monkeypatch, caplog):
     module, opened = fake_picamera2(pictures, [2, RuntimeError("camera gone")])
     monkeypatch.setitem(sys.modules, "picamera2", module)
     caplog.set_level(logging.WARNING, logger="edge_app")
-    source = open_source("picamera", **TINY)
+    beats = []
+    source = open_source("picamera", **TINY, heartbeat=lambda: beats.append(1))
     iterator = iter(source)
     assert [next(iterator).index for _ in range(2)] == [0, 1]
     with pytest.raises(SourceError) as err:
         next(iterator)
     assert "3 reconnects failed" in str(err.value) and "\n" not in str(err.value)
+    assert len(beats) == 3  # the watchdog hears from every reconnect attempt: reconnecting is not hanging
     assert len(opened) == 1 + 3 and opened[0].closed
     assert len(outage_lines(caplog)) == 1
 

@@ -146,3 +146,17 @@ def test_provenance_tells_whether_real_crops_went_in(tmp_path, svhn):
     assert json.loads((clean / "synth.json").read_text())["real_digits"] is None
     assert is_clean_synthetic(clean) and not is_clean_synthetic(mixed)
     assert not is_clean_synthetic(svhn / "recon" / "train")  # real SVHN pictures are never clean
+
+
+def test_focus_aims_at_the_measured_mistakes(tmp_path):
+    # Lengths 3-4 and the digits 1/7 drawn more often; the plain generator keeps the real frequencies.
+    rng = np.random.default_rng(0)
+    numbers = [stats.sample_digits(rng, focus=True) for _ in range(4000)]
+    lengths = np.bincount([len(n) for n in numbers], minlength=6)[1:] / len(numbers)
+    assert lengths[3] > 2.5 * stats.LENGTH_P[3] and lengths[2] > 1.2 * stats.LENGTH_P[2]
+    later = np.bincount([d for n in numbers for d in n[1:]], minlength=10) / sum(len(n) - 1 for n in numbers)
+    assert later[7] > 1.3 * stats.OTHER_DIGIT_P[7] and later[1] > 1.2 * stats.OTHER_DIGIT_P[1]
+    out = generate(tmp_path / "focus", 6, seed=3, workers=1, progress=False, focus=True)
+    assert json.loads((out / "synth.json").read_text())["focus"] is True
+    for a in read_annotations(out):
+        assert 1 <= len(a.digits) <= 5 and load_image(out / a.name).ndim == 3

@@ -55,7 +55,15 @@ def parse_args(argv=None) -> tuple[argparse.Namespace, set[str]]:
     p.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None, help="on-the-fly augmentation "
                    "(default on)")
     p.add_argument("--mixed-precision", action=argparse.BooleanOptionalAction, default=None,
-                   help="float16 compute on GPU (default off)")
+                   help="float16 compute on GPU, bfloat16 on CPU; heads and saved models stay float32 (default off)")
+    p.add_argument("--devices", type=cli.nonnegative_int, help="devices of this machine to split each batch between "
+                   "(default: every GPU when there are several; on a CPU-only machine N>1 makes N logical CPU devices, "
+                   "for testing)")
+    p.add_argument("--workers", action="store_true", default=None,
+                   help="train on several machines together; each runs the same command with its own TF_CONFIG")
+    p.add_argument("--teacher", type=str, help="distil from this trained .keras model (soft targets on the same batch)")
+    p.add_argument("--distill-weight", type=cli.float_range(0.0, 1.0),
+                   help=f"share of the loss from the teacher (default {d.distill_weight})")
     p.add_argument("--skip-bad", action="store_true", default=None,
                    help="leave out pictures that cannot be read or whose label is bad (each is named), "
                    "instead of stopping")
@@ -84,6 +92,7 @@ def _main(args, given: set[str]) -> int:
     if args.data:  # a typo in --data should not cost a TensorFlow start-up
         TASKS[TASK_OF_ARCH[args.arch or TrainConfig.arch]].check_data(args.data)
     from .checkpoint import CheckpointError
+    from .distribute import PlacementError
     from .fit import Interrupted, RunError, train
 
     cfg = TrainConfig(**{k: getattr(args, k) for k in given | {"out"}} | {"data": args.data or ""})
@@ -94,7 +103,7 @@ def _main(args, given: set[str]) -> int:
     except Interrupted as err:
         log.warning("interrupted: %s", err)
         return cli.EXIT_INTERRUPTED
-    except (RunError, CheckpointError) as err:
+    except (RunError, CheckpointError, PlacementError) as err:
         raise cli.UserError(str(err)) from None
     except BaseException:
         if created and not (out / "ckpt").exists():  # nothing trained yet: leave no half-made run folder

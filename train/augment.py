@@ -8,7 +8,7 @@ import math
 
 import tensorflow as tf
 
-from edge_app.contract import INPUT_SIZE, REGION_SIZE
+from edge_app.contract import CROP_RANGE, INPUT_SIZE, REGION_SIZE
 
 
 def augment_batch(regions, seeds, photometric: bool = True):
@@ -18,7 +18,7 @@ def augment_batch(regions, seeds, photometric: bool = True):
     s = [tf.random.experimental.stateless_split(seeds, 8)[i] for i in range(8)]
     if photometric:
         x = _affine(x, s[0])
-    x = _random_crop(x, s[1])
+    x = crop_batch(x, crop_offsets(b, s[1]))
     if photometric:
         x = _colour(x, s[2])
         x = _blur(x, s[3])
@@ -28,10 +28,13 @@ def augment_batch(regions, seeds, photometric: bool = True):
     return tf.cast(tf.clip_by_value(tf.round(x), 0, 255), tf.uint8)
 
 
-def _random_crop(x, seed):
-    # One offset per picture: gather rows and columns of each picture's own 54x54 window.
-    b = tf.shape(x)[0]
-    off = tf.random.stateless_uniform([b, 2], seed, 0, REGION_SIZE - INPUT_SIZE + 1, dtype=tf.int32)
+def crop_offsets(batch, seed):
+    """(B, 2) int32 (top, left) of each picture's training crop, uniform over 0..CROP_RANGE as in the contract."""
+    return tf.random.stateless_uniform([batch, 2], seed, 0, CROP_RANGE + 1, dtype=tf.int32)
+
+
+def crop_batch(x, off):
+    """Each picture's INPUT_SIZE window at its (top, left): the TensorFlow twin of contract.crop_at."""
     rows = off[:, 0:1] + tf.range(INPUT_SIZE)[None]
     cols = off[:, 1:2] + tf.range(INPUT_SIZE)[None]
     x = tf.gather(x, rows, axis=1, batch_dims=1)

@@ -35,9 +35,14 @@ class TrainConfig:
     mixed_precision: bool = False
     skip_bad: bool = False  # leave unreadable pictures out of the cache instead of stopping
     init: str | None = None  # start from the weights of another model (fine-tuning)
+    teacher: str | None = None  # distil from this trained .keras model's soft targets
+    distill_weight: float = 0.5  # share of the loss from the teacher's soft targets
+    devices: int = 0  # 0: every GPU when there are several, else one device
+    workers: bool = False  # several machines (MultiWorkerMirroredStrategy, cluster from TF_CONFIG)
 
     # Changing these mid-run would make a resumed run a different run.
-    IDENTITY = ("data", "arch", "batch_size", "learning_rate", "seed", "val_fraction", "val_max", "dropout", "init")
+    IDENTITY = ("data", "arch", "batch_size", "learning_rate", "seed", "val_fraction", "val_max", "dropout", "init",
+                "teacher", "distill_weight")
 
     def save(self, path: Path) -> None:
         """Write as JSON (temp file + rename)."""

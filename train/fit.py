@@ -7,6 +7,7 @@ import math
 import os
 import shutil
 import signal
+import tempfile
 import time
 from pathlib import Path
 
@@ -17,8 +18,10 @@ from tqdm import tqdm
 
 from edge_app.atomic import write_atomic
 
-from . import checkpoint
+from . import checkpoint, distill
 from .config import TrainConfig
+from .distill import student_of
+from .distribute import compute_policy, place
 from .models import build_model
 from .plots import plot_training
 from .tasks import task_for
@@ -36,65 +39,99 @@ def train(cfg: TrainConfig, resume: bool = False, given: set[str] | None = None)
     """Train (or resume) a run in cfg.out; returns metrics.json's content.
 
     On resume the saved config wins; `given` names the settings the user passed explicitly, which
-    must agree with it (only `steps` may change, to extend a run). What is learnt (data, losses,
-    validation metric) comes from the architecture's task (tasks.py).
+    must agree with it (only `steps` may change, to extend a run). With several workers only the chief
+    writes cfg.out; the others write their checkpoints to a temporary folder, removed at the end. What
+    is learnt (data, losses, validation metric) comes from the architecture's task (tasks.py).
     """
+    placement = place(cfg.devices, cfg.workers)
     out = Path(cfg.out)
-    cfg = _prepare_run_folder(cfg, out, resume, given if given is not None else set())
+    if placement.chief:
+        cfg = _prepare_run_folder(cfg, out, resume, given if given is not None else set())
+    elif resume:
+        cfg = TrainConfig.load(out / "config.json")  # written by the chief: --out must be shared to resume
+    own = out if placement.chief else Path(tempfile.mkdtemp(prefix=f"worker{placement.worker}-"))
     task = task_for(cfg.arch)
     splits = task.load(cfg)
     n_train = sum(len(s.train) for s in splits)
     steps = cfg.steps or max(1, math.ceil(cfg.epochs * n_train / cfg.batch_size))
-    if cfg.mixed_precision:
-        keras.mixed_precision.set_global_policy("mixed_float16")
-    strategy = tf.distribute.MirroredStrategy() if len(tf.config.list_physical_devices("GPU")) > 1 \
-        else tf.distribute.get_strategy()
+    if cfg.batch_size % placement.replicas:
+        raise RunError(f"--batch-size {cfg.batch_size} does not split evenly between {placement.replicas} replicas")
+    keras.mixed_precision.set_global_policy(compute_policy(cfg.mixed_precision))
+    try:
+        with placement.strategy.scope():
+            if resume and any((out / "ckpt" / f).exists() for f in ("last.keras", "prev.keras")):
+                model, state = checkpoint.load(out / "ckpt")
+            else:
+                model, state = _new_model(cfg, steps, task.losses()), {"best": -1.0, "history": []}
+        return _loop(task, cfg, placement, model, state, splits, steps, own)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+        if not placement.chief:
+            shutil.rmtree(own, ignore_errors=True)
 
-    with strategy.scope():
-        if resume and any((out / "ckpt" / f).exists() for f in ("last.keras", "prev.keras")):
-            model, state = checkpoint.load(out / "ckpt")
-        else:
-            model, state = _new_model(cfg, steps, task.losses()), {"best": -1.0, "history": []}
+
+def _loop(task, cfg: TrainConfig, placement, model, state: dict, splits, steps: int, out: Path) -> dict:
+    """Steps until `steps`: validate, checkpoint, stop cleanly on SIGTERM/Ctrl-C."""
+    student = student_of(model, cfg.arch)
     step = int(model.optimizer.iterations.numpy())
     val = task.validation(splits)
-    batches = iter(task.batches(splits, cfg, step))
+    data = task.batches(splits, cfg, step)
+    # Keras's own distributed step: each global batch is split between the replicas.
+    batches = iter(placement.strategy.experimental_distribute_dataset(data))
+    model._maybe_symbolic_build(data_batch=data.element_spec)  # metrics/optimizer state made outside the step
+    model.make_train_function()
     writer = tf.summary.create_file_writer(str(out / "logs"))
 
     stop = _StopFlag()
     started, start_step = time.perf_counter(), step
-    with stop, tqdm(total=steps, initial=step, desc=f"train {cfg.arch}", unit="step", dynamic_ncols=True) as bar:
+    bar = tqdm(total=steps, initial=step, desc=f"train {cfg.arch}", unit="step", dynamic_ncols=True,
+               disable=not placement.chief)
+    with stop, bar:
         while step < steps:
-            x, y = next(batches)
-            losses = model.train_on_batch(x, y, return_dict=True)
+            losses = model.train_function(batches)
             step += 1
             bar.update(1)
             if step % 10 == 0:
-                bar.set_postfix(loss=f"{losses['loss']:.3f}", lr=f"{float(model.optimizer.learning_rate):.1e}")
+                loss = float(losses["loss"])
+                model.reset_metrics()  # the loss shown is the mean over the last 10 steps
+                bar.set_postfix(loss=f"{loss:.3f}", lr=f"{float(model.optimizer.learning_rate):.1e}")
                 with writer.as_default(step=step):
-                    tf.summary.scalar("train/loss", losses["loss"])
+                    tf.summary.scalar("train/loss", loss)
             if step % cfg.eval_every == 0 or step == steps:
-                state = _validate(task, model, val, step, state, out, writer, bar)
+                state = _validate(task, student, val, step, state, out, writer, bar, cfg.mixed_precision)
             if step % cfg.checkpoint_every == 0 or step == steps or stop.requested:
                 checkpoint.save(model, out / "ckpt", state)
             if stop.requested:
                 raise Interrupted(f"stopped at step {step} of {steps}; checkpoint saved in {out / 'ckpt'}; "
-                                  f"continue with: python -m train --out {out} --resume")
+                                  f"continue with: python -m train --out {cfg.out} --resume")
     seconds = time.perf_counter() - started
-    return _finish(task, cfg, out, model, state, steps, (step - start_step) * cfg.batch_size / max(seconds, 1e-9))
+    return _finish(task, cfg, out, student, state, steps, (step - start_step) * cfg.batch_size / max(seconds, 1e-9),
+                   placement)
 
 
-def _new_model(cfg: TrainConfig, steps: int, losses: dict) -> keras.Model:
+def _new_model(cfg: TrainConfig, steps: int, loss: dict) -> keras.Model:
+    keras.utils.set_random_seed(cfg.seed)  # the same first weights on one device, several, or several workers
     model = build_model(cfg.arch, cfg.dropout)
     if cfg.init:  # fine-tuning: same architecture, weights from another run
         model.set_weights(keras.models.load_model(cfg.init, compile=False).get_weights())
     schedule = keras.optimizers.schedules.CosineDecay(
         0.0, decay_steps=max(steps - cfg.warmup_steps, 1), warmup_target=cfg.learning_rate,
         warmup_steps=min(cfg.warmup_steps, steps // 2), alpha=0.02)
-    model.compile(optimizer=keras.optimizers.AdamW(schedule, weight_decay=cfg.weight_decay), loss=losses)
+    if cfg.teacher:
+        model, loss = distill.with_teacher(model, cfg.teacher), distill.losses(cfg.distill_weight)
+    model.compile(optimizer=keras.optimizers.AdamW(schedule, weight_decay=cfg.weight_decay), loss=loss)
     return model
 
 
-def _validate(task, model, val, step: int, state: dict, out: Path, writer, bar) -> dict:
+def float32_twin(model: keras.Model, arch: str, dropout: float | None) -> keras.Model:
+    """The same weights in a float32 model: what a mixed-precision run saves for export."""
+    keras.mixed_precision.set_global_policy("float32")
+    twin = build_model(arch, dropout)
+    twin.set_weights(model.get_weights())
+    return twin
+
+
+def _validate(task, model, val, step: int, state: dict, out: Path, writer, bar, mixed: bool = False) -> dict:
     """The task's metric on each folder's held-out part; the mean over folders picks the best model."""
     if not val:
         return state
@@ -107,27 +144,36 @@ def _validate(task, model, val, step: int, state: dict, out: Path, writer, bar) 
     state = {**state, "history": history}
     bar.write(f"step {step}: validation {task.metric} {mean:.3f} " + " ".join(f"{k}={v:.3f}" for k, v in scores.items()))
     if mean > state["best"]:
-        _save_atomic(model, out / "best.keras")
+        _save_atomic(model, out / "best.keras", mixed)
         state = {**state, "best": mean, "best_step": step}
     return state
 
 
-def _finish(task, cfg: TrainConfig, out: Path, model, state: dict, steps: int, images_per_second: float) -> dict:
+def _finish(task, cfg: TrainConfig, out: Path, model, state: dict, steps: int, images_per_second: float,
+            placement) -> dict:
+    metrics = {"arch": cfg.arch, "task": task.kind, "metric": task.metric, "steps": steps,
+               f"best_val_{task.metric}": state["best"],
+               "best_step": state.get("best_step"), "history": state["history"],
+               "train_images_per_second": round(images_per_second, 1), "data": cfg.data,
+               "replicas": placement.replicas, "workers": placement.workers}
+    if not placement.chief:
+        return metrics  # the chief writes the model and the metrics
     best = out / "best.keras"
     if best.exists():
         shutil.copyfile(best, out / "model.keras.tmp")
         os.replace(out / "model.keras.tmp", out / "model.keras")
     else:
-        _save_atomic(model, out / "model.keras")
-    metrics = {"arch": cfg.arch, "task": task.kind, "metric": task.metric, "steps": steps, f"best_val_{task.metric}": state["best"],
-               "best_step": state.get("best_step"), "history": state["history"],
-               "train_images_per_second": round(images_per_second, 1), "data": cfg.data}
+        _save_atomic(model, out / "model.keras", cfg.mixed_precision)
     plot_training(state["history"], out / "training_curve.png", task.metric)
     write_atomic(out / "metrics.json", json.dumps(metrics, indent=2))
     return metrics
 
 
-def _save_atomic(model, path: Path) -> None:
+def _save_atomic(model, path: Path, mixed: bool = False) -> None:
+    if mixed:  # export wants float32 layers; the weights are float32 either way
+        policy = keras.mixed_precision.global_policy()
+        model = float32_twin(model, model.name, None)
+        keras.mixed_precision.set_global_policy(policy)
     tmp = path.with_name(path.stem + ".tmp.keras")
     model.save(tmp)
     os.replace(tmp, path)

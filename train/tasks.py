@@ -54,7 +54,7 @@ class ReaderTask:
     def score(self, model, inputs: np.ndarray, targets: np.ndarray) -> float:
         from .metrics import score
 
-        probs = model.predict(inputs, batch_size=256, verbose=0)
+        probs = predict(model, inputs)
         return score(probs["length"], np.stack([probs[h] for h in HEADS[1:]], 1), targets)["sequence_accuracy"]
 
 
@@ -93,9 +93,15 @@ class DetectorTask:
         from .detection_metrics import report
         from .scene_data import decode
 
-        out = model.predict(frames, batch_size=64, verbose=0)
+        out = predict(model, frames, batch=64)
         found = [decode(h, b, 0.05) for h, b in zip(out["heatmap"], out["box"])]
         return report(found, truths, 0.3)["ap50"]
+
+
+def predict(model, inputs: np.ndarray, batch: int = 256) -> dict:
+    """Every named output by plain batched calls: the same on one device, several, or several workers."""
+    parts = [model(inputs[i : i + batch], training=False) for i in range(0, len(inputs), batch)]
+    return {k: np.concatenate([np.asarray(p[k], np.float32) for p in parts]) for k in parts[0]}
 
 
 TASKS = {t.kind: t for t in (ReaderTask(), DetectorTask())}

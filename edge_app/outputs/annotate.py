@@ -1,4 +1,4 @@
-"""`--annotate DIR`: every frame saved with the region read and its reading drawn (green when reported)."""
+"""`--annotate DIR`: every frame saved with the region read and its reading drawn (green when it passed the gate)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from ..app import AppConfig
 
 ROI_COLOUR = (0, 255, 0)  # green reads on most street scenes: a reported reading
-PENDING_COLOUR = (255, 170, 0)  # amber: read, but below the gate or not yet confirmed by smoothing
+PENDING_COLOUR = (255, 170, 0)  # amber: read, but below the confidence gate
 BOX_COLOUR = (0, 160, 255)  # the detector's box, where there is one
 TEXT_COLOUR = (0, 0, 0)
 
@@ -45,11 +45,13 @@ def annotate(image: np.ndarray, roi: Sequence[int], text: str, confidence: float
 
 
 def annotate_view(view: FrameView) -> Image.Image:
-    """The frame with its region, box and reading drawn; green if the frame reported, amber if not."""
+    """The frame with its region, box and reading drawn; green if the reading passed the gate, amber if not."""
     if view.region is None:
         return Image.fromarray(np.ascontiguousarray(view.image, dtype=np.uint8)).convert("RGB")
     if view.event is not None:
         return annotate(view.image, view.region, view.event.reading, view.event.confidence, box=view.box)
+    if view.passed:
+        return annotate(view.image, view.region, view.reading, view.confidence, box=view.box)
     return annotate(view.image, view.region, view.reading, view.confidence, colour=PENDING_COLOUR, box=view.box)
 
 

@@ -52,6 +52,7 @@ class FrameView:
     reading: str | None = None  # the most confident decode, before gate and smoothing ("" for no digits)
     confidence: float | None = None
     latency_ms: float | None = None
+    passed: bool = False  # the reading passed the confidence gate
     event: Event | None = None  # set when this frame reported a reading
     time: float = field(default_factory=time.time)
 

@@ -7,14 +7,17 @@ from typing import TYPE_CHECKING
 from .annotate import AnnotateOutput
 from .base import Output
 from .console import ConsoleOutput
+from .http import HttpOutput
 from .jsonl import JsonlOutput
+from .mqtt import MqttOutput
 from .preview import PreviewOutput
 
 if TYPE_CHECKING:
     from ..app import AppConfig
 
 # In the order events reach them: the durable record first. A new output is one module plus one entry here.
-KINDS: tuple[type[Output], ...] = (JsonlOutput, ConsoleOutput, AnnotateOutput, PreviewOutput)
+KINDS: tuple[type[Output], ...] = (JsonlOutput, ConsoleOutput, AnnotateOutput, PreviewOutput, MqttOutput,
+                                     HttpOutput)
 REGISTRY: dict[str, type[Output]] = {kind.key: kind for kind in KINDS}
 
 

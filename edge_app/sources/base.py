@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from types import ModuleType
 
@@ -26,6 +26,7 @@ class SourceOptions:
     retries: int = 5  # reopenings in a row before a lost camera or stream is given up
     backoff: float = 0.5  # first wait between reopenings in seconds, doubled each time (capped)
     timeout: float = 5.0  # longest wait for one camera frame, in seconds
+    heartbeat: Callable[[], None] | None = None  # called while reconnecting (the systemd watchdog's ping)
 
 
 @dataclass

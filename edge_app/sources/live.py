@@ -42,9 +42,11 @@ class Reconnecting:
         retries: int = 5,
         backoff: float = 0.5,
         max_backoff: float = 8.0,
+        heartbeat: Callable[[], None] | None = None,
     ) -> None:
         self.name = name
         self._connect = connect
+        self._heartbeat = heartbeat or (lambda: None)  # a reconnecting app is alive, not hung
         self.retries, self.backoff, self.max_backoff = retries, backoff, max_backoff
         self.outages = 0
         self._closed = False
@@ -70,6 +72,7 @@ class Reconnecting:
         delay, last_error = self.backoff, None
         for attempt in range(1, self.retries + 1):
             self._release()
+            self._heartbeat()
             time.sleep(delay)
             try:
                 self._camera = self._connect()
@@ -103,7 +106,8 @@ class CameraSource(Source):
 
     def __init__(self, name: str, connect: Callable[[], Camera], options: SourceOptions) -> None:
         super().__init__(name)
-        self.camera = Reconnecting(name, connect, retries=options.retries, backoff=options.backoff)
+        self.camera = Reconnecting(name, connect, retries=options.retries, backoff=options.backoff,
+                                   heartbeat=options.heartbeat)
 
     def _frames(self) -> Iterator[Frame]:
         index = 0

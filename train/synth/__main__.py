@@ -55,6 +55,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=0.25,
         help="share of pictures composed from real crops when --real-digits is given",
     )
+    p.add_argument(
+        "--focus",
+        action="store_true",
+        help="aim at the measured mistakes: more 3-4 digit numbers, 1s and 7s, thin faces, touching digits, "
+        "decorated big digits",
+    )
     p.add_argument("--force", action="store_true", help="replace a non-empty --out folder")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p.parse_args(argv)
@@ -70,7 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
         out = generate(
-            args.out, args.count, args.seed, args.workers, args.force, args.real_digits, args.real_share, not args.quiet
+            args.out, args.count, args.seed, args.workers, args.force, args.real_digits, args.real_share, not args.quiet,
+            focus=args.focus,
         )
     except (SynthError, ContractError) as err:
         print(f"error: {err}", file=sys.stderr)

@@ -33,6 +33,7 @@ class Job:
     seed: int
     real_digits: Path | None = None
     real_share: float = 0.25
+    focus: bool = False  # aim the rendered numbers at the measured mistakes (render.render)
 
 
 _job: Job | None = None  # set once per worker process by _start
@@ -50,7 +51,7 @@ def draw(job: Job, index: int):
         from .real_digits import compose  # only needed with --real-digits
 
         return compose(rng, job.real_digits)
-    return render(rng)
+    return render(rng, focus=job.focus)
 
 
 def _one(index: int) -> Annotation:
@@ -87,6 +88,7 @@ def generate(
     real_digits=None,
     real_share: float = 0.25,
     progress: bool = True,
+    focus: bool = False,
 ) -> Path:
     """Write `count` pictures 1.png..N.png and digitStruct.csv into `out`; return `out`."""
     out = Path(out)
@@ -101,7 +103,7 @@ def generate(
     tmp = out.parent / f".{out.name}.partial-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
-    job = Job(tmp, seed, real_digits, real_share)
+    job = Job(tmp, seed, real_digits, real_share, focus)
     try:
         indices = range(1, count + 1)
         bar = dict(total=count, unit="pic", disable=not progress, desc=f"synth -> {out}")
@@ -117,7 +119,7 @@ def generate(
         (tmp / PROVENANCE).write_text(json.dumps({
             "generator": "train.synth", "count": count, "seed": seed,
             "real_digits": str(real_digits) if real_digits is not None else None,
-            "real_share": real_share if real_digits is not None else 0.0}, indent=2))
+            "real_share": real_share if real_digits is not None else 0.0, "focus": focus}, indent=2))
         _replace(tmp, out)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

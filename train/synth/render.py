@@ -16,6 +16,10 @@ from edge_app.contract import Box
 
 from . import backgrounds, camera, colours, decor, fonts, stats, text
 
+# What `focus` changes, from the shipped model's measured mistakes: 3-4 digit numbers and the digits 1
+# and 7 drawn more often (stats.FOCUS_*), thin and light faces as often as regular ones, touching digits
+# twice as often (25%), and numbers 40 px or taller twice as often outlined, shadowed or embossed.
+
 
 class Picture(NamedTuple):
     """A rendered picture and its labels: digits 0..9 left to right, one box each in picture pixels."""
@@ -25,10 +29,10 @@ class Picture(NamedTuple):
     boxes: tuple[Box, ...]
 
 
-def _pick_face(rng: np.random.Generator) -> fonts.Face:
+def _pick_face(rng: np.random.Generator, thin: float = 0.3) -> fonts.Face:
     family = fonts.families()[rng.integers(len(fonts.families()))]
-    # House numbers are mostly regular to heavy; thin and light cuts are drawn a third as often.
-    w = np.array([0.3 if ("Thin" in f.path or "Light" in f.path) else 1.0 for f in family])
+    # House numbers are mostly regular to heavy; thin and light cuts are drawn `thin` times as often.
+    w = np.array([thin if ("Thin" in f.path or "Light" in f.path) else 1.0 for f in family])
     return family[rng.choice(len(family), p=w / w.sum())]
 
 
@@ -57,14 +61,17 @@ def _corners(b) -> np.ndarray:
     return np.array([[b[0], b[1]], [b[2], b[1]], [b[2], b[3]], [b[0], b[3]]], np.float64)
 
 
-def _draw_number(rng, scene, glyphs, offset, fg, bg, ink) -> None:
-    """Shadow, relief, outline and fill of the number, in that order, onto the scene."""
+def _draw_number(rng, scene, glyphs, offset, fg, bg, ink, decorated: float = 1.0) -> None:
+    """Shadow, relief, outline and fill of the number, in that order, onto the scene.
+
+    `decorated` scales the chance of a shadow or relief (big real house numbers are often decorative).
+    """
     shape = scene.shape[:2]
     fill = decor.paste_mask(shape, glyphs.fill, *offset)
-    u = rng.random()
+    u = rng.random() / decorated
     if u < 0.2:
-        # Drop shadow of raised or stuck-on digits.
-        d = ink * rng.uniform(0.03, 0.1)
+        # Drop shadow of raised or stuck-on digits (deeper when decorated: extruded, 3D-looking digits).
+        d = ink * rng.uniform(0.03, 0.1 if decorated <= 1 else 0.16)
         shadow = glyphs.fill.filter(ImageFilter.GaussianBlur(d * rng.uniform(0.2, 0.8)))
         decor.blend(scene, decor.paste_mask(shape, shadow, offset[0] + d, offset[1] + d) * rng.uniform(0.3, 0.7), 0.0)
     elif u < 0.32:
@@ -88,16 +95,21 @@ def _draw_number(rng, scene, glyphs, offset, fg, bg, ink) -> None:
     decor.blend(scene, fill, fg)
 
 
-def render(rng: np.random.Generator, box_height: float | None = None) -> Picture:
-    """Draw one picture from a seeded generator; digit boxes `box_height` px tall (default: as in SVHN)."""
-    digits = stats.sample_digits(rng)
-    face = _pick_face(rng)
+def render(rng: np.random.Generator, box_height: float | None = None, focus: bool = False) -> Picture:
+    """Draw one picture from a seeded generator; digit boxes `box_height` px tall (default: as in SVHN);
+    `focus` aims it at the measured mistakes (see above)."""
+    digits = stats.sample_digits(rng, focus)
+    face = _pick_face(rng, thin=1.0 if focus else 0.3)
     box_h = stats.sample_box_height(rng)  # picture pixels, as in real SVHN
     box_h = box_h if box_height is None else box_height  # drawn anyway: the stream stays the same
+    # Big real numbers are mostly decorative (outlined, shadowed, embossed, serif or script): with
+    # focus the chance of decoration doubles from 40 px up.
+    decorated = 2.0 if focus and box_h >= 40 else 1.0
     ink = float(np.clip(box_h * rng.uniform(1.0, 1.6), 24, 64))  # scene pixels: render finer, then shrink
     bold = int(ink * rng.uniform(0.02, 0.07)) if rng.random() < 0.3 else 0
-    outline = max(1, int(ink * rng.uniform(0.03, 0.08))) if rng.random() < 0.12 else 0
-    glyphs = text.draw_text("".join(map(str, digits)), face, ink, rng, bold, outline)
+    outline = max(1, int(ink * rng.uniform(0.03, 0.08))) if rng.random() < 0.12 * decorated else 0
+    glyphs = text.draw_text("".join(map(str, digits)), face, ink, rng, bold, outline,
+                            touching=0.25 if focus else 0.12)
     boxes_c = _svhn_boxes(rng, glyphs.boxes, ink)
     x0, x1 = min(b[0] for b in glyphs.boxes), max(b[2] for b in glyphs.boxes)
     y0, y1 = min(b[1] for b in glyphs.boxes), max(b[3] for b in glyphs.boxes)
@@ -131,7 +143,7 @@ def render(rng: np.random.Generator, box_height: float | None = None) -> Picture
     clear = decor.plate(rng, scene, rect, bg, ink) if on_plate else rect
     decor.edges(rng, scene, clear, ink, int(rng.choice([0, 0, 1, 1, 2])))
     decor.distractors(rng, scene, clear, ink, fg, int(rng.choice([0, 0, 0, 1, 1, 2])))
-    _draw_number(rng, scene, glyphs, (-sx0, -sy0), fg, bg, ink)
+    _draw_number(rng, scene, glyphs, (-sx0, -sy0), fg, bg, ink, decorated)
 
     im = Image.fromarray(np.clip(scene, 0, 255).astype(np.uint8))
     im = camera.warp(im, m @ camera.translate(sx0, sy0), size, tuple(int(c) for c in scene[0, 0]))

@@ -18,9 +18,12 @@ class Glyphs(NamedTuple):
     boxes: list[tuple[float, float, float, float]]
 
 
-def sample_gap(rng: np.random.Generator, ink_height: float) -> float:
-    """Ink-to-ink spacing: mostly tight as on plates, sometimes wide, sometimes touching or overlapping."""
+def sample_gap(rng: np.random.Generator, ink_height: float, touching: float = 0.12) -> float:
+    """Ink-to-ink spacing: mostly tight as on plates, sometimes wide, sometimes (`touching`) touching or overlapping."""
     u = rng.random()
+    if u < touching:
+        return ink_height * rng.uniform(-0.12, 0.0)
+    u = 0.12 + (u - touching) * 0.88 / (1 - touching)  # the rest keeps its wide/tight proportions
     if u < 0.12:
         return ink_height * rng.uniform(-0.12, 0.0)
     if u < 0.27:
@@ -45,11 +48,12 @@ def draw_text(
     bold: int = 0,
     outline: int = 0,
     pad: int = 0,
+    touching: float = 0.12,
 ) -> Glyphs:
     """Draw `text` so its digits are about `ink_height` px tall; `bold`/`outline` are stroke widths in px."""
     size = max(6, round(ink_height / fonts.digit_height_per_px(face.path)))
     font = fonts.load(face.path, size)
-    gap = sample_gap(rng, ink_height)
+    gap = sample_gap(rng, ink_height, touching)
     jitter = ink_height * 0.04 if rng.random() < 0.2 else 0.0  # hand-fixed digits sit unevenly
     placed = []  # (origin x, origin y, ink box)
     x = 0.0

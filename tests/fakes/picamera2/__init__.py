@@ -52,6 +52,10 @@ class CompletedRequest:
 class Picamera2:
     camera_controls = {"AfMode": (0, 2, 0), "AfTrigger": (0, 1, 0), "LensPosition": (0.0, 15.0, 1.0)}
 
+    @staticmethod
+    def global_camera_info():
+        return [{"Model": "imx708", "Location": 2, "Rotation": 180, "Id": "/base/soc/i2c0mux/i2c@1/imx708@1a", "Num": 0}]
+
     def __init__(self, camera_num=0):
         if _failing():
             raise RuntimeError("Camera __init__ sequence did not complete.")

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The shipped reader's recipe on a GPU machine that has JAX (or PyTorch) but no TensorFlow: synthetic
+# numbers on every core, then train.portable (Keras 3 on JAX). Calibrate and export the run afterwards on
+# a workstation with TensorFlow (python -m calibration / python -m export); the run folder is the same.
+#
+#   bash scripts/gpu_portable.sh                      # 2 x 60k synthetic + recon/train, 20k steps of 512
+#   OUT=data/gpu STEPS=12000 DEADLINE=$(( $(date +%s) + 900 )) bash scripts/gpu_portable.sh
+#
+# DEADLINE (epoch seconds) bounds the whole job: training gets what is left after the data, less a margin.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PY:-python3}
+OUT=${OUT:-data/gpu}
+SVHN=${SVHN:-data/svhn}     # recon/train and format2_train_dev (training data only)
+COUNT=${COUNT:-60000}
+STEPS=${STEPS:-20000}
+export KERAS_BACKEND=${KERAS_BACKEND:-jax}
+
+for set in "synthA 300" "synthB 400 --focus"; do
+  read -r name seed focus <<<"$set"
+  [ -f "$OUT/$name/digitStruct.csv" ] || "$PY" -m train.synth --out "$OUT/$name" --count "$COUNT" --seed "$seed" \
+      --real-digits "$SVHN/format2_train_dev" ${focus:-} --quiet
+done
+MINUTES=""
+if [ -n "${DEADLINE:-}" ]; then MINUTES="--minutes $(awk -v s=$(( DEADLINE - $(date +%s) - 90 )) 'BEGIN{print s/60}')"; fi
+"$PY" -m train.portable --data "$OUT/synthA:0.375,$OUT/synthB:0.375,$SVHN/recon/train:0.25" --out "$OUT/run" \
+  --steps "$STEPS" --batch-size 512 --learning-rate 4e-3 --warmup-steps 1000 --eval-every 500 --val-max 2000 $MINUTES

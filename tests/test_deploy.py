@@ -1,0 +1,90 @@
+"""The systemd unit, checked by systemd's own verifier, and the install script's plan on Bookworm and Trixie."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from .conftest import ROOT
+
+UNIT = ROOT / "deploy" / "house-numbers.service"
+INSTALL = ROOT / "deploy" / "install.sh"
+
+
+def unit_settings(text: str) -> dict[str, list[str]]:
+    settings: dict[str, list[str]] = {}
+    for line in text.splitlines():
+        if "=" in line and not line.startswith(("#", "[")):
+            key, _, value = line.partition("=")
+            settings.setdefault(key.strip(), []).append(value.strip())
+    return settings
+
+
+def verify(tmp_path: Path, unit_text: str) -> subprocess.CompletedProcess:
+    """systemd-analyze verify in a private root: the system's own units, this unit, a stub at ExecStart's path."""
+    tool = shutil.which("systemd-analyze")
+    if tool is None:
+        pytest.fail("systemd-analyze is missing: scripts/test.sh installs it (apt-get install -y systemd); "
+                    "it reads unit files only, so it runs in a container without systemd running")
+    root = tmp_path / "root"
+    (root / "usr" / "lib" / "systemd").mkdir(parents=True)
+    shutil.copytree("/usr/lib/systemd/system", root / "usr" / "lib" / "systemd" / "system", symlinks=True)
+    (root / "lib").symlink_to("usr/lib")  # merged /usr, as on Debian 12+: the units' absolute links resolve
+    (root / "etc" / "systemd" / "system").mkdir(parents=True)
+    (root / "etc" / "systemd" / "system" / UNIT.name).write_text(unit_text)
+    exe = Path(unit_settings(unit_text)["ExecStart"][0].split()[0])
+    stub = root / exe.relative_to("/")
+    stub.parent.mkdir(parents=True)
+    stub.write_text("#!/bin/sh\n")
+    stub.chmod(0o755)
+    return subprocess.run([tool, "verify", f"--root={root}", UNIT.name], capture_output=True, text=True, timeout=60)
+
+
+def test_systemd_analyze_verifies_the_unit_without_a_warning(tmp_path):
+    proc = verify(tmp_path, UNIT.read_text())
+    assert proc.returncode == 0 and proc.stdout + proc.stderr == "", proc.stdout + proc.stderr
+
+
+def test_the_verifier_does_catch_a_broken_unit(tmp_path):
+    broken = UNIT.read_text().replace("WatchdogSec=120", "WatchdogSec=two minutes").replace("Type=notify", "Type=notifyy")
+    out = verify(tmp_path, broken).stderr
+    assert "Failed to parse sec value" in out and "Failed to parse service type" in out
+
+
+def test_unit_settings():
+    s = unit_settings(UNIT.read_text())
+    assert s["ExecStart"] == ["/opt/house-numbers/venv/bin/house-numbers --config /etc/house-numbers/device.toml"]
+    assert s["Wants"] == ["network-online.target"] and s["After"] == ["network-online.target"]
+    assert s["RestartPreventExitStatus"] == ["2"] and s["Restart"] == ["on-failure"]
+    assert s["Type"] == ["notify"] and int(s["WatchdogSec"][0]) > 0
+    assert s["StandardOutput"] == ["journal"] and s["StandardError"] == ["journal"]
+    assert s["User"] == ["house-numbers"] and "/home/pi" not in UNIT.read_text()
+
+
+@pytest.mark.parametrize("codename, requirements", [("bookworm", "requirements-edge-bookworm.txt"),
+                                                    ("trixie", "requirements-edge.txt")])
+def test_install_plan_picks_the_requirements_for_the_os(tmp_path, codename, requirements):
+    os_release = tmp_path / "os-release"
+    os_release.write_text(f'PRETTY_NAME="Debian"\nVERSION_CODENAME={codename}\n')
+    proc = subprocess.run(["bash", INSTALL, "--dry-run"], capture_output=True, text=True,
+                          env={"PATH": "/usr/bin:/bin:/usr/sbin:/sbin", "OS_RELEASE": str(os_release)})
+    assert proc.returncode == 0, proc.stderr
+    steps = [line[2:] for line in proc.stdout.splitlines() if line.startswith("+ ")]
+    assert f"/opt/house-numbers/venv/bin/pip install --disable-pip-version-check -r {requirements} ." in steps
+    assert "python3 -m venv --system-site-packages /opt/house-numbers/venv" in steps
+    assert steps[-1] == "systemctl enable --now house-numbers"
+    assert (ROOT / requirements).is_file()
+
+
+def test_install_as_an_existing_user(tmp_path):
+    proc = subprocess.run(["bash", INSTALL, "--dry-run", "--user", "root"], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "useradd" not in proc.stdout and "sed User=/Group=" in proc.stdout
+
+
+def test_install_refuses_an_unknown_option():
+    proc = subprocess.run(["bash", INSTALL, "--frobnicate"], capture_output=True, text=True)
+    assert proc.returncode == 2 and proc.stderr.strip() == "error: unknown option --frobnicate (see --help)"

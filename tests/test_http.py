@@ -1,0 +1,177 @@
+"""The status page and its JSON API on a running app (fake Pi camera), and the faults: tokens, bad regions, a taken port."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import time
+import urllib.error
+import urllib.request
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from edge_app.config import tomllib
+from tests.broker import free_port
+from tests.test_edge_app import SHIPPED, _scene, app
+
+LEFT, RIGHT = (16, 56, 128, 128), (176, 56, 128, 128)
+TOKEN = "s3cret-token"
+
+
+def two_numbers(svhn, path):
+    """A 320x240 frame with one real house number on the left and another on the right; returns their readings."""
+    left, a = _scene(svhn, "2.png", roi=LEFT)
+    right, b = _scene(svhn, "9.png", roi=RIGHT)
+    frame = left.copy()
+    x, y, w, h = RIGHT
+    frame[y : y + h, x : x + w] = right[y : y + h, x : x + w]
+    np.save(path, frame[None])
+    return a, b
+
+
+def start_app(svhn, tmp_path, *extra):
+    """The app on a fake Pi camera showing two numbers, reading the left one, with --http and a config file."""
+    frames = tmp_path / "frames.npy"
+    readings = two_numbers(svhn, frames)
+    port = free_port()
+    config = tmp_path / "device.toml"
+    config.write_text(f'# the gate camera\nsource = "picamera"\nsize = "320x240"\nroi = "16,56,128,128"\n'
+                      f'model = "{SHIPPED}"\nthreshold = 0\nsmooth = "1/1"\nfps = 20\nquiet = true\n')
+    proc = app("--config", config, "--http", port, *extra, env={"FAKE_PICAMERA_FRAMES": str(frames)}, popen=True)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                break
+        except OSError:
+            if proc.poll() is not None or time.time() > deadline:
+                proc.kill()
+                raise AssertionError(f"the app did not serve on {port}: {proc.communicate()[1]}") from None
+            time.sleep(0.1)
+    return proc, base, config, readings
+
+
+def request(url, method="GET", body: bytes | None = None, headers=None):
+    """(status, parsed JSON or raw bytes) of one HTTP request."""
+    req = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            status, data, kind = r.status, r.read(), r.headers["Content-Type"]
+    except urllib.error.HTTPError as err:
+        status, data, kind = err.code, err.read(), err.headers["Content-Type"]
+    return status, json.loads(data) if kind == "application/json" else data
+
+
+def stop(proc):
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err
+    return err
+
+
+@pytest.fixture(scope="module")
+def served(svhn, tmp_path_factory):
+    """One app with a token for the API tests of this module."""
+    proc, base, config, readings = start_app(svhn, tmp_path_factory.mktemp("http"), "--http-token", TOKEN)
+    yield base, config, readings
+    stop(proc)
+
+
+def api(base, path, method="GET", body=None, token=TOKEN):
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return request(base + path, method, body, headers)
+
+
+def wait_status(base, check, timeout=30):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        status, body = api(base, "/api/status")
+        if status == 200 and check(body):
+            return body
+        time.sleep(0.1)
+    raise AssertionError(f"status never matched: {body}")
+
+
+def test_status_readings_and_snapshot(served):
+    base, _, (left, _) = served
+    s = wait_status(base, lambda s: s["latest"] is not None and s["fps"])
+    assert s["latest"]["reading"] == left and s["roi"] == list(LEFT) and s["mode"] == "roi"
+    assert s["frame_size"] == [320, 240] and s["model"] == "house_numbers.tflite" and "non-commercial" in s["licence"]
+    assert 0 < s["fps"] <= 21 and s["latency_ms"] > 0 and s["uptime_s"] > 0  # --fps 20 caps it
+    status, recent = api(base, "/api/readings?limit=5")
+    assert status == 200 and recent[0]["reading"] == left and set(recent[0]) >= {"time", "frame", "roi", "confidence"}
+    assert api(base, "/api/readings?limit=0")[0] == 400 and api(base, "/api/readings?limit=x")[0] == 400
+    status, jpeg = api(base, "/snapshot.jpg")
+    assert status == 200 and jpeg[:2] == b"\xff\xd8"
+    picture = np.asarray(Image.open(__import__("io").BytesIO(jpeg)))
+    assert picture.shape == (240, 320, 3)
+    x, y, w, h = LEFT
+    assert picture[y + h // 2, x, 1] > 200 and picture[y + h // 2, x, 0] < 80  # the region drawn in green
+    assert api(base, "/snapshot.jpg")[1] == jpeg  # within a second: the same encoding, not a new one
+    page = api(base, "/")[1]
+    assert b"<title>House numbers</title>" in page and b"api/roi" in page
+    assert api(base, "/nothing")[0] == 404
+
+
+@pytest.mark.parametrize("token", [None, "wrong", TOKEN[:-1]])
+def test_a_missing_or_wrong_token_gets_401(served, token):
+    base, _, _ = served
+    for path, method, body in [("/api/status", "GET", None), ("/snapshot.jpg", "GET", None), ("/", "GET", None),
+                               ("/api/roi", "PUT", b"[1, 2, 30, 40]")]:
+        status, answer = api(base, path, method, body, token=token)
+        assert status == 401 and "token" in answer["error"]
+    assert request(f"{base}/api/status?token={TOKEN}")[0] == 200  # the page's own way: ?token=
+
+
+@pytest.mark.parametrize("body, message", [
+    (b"not json", "not JSON"),
+    (b'{"x": 1}', "four numbers"),
+    (b"[1, 2, 3]", "four numbers"),
+    (b'["1", 2, 30, 40]', "four numbers"),
+    (b"[true, 2, 30, 40]", "four numbers"),
+    (b"[NaN, 2, 30, 40]", "four numbers"),
+    (b"[300, 200, 100, 100]", "outside the 320x240 frame"),
+    (b"[-5, 0, 100, 100]", "outside"),
+    (b"[0, 0, 2, 2]", "too small"),
+    (b"[1, 2, 30, 40]" + b" " * 5000, "too big"),
+])
+def test_a_malformed_region_gets_400_and_changes_nothing(served, body, message):
+    base, config, _ = served
+    before = config.read_text()
+    status, answer = api(base, "/api/roi", "PUT", body)
+    assert status == 400 and message in answer["error"]
+    assert api(base, "/api/status")[1]["roi"] == list(LEFT) and config.read_text() == before
+
+
+def test_a_port_already_taken_is_one_line_and_exit_2(svhn, tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = app("--model", SHIPPED, "--source", svhn / "recon" / "test" / "1.png", "--http", port)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1
+    assert f"--http 127.0.0.1:{port}: cannot listen there (Address already in use)" in proc.stderr
+
+
+def test_a_network_address_needs_a_token(svhn):
+    proc = app("--model", SHIPPED, "--source", svhn / "recon" / "test" / "1.png", "--http", "0.0.0.0:8080")
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "--http-token" in proc.stderr
+
+
+def test_config_roi_roundtrip_without_browser(svhn, tmp_path):
+    proc, base, config, (left, right) = start_app(svhn, tmp_path)
+    try:
+        wait_status(base, lambda s: s["frame_size"] is not None)
+        status, answer = request(base + "/api/roi", "PUT", json.dumps(list(RIGHT)).encode())
+        assert status == 200 and answer == {"roi": list(RIGHT), "saved": True, "config": str(config)}
+        assert tomllib.loads(config.read_text())["roi"] == "176,56,128,128"
+        assert config.read_text().startswith("# the gate camera\n")  # the rest of the file as it was
+        s = wait_status(base, lambda s: s["latest"]["reading"] == right)
+        assert s["roi"] == list(RIGHT) and s["current"]["region"] == list(RIGHT)
+    finally:
+        stop(proc)

@@ -1,0 +1,252 @@
+"""MQTT on a real Mosquitto: topics, Home Assistant discovery, the spool, and the faults, each with nothing lost."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+
+import pytest
+
+from edge_app.annotations import read_annotations, write_csv
+from edge_app.outputs.mqtt import MqttUrl, parse_mqtt_url
+from edge_app.outputs.spool import Spool
+from tests.broker import Broker, Subscriber, retained
+from tests.test_edge_app import SHIPPED, app, events
+
+
+@pytest.fixture(scope="module")
+def pictures(svhn, tmp_path_factory):
+    """20 real recon/test pictures with their digitStruct.csv."""
+    folder = tmp_path_factory.mktemp("mqtt-pictures")
+    anns = read_annotations(svhn / "recon" / "test")[:20]
+    for a in anns:
+        shutil.copy(svhn / "recon" / "test" / a.name, folder / a.name)
+    write_csv(folder / "digitStruct.csv", anns)
+    return folder
+
+
+@pytest.fixture
+def broker(tmp_path):
+    b = Broker(tmp_path / "broker")
+    yield b
+    b.kill()
+
+
+def run_app(pictures, broker_url, tmp_path, *extra, popen=False, fps=None, device="gate"):
+    args = ["--model", SHIPPED, "--source", pictures, "--boxes", "--threshold", "0", "--quiet",
+            "--jsonl", tmp_path / "r.jsonl", "--mqtt", broker_url, "--mqtt-id", device,
+            "--mqtt-spool", tmp_path / "spool", *extra]
+    if fps:
+        args += ["--fps", fps]
+    return app(*args, popen=popen)
+
+
+def frames(readings: list[dict]) -> list[int]:
+    """Frame indices in arrival order, a QoS 1 duplicate (a resend after a lost ack) counted once."""
+    seen, order = set(), []
+    for r in readings:
+        if r["frame"] not in seen:
+            seen.add(r["frame"])
+            order.append(r["frame"])
+    return order
+
+
+def test_url_parsing():
+    assert parse_mqtt_url("mqtt://broker") == MqttUrl("broker", 1883, False)
+    assert parse_mqtt_url("mqtts://u%40x:p%3Aw@10.0.0.2:1234") == MqttUrl("10.0.0.2", 1234, True, "u@x", "p:w")
+    assert str(parse_mqtt_url("mqtt://me:secret@h")) == "mqtt://me@h:1883"  # logs never show the password
+    for bad in ("http://h", "mqtt://", "mqtt://h:99999", "h:1883", "mqtt://h/path"):
+        with pytest.raises(ValueError, match="mqtt"):
+            parse_mqtt_url(bad)
+
+
+def test_spool_keeps_order_across_restarts_and_counts_overflow(tmp_path, caplog):
+    spool = Spool(tmp_path, limit=3)
+    for i in range(5):
+        spool.append(b"%d" % i)
+    assert spool.dropped == 2 and "dropped the oldest" in caplog.text
+    (tmp_path / ".000000000009.msg.tmp").write_bytes(b"half")  # a write cut short by a power cut
+    again = Spool(tmp_path, limit=3)
+    assert [e.payload for e in again.entries] == [b"2", b"3", b"4"] and again.in_memory() == 0
+    again.pop()
+    again.append(b"5")
+    assert [e.payload for e in Spool(tmp_path, limit=3).entries] == [b"3", b"4", b"5"]
+    assert sorted(p.name for p in tmp_path.iterdir())[0] == "000000000003.msg"
+
+
+def test_readings_state_availability_and_discovery(pictures, broker, tmp_path):
+    broker.start()
+    sub = Subscriber(broker)
+    proc = run_app(pictures, broker.url, tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    written = events(tmp_path / "r.jsonl")
+    assert len(written) == 20
+    assert sub.wait_for(lambda s: len(s.readings()) >= 20)
+    assert sub.readings() == written  # every event, in order, exactly as JSONL has it
+    assert sub.on("/availability")[-1] == b"offline" and b"online" in sub.on("/availability")
+    sub.close()
+    kept = retained(broker)
+    assert json.loads(kept["house_numbers/gate/state"]) == written[-1]
+    assert kept["house_numbers/gate/availability"] == b"offline"
+    reading = json.loads(kept["homeassistant/sensor/house_numbers_gate/reading/config"])
+    confidence = json.loads(kept["homeassistant/sensor/house_numbers_gate/confidence/config"])
+    assert reading["state_topic"] == "house_numbers/gate/state" and reading["value_template"] == "{{ value_json.reading }}"
+    assert reading["availability_topic"] == "house_numbers/gate/availability"
+    assert reading["device"]["identifiers"] == confidence["device"]["identifiers"] == ["house_numbers_gate"]
+    assert reading["device"]["model"] == "house_numbers.tflite" and confidence["unit_of_measurement"] == "%"
+    assert not list((tmp_path / "spool").iterdir())  # all delivered, nothing left waiting
+
+
+def wait_lines(path, n, timeout=60):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if path.exists() and len(path.read_text().splitlines()) >= n:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"{path} did not reach {n} lines")
+
+
+def finish(proc, timeout=90):
+    out, err = proc.communicate(timeout=timeout)
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err
+    return err
+
+
+def test_broker_down_at_start_then_up(pictures, broker, tmp_path):
+    broker.start()
+    sub = Subscriber(broker)  # a persistent session: the broker keeps what comes while the subscriber is away
+    broker.stop()
+    proc = run_app(pictures, broker.url, tmp_path, "--mqtt-retry-max", "1", popen=True, fps=6)
+    wait_lines(tmp_path / "r.jsonl", 4)  # readings made while there is no broker
+    broker.start()
+    err = finish(proc)
+    assert err.count("cannot reach the broker") == 1 and "Connection refused" in err  # one line per outage
+    assert sub.wait_for(lambda s: len(frames(s.readings())) >= 20)
+    assert frames(sub.readings()) == list(range(20))
+    assert [e["frame"] for e in events(tmp_path / "r.jsonl")] == list(range(20))
+    sub.close()
+
+
+def test_broker_killed_mid_run_and_restarted(pictures, broker, tmp_path):
+    broker.start()
+    sub = Subscriber(broker)
+    proc = run_app(pictures, broker.url, tmp_path, "--mqtt-retry-max", "1", popen=True, fps=6)
+    assert sub.wait_for(lambda s: len(s.readings()) >= 3)
+    broker.kill()
+    wait_lines(tmp_path / "r.jsonl", len(sub.readings()) + 4)  # readings made during the outage
+    broker.start()
+    err = finish(proc)
+    assert err.count("lost the broker") == 1 and "connected to" in err.split("lost the broker")[1]
+    assert sub.wait_for(lambda s: len(frames(s.readings())) >= 20)
+    assert frames(sub.readings()) == list(range(20))  # every reading, the outage's included, in order
+    sub.close()
+
+
+@pytest.fixture
+def spool_mount(tmp_path):
+    """A small tmpfs at tmp_path/spool (root only), unmounted afterwards."""
+    where = tmp_path / "spool"
+    where.mkdir()
+
+    def mount(*options):
+        proc = subprocess.run(["mount", "-t", "tmpfs", "-o", ",".join(options), "tmpfs", str(where)],
+                              capture_output=True, text=True)
+        if proc.returncode != 0:
+            pytest.fail(f"this test mounts a small tmpfs, which needs root: {proc.stderr.strip()}")
+        return where
+
+    yield mount
+    subprocess.run(["umount", str(where)], check=False, capture_output=True)
+
+
+@pytest.mark.parametrize("problem", ["read-only", "full"])
+def test_spool_folder_read_only_or_full(pictures, broker, tmp_path, spool_mount, problem):
+    if problem == "read-only":
+        spool = spool_mount("ro", "size=1m")
+    else:
+        spool = spool_mount("size=64k")
+        fd = os.open(spool / "filler", os.O_WRONLY | os.O_CREAT)
+        with pytest.raises(OSError, match="No space left"):
+            while True:
+                os.write(fd, b"\0" * 4096)
+        os.close(fd)
+    broker.start()
+    sub = Subscriber(broker)
+    broker.stop()
+    proc = run_app(pictures, broker.url, tmp_path, "--mqtt-retry-max", "1", popen=True, fps=6)
+    wait_lines(tmp_path / "r.jsonl", 4)
+    broker.start()
+    err = finish(proc)
+    why = "Read-only file system" if problem == "read-only" else "No space left on device"
+    assert err.count(f"cannot write in {spool} ({why})") == 1, err
+    assert sub.wait_for(lambda s: len(frames(s.readings())) >= 20)
+    assert frames(sub.readings()) == list(range(20))  # held in memory, delivered in order
+    sub.close()
+
+
+def test_wrong_password_is_one_line_and_the_app_goes_on(pictures, tmp_path):
+    broker = Broker(tmp_path / "broker", users={"camera": "right"}).start()
+    try:
+        proc = run_app(pictures, f"mqtt://camera:Xq7-bad-pass@127.0.0.1:{broker.port}", tmp_path)
+    finally:
+        broker.kill()
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.count("refused the connection") == 1 and "Not authorized" in proc.stderr
+    assert "Xq7-bad-pass" not in proc.stderr  # the password is never logged
+    assert [e["frame"] for e in events(tmp_path / "r.jsonl")] == list(range(20))
+    assert len(list((tmp_path / "spool").iterdir())) == 20  # kept for when the password is fixed
+
+
+def test_tls_with_and_without_the_right_ca(pictures, tmp_path):
+    from tests.broker import make_certificates
+
+    certs = make_certificates(tmp_path / "certs")
+    broker = Broker(tmp_path / "broker", tls=certs).start()
+    try:
+        url = f"mqtts://127.0.0.1:{broker.tls_port}"
+        proc = run_app(pictures, url, tmp_path)  # the system CAs do not know the broker's CA
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stderr.count("cannot reach the broker") == 1 and "CERTIFICATE_VERIFY_FAILED" in proc.stderr
+        assert len(events(tmp_path / "r.jsonl")) == 20
+        sub = Subscriber(broker)
+        proc = run_app(pictures, url, tmp_path, "--mqtt-ca", certs["ca"])
+        assert proc.returncode == 0, proc.stderr
+        assert sub.wait_for(lambda s: len(s.readings()) >= 40)  # the 20 spooled by the failed run, then 20 new
+        assert [r["frame"] for r in sub.readings()] == list(range(20)) * 2
+        sub.close()
+    finally:
+        broker.kill()
+
+
+def test_sigterm_sends_offline_and_keeps_the_spool(pictures, broker, tmp_path):
+    broker.start()
+    sub = Subscriber(broker)
+    proc = run_app(pictures, broker.url, tmp_path, popen=True, fps=5)
+    assert sub.wait_for(lambda s: len(s.readings()) >= 2)
+    proc.send_signal(signal.SIGTERM)
+    finish(proc)
+    assert sub.wait_for(lambda s: s.on("/availability")[-1:] == [b"offline"])
+    lines = (tmp_path / "r.jsonl").read_text().splitlines()
+    assert all(line.endswith("}") for line in lines) and frames(sub.readings()) == list(range(len(lines)))
+    # Now without a broker: SIGTERM leaves every undelivered reading in the spool, whole, for the next run.
+    broker.stop()
+    (tmp_path / "r.jsonl").unlink()
+    proc = run_app(pictures, broker.url, tmp_path, popen=True, fps=5)
+    wait_lines(tmp_path / "r.jsonl", 3)
+    proc.send_signal(signal.SIGTERM)
+    err = finish(proc)
+    written = events(tmp_path / "r.jsonl")
+    spooled = [json.loads(p.read_bytes()) for p in sorted((tmp_path / "spool").iterdir())]
+    assert spooled == written and f"{len(written)} readings not yet delivered" in err
+    broker.start()
+    proc = run_app(pictures / "1.png", broker.url, tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    n = len(lines)
+    assert sub.wait_for(lambda s: len(s.readings()) >= n + len(written) + 1)
+    assert [r["frame"] for r in sub.readings()[n:]] == [e["frame"] for e in written] + [0]
+    sub.close()

@@ -1,0 +1,183 @@
+"""Training without TensorFlow: Keras 3 on JAX (or PyTorch), for GPU machines that have one of those.
+
+Same TrainConfig, crop caches, validation split, best-by-validation rule and run folder as
+train/fit.py, so `python -m calibration` and `python -m export` take the result unchanged on a
+workstation with TensorFlow. The augmentation runs inside the jitted training step, on the GPU.
+
+    KERAS_BACKEND=jax python -m train.portable --data data/synth:0.75,data/svhn/recon/train:0.25 \\
+        --out runs/gpu --steps 20000 --batch-size 512 --minutes 30
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("KERAS_BACKEND", "jax")  # before keras is imported: this path exists for machines without TF
+
+import keras  # noqa: E402
+
+from edge_app.atomic import write_atomic  # noqa: E402
+from edge_app.contract import HEADS  # noqa: E402
+
+from .config import TrainConfig  # noqa: E402
+from .folders import eval_inputs, load_splits  # noqa: E402
+from .metrics import score  # noqa: E402
+from .models import build_model  # noqa: E402
+from .ops_augment import Augment  # noqa: E402
+from .plots import plot_training  # noqa: E402
+
+
+class Batches(keras.utils.PyDataset):
+    """`per_epoch` batches of 64x64 regions mixed from the folders by weight; batch i of epoch e seeded by (seed, e, i)."""
+
+    def __init__(self, splits, batch_size: int, per_epoch: int, seed: int):
+        super().__init__(workers=4, max_queue_size=16)  # threads: numpy gathers release the GIL
+        self.splits = [s for s in splits if s.weight > 0]
+        weights = np.array([s.weight for s in self.splits], float)
+        self.p = weights / weights.sum()
+        self.batch_size, self.per_epoch, self.seed, self.epoch = batch_size, per_epoch, seed, 0
+
+    def __len__(self) -> int:
+        return self.per_epoch
+
+    def on_epoch_end(self) -> None:
+        self.epoch += 1
+
+    def __getitem__(self, i: int):
+        rng = np.random.default_rng([self.seed, self.epoch, i])
+        which = rng.choice(len(self.splits), self.batch_size, p=self.p)
+        regions, targets = [], []
+        for k, split in enumerate(self.splits):
+            n = int((which == k).sum())
+            if n:
+                rows = np.sort(rng.choice(split.train, n))
+                regions.append(split.crops.regions[rows])
+                targets.append(split.crops.targets[rows])
+        x, y = np.concatenate(regions), np.concatenate(targets)
+        return x, {name: y[:, j] for j, name in enumerate(HEADS)}
+
+
+class Schedule(keras.callbacks.Callback):
+    """Per epoch (= eval_every steps): a cosine learning rate over the run, validation, best kept, time limit.
+
+    Progress is the larger of steps done and time spent, so a run cut short by --minutes still ends
+    annealed. The rate changes between epochs only, where every backend holds its weights in the model.
+    """
+
+    def __init__(self, cfg: TrainConfig, reader, val, out: Path, steps: int, seconds: float):
+        super().__init__()
+        self.cfg, self.reader, self.val, self.out, self.steps, self.seconds = cfg, reader, val, out, steps, seconds
+        self.state = {"best": -1.0, "history": []}
+        self.step, self.started = 0, time.time()
+
+    def progress(self) -> float:
+        return min(1.0, max(self.step / self.steps, (time.time() - self.started) / self.seconds))
+
+    def on_epoch_begin(self, epoch, logs=None):
+        peak = self.cfg.learning_rate
+        lr = peak * min(1.0, (self.step + self.cfg.eval_every) / max(self.cfg.warmup_steps, 1)) if self.step < self.cfg.warmup_steps \
+            else peak * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * self.progress())))
+        self.model.optimizer.learning_rate.assign(lr)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.step += self.cfg.eval_every
+        self.validate(logs or {})
+        if self.progress() >= 1.0:
+            self.model.stop_training = True
+
+    def validate(self, logs: dict) -> None:
+        if hasattr(self.model, "jax_state_sync"):  # JAX keeps the weights outside the model while it trains
+            self.model.jax_state_sync()
+        accuracies = {}
+        for name, inputs, targets in self.val:
+            probs = self.reader.predict(inputs, batch_size=1024, verbose=0)
+            accuracies[name] = score(probs["length"], np.stack([probs[h] for h in HEADS[1:]], 1), targets)["sequence_accuracy"]
+        mean = float(np.mean(list(accuracies.values())))
+        self.state["history"].append({"step": self.step, "val_sequence_accuracy": mean, "loss": float(logs.get("loss", 0.0)),
+                                      **{f"val/{k}": v for k, v in accuracies.items()}})
+        print(f"step {self.step} ({time.time() - self.started:.0f} s, lr {float(self.model.optimizer.learning_rate):.1e}, "
+              f"loss {logs.get('loss', 0.0):.3f}): validation sequence accuracy {mean:.3f} "
+              + " ".join(f"{k}={v:.3f}" for k, v in accuracies.items()), flush=True)
+        if mean > self.state["best"]:
+            tmp = self.out / "best.tmp.keras"
+            self.reader.save(tmp)
+            os.replace(tmp, self.out / "model.keras")
+            self.state.update(best=mean, best_step=self.step)
+
+
+def train_portable(cfg: TrainConfig, minutes: float | None = None) -> dict:
+    """Train cfg.arch on cfg.data into cfg.out with the current Keras backend; returns metrics.json's content."""
+    out = Path(cfg.out)
+    if (out / "metrics.json").exists():
+        raise SystemExit(f"{out} already holds a finished run; pick a new --out")
+    out.mkdir(parents=True, exist_ok=True)
+    cfg.save(out / "config.json")
+    keras.utils.set_random_seed(cfg.seed)
+    splits = load_splits(cfg.data, cfg.val_fraction, cfg.seed, val_max=cfg.val_max, skip_bad=cfg.skip_bad)
+    n_train = sum(len(s.train) for s in splits)
+    steps = cfg.steps or max(1, math.ceil(cfg.epochs * n_train / cfg.batch_size))
+
+    reader = build_model(cfg.arch, cfg.dropout)
+    if cfg.init:
+        reader.set_weights(keras.models.load_model(cfg.init, compile=False).get_weights())
+    regions = keras.Input((64, 64, 3), dtype="uint8", name="regions")
+    trainer = keras.Model(regions, reader(Augment(seed=cfg.seed, photometric=cfg.augment)(regions)))
+    trainer.compile(optimizer=keras.optimizers.AdamW(cfg.learning_rate, weight_decay=cfg.weight_decay),
+                    loss={name: keras.losses.SparseCategoricalCrossentropy() for name in HEADS}, jit_compile=True)
+
+    val = [(s.name, eval_inputs(s.crops.regions[s.val]), s.crops.targets[s.val]) for s in splits if len(s.val)]
+    schedule = Schedule(cfg, reader, val, out, steps, 60 * minutes if minutes else float("inf"))
+    epochs = math.ceil(steps / cfg.eval_every)
+    started = time.perf_counter()
+    trainer.fit(Batches(splits, cfg.batch_size, cfg.eval_every, cfg.seed), epochs=epochs, verbose=0, callbacks=[schedule])
+    seconds = time.perf_counter() - started
+    metrics = {"arch": cfg.arch, "steps": steps, "steps_done": schedule.step, "best_val_sequence_accuracy": schedule.state["best"],
+               "best_step": schedule.state.get("best_step"), "history": schedule.state["history"],
+               "train_images_per_second": round(schedule.step * cfg.batch_size / max(seconds, 1e-9), 1), "data": cfg.data,
+               "backend": keras.backend.backend(), "seconds": round(seconds, 1), "config": asdict(cfg)}
+    plot_training(schedule.state["history"], out / "training_curve.png")
+    write_atomic(out / "metrics.json", json.dumps(metrics, indent=2))
+    return metrics
+
+
+def main(argv=None) -> int:
+    """`python -m train.portable`: the flags of `python -m train` that this path supports, plus --minutes."""
+    import argparse
+
+    p = argparse.ArgumentParser(prog="python -m train.portable", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data", required=True, help="DIR[:WEIGHT],DIR[:WEIGHT]... training folders")
+    p.add_argument("--out", required=True, help="run folder to create")
+    p.add_argument("--arch", default="edge", choices=("edge", "goodfellow"), help="architecture (default edge)")
+    p.add_argument("--steps", type=int, required=True, help="training steps")
+    p.add_argument("--batch-size", type=int, default=512, help="pictures per step (default 512)")
+    p.add_argument("--learning-rate", type=float, default=4e-3, help="peak learning rate (default 4e-3)")
+    p.add_argument("--warmup-steps", type=int, default=500, help="linear warm-up steps (default 500)")
+    p.add_argument("--eval-every", type=int, default=1000, help="validate every N steps (default 1000)")
+    p.add_argument("--val-fraction", type=float, default=0.1, help="held out of each folder (default 0.1)")
+    p.add_argument("--val-max", type=int, default=2000, help="at most N validation pictures a folder (default 2000)")
+    p.add_argument("--seed", type=int, default=0, help="seed (default 0)")
+    p.add_argument("--init", help="start from this model's weights")
+    p.add_argument("--minutes", type=float, help="stop (validated and saved) after this many minutes")
+    a = p.parse_args(argv)
+    if a.steps < 1 or a.batch_size < 1:
+        p.error("--steps and --batch-size must be positive")
+    cfg = TrainConfig(data=a.data, out=a.out, arch=a.arch, steps=a.steps, batch_size=a.batch_size,
+                      learning_rate=a.learning_rate, warmup_steps=a.warmup_steps, eval_every=a.eval_every,
+                      checkpoint_every=a.eval_every, val_fraction=a.val_fraction, val_max=a.val_max, seed=a.seed,
+                      init=a.init)
+    metrics = train_portable(cfg, a.minutes)
+    print(f"done: {metrics['steps_done']} steps, best validation sequence accuracy {metrics['best_val_sequence_accuracy']:.3f} "
+          f"at step {metrics['best_step']}, {metrics['train_images_per_second']:.0f} pictures/s ({metrics['backend']})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

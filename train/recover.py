@@ -1,0 +1,110 @@
+"""Recover a trainable Keras `edge` model from an int8 TF Lite export, to fine-tune a shipped model.
+
+The converter folds each batch norm into its convolution; the dequantised kernels and biases go back
+into the Keras layers, and each batch norm is set so that it adds the folded bias and nothing else,
+for the statistics its input actually has on `--data` (so training-mode batch statistics keep the
+function too). Example:
+
+    python -m train.recover --tflite models/house_numbers.tflite --data ../shared/data/svhn/recon/train \
+        --out runs/shipped/model.keras
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+
+def _dequantised(interpreter, index: int) -> np.ndarray:
+    detail = next(d for d in interpreter.get_tensor_details() if d["index"] == index)
+    q = detail["quantization_parameters"]
+    values = interpreter.get_tensor(index).astype(np.float32)
+    scales, zeros, axis = q["scales"], q["zero_points"], q["quantized_dimension"]
+    if len(scales) == 0:
+        return values
+    shape = [1] * values.ndim
+    shape[axis] = -1 if len(scales) > 1 else 1
+    return (values - zeros.reshape(shape)) * scales.reshape(shape).astype(np.float32)
+
+
+def folded_weights(tflite: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Layer name -> (Keras-shaped kernel, bias) for every convolution and dense layer of the export."""
+    from edge_app.interpreter import interpreter_class
+
+    interpreter = interpreter_class()[0](model_path=str(tflite))
+    interpreter.allocate_tensors()
+    names = {d["index"]: d["name"] for d in interpreter.get_tensor_details()}
+    out = {}
+    for op in interpreter._get_ops_details():
+        kind = op["op_name"]
+        if kind not in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"):
+            continue
+        w_index, b_index = int(op["inputs"][1]), int(op["inputs"][2])
+        suffix = {"CONV_2D": "/convolution", "DEPTHWISE_CONV_2D": "/depthwise", "FULLY_CONNECTED": "/MatMul"}[kind]
+        part = next(p for p in names[w_index].split(";") if p.endswith(suffix))
+        layer = part.split("/")[-2].rsplit("_", 1)[0]  # 'edge_1/block3_dw_1/depthwise' -> 'block3_dw'
+        w, b = _dequantised(interpreter, w_index), _dequantised(interpreter, b_index)
+        kernel = w.T if kind == "FULLY_CONNECTED" else np.transpose(w, (1, 2, 3, 0))  # OHWI / 1HWC -> HWIO / HWC1
+        out[layer] = (kernel, b)
+    return out
+
+
+def recover(tflite: Path, inputs: np.ndarray):
+    """The Keras edge model carrying the export's weights; `inputs` (N, 54, 54, 3) set the batch norms."""
+    import keras
+
+    from .models import build_model
+
+    model = build_model("edge")
+    weights = folded_weights(tflite)
+    for name, (kernel, bias) in weights.items():
+        layer = model.get_layer(name)
+        if isinstance(layer, keras.layers.Dense):
+            layer.set_weights([kernel, bias])
+        else:
+            layer.set_weights([kernel])
+    # Front to back: each batch norm sees the statistics of the already-recovered layers before it.
+    for name in [n for n in weights if not isinstance(model.get_layer(n), keras.layers.Dense)]:
+        bn = model.get_layer(f"{name}_bn")
+        x = keras.Model(model.input, bn.input).predict(inputs, batch_size=128, verbose=0)
+        mean, var = x.mean(axis=(0, 1, 2)), x.var(axis=(0, 1, 2))
+        bn.set_weights([np.sqrt(var + bn.epsilon), mean + weights[name][1], mean, var])
+    return model
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m train.recover", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--tflite", type=Path, required=True, help="an int8 (or float) TF Lite export of the edge network")
+    p.add_argument("--data", required=True, help="a training folder whose pictures set the batch-norm statistics")
+    p.add_argument("--count", type=int, default=512, help="pictures used for the statistics (default 512)")
+    p.add_argument("--out", type=Path, required=True, help="the .keras file to write")
+    args = p.parse_args(argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    from .cache import DataError, load_crops
+    from .folders import eval_inputs
+
+    if not args.tflite.is_file():
+        print(f"error: {args.tflite}: no such model file", file=sys.stderr)
+        return 2
+    try:
+        crops = load_crops(args.data)
+    except DataError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    inputs = eval_inputs(crops.regions[: args.count])
+    model = recover(args.tflite, inputs)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = args.out.with_name(args.out.stem + ".tmp.keras")
+    model.save(tmp)
+    os.replace(tmp, args.out)
+    print(f"{args.out}: edge model recovered from {args.tflite}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
