@@ -28,7 +28,8 @@ def _conv(x, filters: int, kernel: int, stride: int, name: str, depthwise: bool 
         x = layers.DepthwiseConv2D(kernel, stride, padding="same", use_bias=False, name=name)(x)
     else:
         x = layers.Conv2D(filters, kernel, stride, padding="same", use_bias=False, name=name)(x)
-    x = layers.BatchNormalization(name=f"{name}_bn")(x)
+    # momentum 0.9, not 0.99: short CPU runs of a few hundred steps need settled inference statistics
+    x = layers.BatchNormalization(momentum=0.9, name=f"{name}_bn")(x)
     return layers.ReLU(6.0, name=f"{name}_relu")(x)
 
 
