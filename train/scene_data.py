@@ -123,7 +123,7 @@ def encode(boxes: list[Box]) -> tuple[np.ndarray, np.ndarray]:
         sy = max(0.7, b.height / DETECTOR_STRIDE / 5)
         heat = np.maximum(heat, np.exp(-((cols - c) ** 2 / (2 * sx**2) + (rows - r) ** 2 / (2 * sy**2))))
         box[r, c] = (cx - c, cy - r, b.width / DETECTOR_WIDTH, b.height / DETECTOR_HEIGHT, 1.0)
-    return heat[..., None], box
+    return heat[..., None].astype(np.float32), box
 
 
 def encode_all(boxes: list[list[Box]]) -> tuple[np.ndarray, np.ndarray]:
