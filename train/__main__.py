@@ -90,7 +90,10 @@ def _main(args, given: set[str]) -> int:
     from .tasks import TASKS
 
     if args.data:  # a typo in --data should not cost a TensorFlow start-up
-        TASKS[TASK_OF_ARCH[args.arch or TrainConfig.arch]].check_data(args.data)
+        arch = args.arch
+        if arch is None and args.resume and (Path(args.out) / "config.json").is_file():
+            arch = TrainConfig.load(Path(args.out) / "config.json").arch  # the run's own, not the default
+        TASKS[TASK_OF_ARCH[arch or TrainConfig.arch]].check_data(args.data)
     from .checkpoint import CheckpointError
     from .distribute import PlacementError
     from .fit import Interrupted, RunError, train
