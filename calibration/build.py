@@ -24,7 +24,8 @@ def build(spec: str, count: int, seed: int = 0, skip_bad: bool = False) -> tuple
     refuse_test_folders(folders, "calibrating")
     for f in folders:
         if is_scene_folder(f):
-            raise DataError(f"{f} holds scenes (whole frames): they calibrate a detector (--kind detector), not a reader")
+            raise DataError(f"{f} holds scenes (whole frames): they calibrate a detector (--kind detector), "
+                            "not a reader")
     if count < 1:
         raise DataError("--count must be at least 1")
     crops = [load_crops(f, skip_bad=skip_bad) for f in folders]

@@ -2,6 +2,7 @@
 
 Examples:
 
+    python -m edge_app --source picamera --jsonl readings.jsonl          # the detector finds the number
     python -m edge_app --source picamera --roi 200,120,240,120 --jsonl readings.jsonl
     python -m edge_app --source ../shared/data/svhn/recon/test --boxes --threshold 0
     python -m edge_app --model models/house_numbers_edgetpu.tflite --edgetpu --source camera:0 --scan
@@ -9,7 +10,7 @@ Examples:
     python -m edge_app doctor        # preflight: numpy, interpreter, picamera2, libedgetpu, cameras, model card
 
 Exit codes: 0 done (also after SIGTERM/Ctrl-C), 1 the source failed mid-run or an output lost readings,
-2 bad model, source, output or arguments.
+2 bad model, detector, source, output or arguments, or a frame smaller than the detector's input.
 """
 
 from __future__ import annotations
@@ -23,10 +24,11 @@ from . import cli
 from .app import App, AppConfig
 from .config import ConfigError, parse_with_config
 from .contract import ContractError
-from .interpreter import DEFAULT_MODEL, ModelError
+from .inference.card import ModelError
+from .inference.detector import DEFAULT_DETECTOR, FrameTooSmall
+from .inference.reader import DEFAULT_MODEL
 from .outputs import OutputError, build_outputs
-from .outputs.http import parse_http
-from .outputs.mqtt import DEFAULT_PREFIX, parse_mqtt_url, topic_part
+from .outputs.registry import add_arguments as add_output_arguments
 from .package import version
 from .regions import parse_roi
 from .sources import SOURCE_HELP, SourceError
@@ -44,17 +46,6 @@ def _smooth(text: str) -> tuple[int, int] | None:
         raise argparse.ArgumentTypeError(f"{text!r}: expected K/N with 1 <= K <= N (e.g. 3/5), or off") from None
 
 
-def _checked(parse):
-    """An argparse type from a parser that raises ValueError with a message."""
-    def checked(text: str):
-        try:
-            return parse(text)
-        except ValueError as err:
-            raise argparse.ArgumentTypeError(str(err)) from None
-    checked.__name__ = parse.__name__
-    return checked
-
-
 def _roi(text: str):
     try:
         return parse_roi(text)
@@ -62,48 +53,53 @@ def _roi(text: str):
         raise argparse.ArgumentTypeError(str(err).removeprefix(f"--roi {text!r}: ")) from None
 
 
-WHERE = ("roi", "scan", "boxes")  # where to read: one of them, from the command line or the config file
+WHERE = ("roi", "scan", "boxes", "detect")  # where to read: one of them, from the command line or the config file
 
 
 def build_parser() -> argparse.ArgumentParser:
     """Every flag; each is also a key of the same name in the --config file."""
     p = cli.Parser(prog="python -m edge_app", description=__doc__, formatter_class=cli.HelpFormatter)
-    p.add_argument("--config", type=Path, help="device.toml: a key per flag (same name, no dashes); flags on the command line win")
+    p.add_argument("--config", type=Path,
+                   help="device.toml: a key per flag (same name, no dashes); flags on the command line win")
     p.add_argument("--version", action="version", version=f"house-numbers {version()}")
-    p.add_argument("--model", type=Path, default=DEFAULT_MODEL, help="int8 .tflite with its .json beside it (default: the shipped model)")
+    p.add_argument("--model", type=Path, default=DEFAULT_MODEL,
+                   help="int8 .tflite with its .json beside it (default: the shipped model)")
     p.add_argument("--source", help=f"{SOURCE_HELP} (required, here or in --config)")
     where = p.add_mutually_exclusive_group()
-    where.add_argument("--roi", type=_roi, help="x,y,w,h: the fixed region to read, in frame pixels (draw it ~15%% wider than the digits)")
-    where.add_argument("--scan", action="store_true", help="try windows of a few sizes over the frame, keep the most confident")
-    where.add_argument("--boxes", action="store_true", help="picture folders with a digitStruct: read the labelled digit region")
-    p.add_argument("--threshold", type=cli.probability, help="confidence gate (default: the model's coverage-at-98%% threshold)")
-    p.add_argument("--smooth", type=_smooth, default=(3, 5), help="K/N: report a reading once it won K of the last N frames, or off (live sources only; default 3/5)")
-    p.add_argument("--fps", type=cli.positive_float, help="at most N frames a second, so the device is not busy all the time (default: no cap)")
-    p.add_argument("--jsonl", type=cli.output_file, help="append one JSON line per reported reading")
-    p.add_argument("--annotate", type=Path, help="save every frame with the region and reading drawn into this folder")
-    p.add_argument("--preview", action=argparse.BooleanOptionalAction, default=False, help="show frames in a window (needs a display and a GUI build of OpenCV)")
+    where.add_argument("--roi", type=_roi,
+                       help="x,y,w,h: the fixed region to read, in frame pixels (draw it ~15%% wider than the digits)")
+    where.add_argument("--scan", action="store_true",
+                       help="try windows of a few sizes over the frame, keep the most confident")
+    where.add_argument("--boxes", action="store_true",
+                       help="picture folders with a digitStruct: read the labelled digit region")
+    where.add_argument("--detect", action="store_true",
+                       help="find the number with the detector (the default without --roi, --scan or --boxes)")
+    p.add_argument("--detector", type=Path, default=DEFAULT_DETECTOR,
+                   help="detector .tflite with its .json beside it (default: the shipped one)")
+    p.add_argument("--box-threshold", type=cli.probability,
+                   help="detector score a box needs (default: the detector card's threshold)")
+    p.add_argument("--threshold", type=cli.probability,
+                   help="confidence gate (default: the model card's gate, coverage at 98%% on validation data)")
+    p.add_argument("--smooth", type=_smooth, default=(3, 5),
+                   help="K/N: report a reading once it won K of the last N frames, or off "
+                   "(live sources only; default 3/5)")
+    p.add_argument("--fps", type=cli.positive_float,
+                   help="at most N frames a second, so the device is not busy all the time (default: no cap)")
     p.add_argument("--threads", type=cli.threads, help="interpreter threads (default: the interpreter's)")
-    p.add_argument("--edgetpu", action=argparse.BooleanOptionalAction, default=False, help="run a *_edgetpu.tflite on a Coral Edge TPU")
-    p.add_argument("--size", type=cli.frame_size, default=(640, 480), help="camera frame size WxH; on a Pi camera the main stream the reader crops from (default 640x480)")
-    p.add_argument("--autofocus", choices=("continuous", "auto", "manual"), help="Pi Camera Module 3 focus: continuous, auto (one sweep at start) or manual (default: the camera's own)")
-    p.add_argument("--retries", type=cli.nonnegative_int, default=5, help="camera reconnects in a row before giving up (default 5)")
-    p.add_argument("--backoff", type=cli.positive_float, default=0.5, help="first wait in seconds between reconnects, doubled each time (default 0.5)")
+    p.add_argument("--edgetpu", action=argparse.BooleanOptionalAction, default=False,
+                   help="run a *_edgetpu.tflite on a Coral Edge TPU")
+    p.add_argument("--size", type=cli.frame_size, default=(640, 480),
+                   help="camera frame size WxH; on a Pi camera the main stream the reader crops from (default 640x480)")
+    p.add_argument("--autofocus", choices=("continuous", "auto", "manual"),
+                   help="Pi Camera Module 3 focus: continuous, auto (one sweep at start) or manual (default: the "
+                   "camera's own)")
+    p.add_argument("--retries", type=cli.nonnegative_int, default=5,
+                   help="camera reconnects in a row before giving up (default 5)")
+    p.add_argument("--backoff", type=cli.positive_float, default=0.5,
+                   help="first wait in seconds between reconnects, doubled each time (default 0.5)")
     p.add_argument("--max-frames", type=cli.positive_int, help="stop after N frames")
-    p.add_argument("--quiet", action=argparse.BooleanOptionalAction, default=False, help="no console line per reading")
     p.add_argument("-v", "--verbose", action="store_true", help="debug lines too (one per HTTP request, MQTT details)")
-    w = p.add_argument_group("web page and JSON API")
-    w.add_argument("--http", type=_checked(parse_http), help="[HOST:]PORT: serve the status page (live view, draw the region) and /api/...; loopback unless a host is given")
-    w.add_argument("--http-token", help="a secret the page and API ask for (?token=... or Authorization: Bearer ...); required for a host other than loopback")
-    m = p.add_argument_group("MQTT (Home Assistant finds the sensor by itself through MQTT discovery)")
-    m.add_argument("--mqtt", type=_checked(parse_mqtt_url), help="broker: mqtt://[user:pass@]host[:port] or mqtts://... for TLS (port 1883 / 8883)")
-    m.add_argument("--mqtt-prefix", type=_checked(topic_part), default=DEFAULT_PREFIX, help="first topic level (default %(default)s)")
-    m.add_argument("--mqtt-id", type=_checked(topic_part), help="device id, the second topic level (default: the hostname)")
-    m.add_argument("--mqtt-ca", type=Path, help="CA certificate file to check the broker with (TLS; default: the system's CAs)")
-    m.add_argument("--mqtt-cert", type=Path, help="client certificate file, for brokers that ask for one (TLS)")
-    m.add_argument("--mqtt-key", type=Path, help="the client certificate's private key file")
-    m.add_argument("--mqtt-spool", type=Path, help="folder where readings wait while the broker is away (default ~/.local/state/house-numbers/mqtt-spool/ID)")
-    m.add_argument("--mqtt-spool-max", type=cli.positive_int, default=10_000, help="readings the spool keeps at most; beyond, the oldest are dropped and counted (default %(default)s)")
-    m.add_argument("--mqtt-retry-max", type=cli.float_range(1, 3600), default=30.0, help="longest wait in seconds between reconnect attempts; they start at 1 s and double (default %(default)s)")
+    add_output_arguments(p)  # each output declares its own flags (edge_app/outputs/)
     return p
 
 
@@ -114,7 +110,8 @@ def parse_args(argv=None) -> AppConfig:
     if not a.source:
         p.error("--source is required (on the command line or as `source = ...` in the --config file)")
     if sum(bool(getattr(a, key)) for key in WHERE) > 1:
-        raise ConfigError(f"{a.config}: keys {', '.join(k for k in WHERE if getattr(a, k))} exclude each other; keep one")
+        keys = ", ".join(k for k in WHERE if getattr(a, k))
+        raise ConfigError(f"{a.config}: keys {keys} exclude each other; keep one")
     cli.setup_logging(verbose=a.verbose)
     return AppConfig(**{f.name: getattr(a, f.name) for f in fields(AppConfig) if hasattr(a, f.name)})
 
@@ -130,6 +127,10 @@ def main(argv=None) -> int:
     except ConfigError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    return cli.run(lambda: _run(cfg))  # Ctrl-C or SIGTERM while the model loads: a quiet exit 130
+
+
+def _run(cfg: AppConfig) -> int:
     try:
         outputs = build_outputs(cfg)
     except OutputError as err:
@@ -137,19 +138,24 @@ def main(argv=None) -> int:
         return 2
     try:
         app = App(cfg, outputs)
-    except (ModelError, ContractError) as err:
+    except BaseException as err:
         for output in outputs:
             output.close()
+        if not isinstance(err, (ModelError, ContractError)):
+            raise
         print(f"error: {err}", file=sys.stderr)
         return 2
     try:
-        summary = app.run()
+        app.run()
     except SourceError as err:
         print(f"error: {err}", file=sys.stderr)
         code = 2 if app.summary.as_dict()["frames"] == 0 else 1
         print(app.summary.text(), file=sys.stderr)
         return code
-    except (OutputError, ValueError) as err:
+    except FrameTooSmall as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except OutputError as err:
         print(f"error: {err}", file=sys.stderr)
         print(app.summary.text(), file=sys.stderr)
         return 1
@@ -157,7 +163,7 @@ def main(argv=None) -> int:
     if app.lost:
         print(f"error: {app.lost} readings could not be delivered by an output (see above)", file=sys.stderr)
         return 1
-    return 0 if summary is not None else 1
+    return 0
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ class Labels(NamedTuple):
     """A label file's good pictures, and one line for each picture left out (file, picture, field)."""
 
     annotations: list[Annotation]
-    bad: list[str]
+    bad: dict[str, str]  # picture name -> what is wrong with its label
 
 
 class _BadField(ValueError):
@@ -52,7 +52,7 @@ def annotation_file(folder) -> Path:
 def read_labels(folder) -> Labels:
     """All pictures of a folder's label file; a picture with a bad box or label is left out and named."""
     path = annotation_file(folder)
-    return _read_csv(path) if path.suffix == ".csv" else _read_mat(path)
+    return csv_labels(path) if path.suffix == ".csv" else mat_labels(path)
 
 
 def read_annotations(folder) -> list[Annotation]:
@@ -62,18 +62,18 @@ def read_annotations(folder) -> list[Annotation]:
 
 def read_csv(path) -> list[Annotation]:
     """Read digitStruct.csv (name;label;top;left;height;width, one line per digit box), strictly."""
-    return _strict(_read_csv(Path(path)))
+    return _strict(csv_labels(Path(path)))
 
 
 def read_mat(path) -> list[Annotation]:
     """Read SVHN's digitStruct.mat (HDF5: per picture a name and a bbox group of scalars or references), strictly."""
-    return _strict(_read_mat(Path(path)))
+    return _strict(mat_labels(Path(path)))
 
 
 def _strict(labels: Labels) -> list[Annotation]:
     if labels.bad:
         more = f" (and {len(labels.bad) - 1} more)" if len(labels.bad) > 1 else ""
-        raise ContractError(labels.bad[0] + more)
+        raise ContractError(next(iter(labels.bad.values())) + more)
     return labels.annotations
 
 
@@ -99,7 +99,9 @@ def digit_box(values: dict) -> tuple[int, Box]:
     return svhn_digit(int(label)), Box(numbers["left"], numbers["top"], numbers["width"], numbers["height"])
 
 
-def _read_csv(path: Path) -> Labels:
+def csv_labels(path) -> Labels:
+    """Read a digitStruct.csv-layout file; pictures with a bad row are left out and named."""
+    path = Path(path)
     rows: dict[str, list] = {}
     bad: dict[str, str] = {}
     try:
@@ -118,15 +120,17 @@ def _read_csv(path: Path) -> Labels:
     except (OSError, UnicodeDecodeError, csv.Error) as err:
         raise ContractError(f"{path}: cannot read ({err})") from None
     return Labels([Annotation(n, tuple(d for d, _ in v), tuple(b for _, b in v)) for n, v in rows.items()
-                   if n not in bad], list(bad.values()))
+                   if n not in bad], bad)
 
 
-def _read_mat(path: Path) -> Labels:
+def mat_labels(path) -> Labels:
+    """Read a digitStruct.mat; pictures with a bad box are left out and named."""
+    path = Path(path)
     try:
         import h5py
     except ImportError:
         raise ContractError(f"{path}: reading .mat label files needs h5py (pip install h5py)") from None
-    out, bad = [], []
+    out, bad = [], {}
     try:
         with h5py.File(path, "r") as f:
             ds = f["digitStruct"]
@@ -142,9 +146,9 @@ def _read_mat(path: Path) -> Labels:
                     items = [digit_box(dict(zip(FIELDS, v))) for v in zip(*fields)]
                     out.append(Annotation(name, tuple(d for d, _ in items), tuple(b for _, b in items)))
                 except _BadField as err:
-                    bad.append(f"{path}: {name} left out: {err}")
+                    bad[name] = f"{path}: {name} left out: {err}"
                 except (OSError, KeyError, TypeError, ValueError, IndexError) as err:
-                    bad.append(f"{path}: {name} left out: its bbox is unreadable ({type(err).__name__})")
+                    bad[name] = f"{path}: {name} left out: its bbox is unreadable ({type(err).__name__})"
     except (OSError, KeyError, TypeError, ValueError, IndexError) as err:
         raise ContractError(f"{path}: not a valid SVHN digitStruct.mat ({type(err).__name__}: {err})") from None
     return Labels(out, bad)
@@ -164,4 +168,4 @@ def write_csv(path, annotations: list[Annotation]) -> None:
         w.writerow(CSV_FIELDS)
         for a in annotations:
             for d, b in zip(a.digits, a.boxes):
-                w.writerow([a.name, d if d else 10, f"{b.top:.1f}", f"{b.left:.1f}", f"{b.height:.1f}", f"{b.width:.1f}"])
+                w.writerow([a.name, d if d else 10, *(f"{v:.1f}" for v in (b.top, b.left, b.height, b.width))])

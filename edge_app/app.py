@@ -1,4 +1,4 @@
-"""The edge app's loop: source -> regions -> read -> gate -> smooth -> outputs, one code path for every source."""
+"""The edge app loop: source -> (detect) -> region -> read -> gate -> smooth -> outputs, one path for every source."""
 
 from __future__ import annotations
 
@@ -15,13 +15,17 @@ import numpy as np
 from .config import save_roi
 from .contract import Box, ContractError, model_input
 from .decode import Reading
-from .interpreter import HouseNumberModel
+from .detect import DetectAndRead
+from .inference.card import ModelError
+from .inference.detector import DEFAULT_DETECTOR, NumberDetector
+from .inference.reader import HouseNumberModel
 from .outputs import Event, Fanout, FrameView, Output
 from .outputs.mqtt import MqttUrl
 from .regions import LabelledBoxes, scan_windows
 from .smoothing import Smoother
 from .sources import Frame, open_source
 from .summary import Summary
+from .tracking import BoxTracker
 from .watchdog import Watchdog
 
 log = logging.getLogger("edge_app")
@@ -36,11 +40,15 @@ class AppConfig:
     roi: Box | None = None
     scan: bool = False
     boxes: bool = False
-    threshold: float | None = None  # None: the model's coverage-at-98% threshold from its sidecar
+    detect: bool = False  # also the mode when none of roi, scan, boxes is given
+    detector: Path = DEFAULT_DETECTOR
+    box_threshold: float | None = None  # None: the detector card's score threshold
+    threshold: float | None = None  # None: the gate in the model's card (coverage at 98% on validation data)
     smooth: tuple[int, int] | None = (3, 5)  # report a reading once it won k of the last n frames
     fps: float | None = None  # rate cap: at most this many frames a second (None: as fast as they come)
     jsonl: Path | None = None
     annotate: Path | None = None
+    force: bool = False  # --annotate may replace the pictures of an earlier run
     preview: bool = False
     threads: int | None = None
     edgetpu: bool = False
@@ -72,10 +80,21 @@ class App:
         self.cfg = cfg
         self.model = HouseNumberModel(cfg.model, threads=cfg.threads, edgetpu=cfg.edgetpu)
         self.threshold = self.model.threshold if cfg.threshold is None else cfg.threshold
+        if self.threshold is None:  # never a silent 0: a variant without a measured gate needs one given
+            raise ModelError(f"{cfg.model} has no measured confidence gate ({self.model.card.gate.basis}); "
+                             "pass --threshold")
         self.labels = None
         if cfg.boxes:  # read before any frame, so a folder without labels is refused up front
             where = Path(cfg.source)
             self.labels = LabelledBoxes(where if where.is_dir() else where.parent)
+        self.detector = self.finder = None
+        if not (cfg.roi or cfg.scan or cfg.boxes):  # --detect, the default
+            self.detector = NumberDetector(cfg.detector, threads=cfg.threads)
+            box_threshold = self.detector.score_threshold if cfg.box_threshold is None else cfg.box_threshold
+            if box_threshold is None:  # never a silent 0
+                raise ModelError(f"{cfg.detector} has no measured box score threshold "
+                                 f"({self.detector.card.gate.basis}); pass --box-threshold")
+            self.finder = DetectAndRead(self.detector, self.model, box_threshold)
         self.roi = cfg.roi  # replaced at once when the web page draws a new one
         self.scan = cfg.scan
         self.outputs = Fanout(outputs or [])
@@ -112,9 +131,13 @@ class App:
         watchdog = Watchdog()  # systemd's READY/WATCHDOG pings; nothing outside systemd
         try:
             self.outputs.start(self)
-            with open_source(cfg.source, size=cfg.size, lores=cfg.lores, autofocus=cfg.autofocus, retries=cfg.retries,
+            # the detector looks at picamera2's lores stream, made at its input size, instead of the resized main one
+            lores = cfg.lores or (self.detector.card.input_size if self.detector else None)
+            with open_source(cfg.source, size=cfg.size, lores=lores, autofocus=cfg.autofocus, retries=cfg.retries,
                              backoff=cfg.backoff, heartbeat=watchdog.ping) as source:
                 smoother = Smoother(*cfg.smooth) if cfg.smooth and source.is_live else None
+                if self.finder:
+                    self.finder.tracker = BoxTracker() if source.is_live else None
                 next_at = None
                 watchdog.ready()
                 for frame in source:
@@ -145,14 +168,25 @@ class App:
             view.image = None
             return view
         start = time.perf_counter()
+        found = None
         try:
-            reading, region = self.read_frame(frame.image, self.regions_for(frame))
+            if self._detecting():
+                found = self.finder(frame.image, frame.lores)
+                if found is None:  # no number in the frame: nothing is read, smoothing sees a frame without one
+                    self.summary.add_frame((time.perf_counter() - start) * 1000)
+                    if smoother:
+                        smoother.update(None)
+                    return view
+                reading, region, found = found.reading, found.region, found.detection
+            else:
+                reading, region = self.read_frame(frame.image, self.regions_for(frame))
         except ContractError as err:
             self._skip(frame, err)
             return view
         latency = (time.perf_counter() - start) * 1000
         self.summary.add_frame(latency)
         view.region = [int(round(v)) for v in region]
+        view.box = [int(round(v)) for v in found.box] if found else None
         view.reading, view.confidence, view.latency_ms = reading.text, round(reading.confidence, 4), round(latency, 3)
         gated = reading.text if reading.length > 0 and reading.confidence >= self.threshold else None
         view.passed = gated is not None
@@ -168,9 +202,15 @@ class App:
                 digit_confidences=[float(c) for c in reading.digit_confidences],
                 roi=view.region,
                 latency_ms=view.latency_ms,
+                box=view.box,
+                box_confidence=round(found.score, 4) if found else None,
                 model=self.model.path.name,
             )
         return view
+
+    def _detecting(self) -> bool:
+        # The web page can set an ROI mid-run: from then on that region is read instead.
+        return self.detector is not None and self.roi is None and not self.scan
 
     def set_roi(self, roi: Box) -> bool:
         """Read this region from the next frame on (the web page calls this); saved to --config when there is one.

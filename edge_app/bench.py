@@ -1,8 +1,10 @@
-"""Latency of the model alone and of the whole per-frame path (crop + resize + invoke + decode).
+"""Latency of the reader alone, of one ROI frame (crop + resize + invoke + decode), and of the whole
+detected frame (640x480: downscale + detect + decode boxes + crop + read + decode).
 
 Example:
 
-    python -m edge_app.bench --model models/house_numbers.tflite --runs 500 --json bench.json
+    python -m edge_app.bench --runs 500 --threads 1 --json bench.json
+    python -m edge_app.bench --frame street.jpg      # time the detected frame on your own 640x480 picture
 """
 
 from __future__ import annotations
@@ -14,11 +16,15 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from PIL import Image, ImageDraw
 
 from . import cli
 from .atomic import write_atomic
-from .contract import Box, model_input
-from .interpreter import DEFAULT_MODEL, HouseNumberModel, ModelError
+from .contract import Box, ContractError, load_image, model_input
+from .detect import DetectAndRead
+from .inference.card import ModelError
+from .inference.detector import DEFAULT_DETECTOR, NumberDetector
+from .inference.reader import DEFAULT_MODEL, HouseNumberModel
 from .timing import latency_stats, time_calls
 
 log = logging.getLogger("edge_app.bench")
@@ -29,16 +35,55 @@ def _stats(times_ms) -> dict:
     return {k: s[k] for k in ("p50_ms", "p95_ms", "max_ms", "fps")}
 
 
-def bench(model_path: Path, runs: int = 300, threads: int = 1, edgetpu: bool = False) -> dict:
-    """Time `runs` model invocations and `runs` full frames (a 640x480 frame, one ROI) after a warm-up."""
+def street_frame(width: int = 640, height: int = 480) -> np.ndarray:
+    """A made-up camera frame: a wall with a light plate holding a dark three-digit number (about 12% of the height)."""
+    wall = np.linspace(90, 150, width, dtype=np.float32)[None, :, None] * np.array([1.0, 0.9, 0.8], np.float32)
+    frame = np.broadcast_to(wall, (height, width, 3)).copy()
+    plate = Image.new("RGB", (26, 11), (235, 232, 220))
+    ImageDraw.Draw(plate).text((2, 0), "125", fill=(20, 20, 30))  # Pillow's built-in bitmap font, any version
+    plate = np.asarray(plate.resize((26 * 5, 11 * 5), Image.NEAREST), np.float32)
+    y, x = height * 2 // 5, width * 3 // 5
+    frame[y : y + plate.shape[0], x : x + plate.shape[1]] = plate
+    return frame.astype(np.uint8)
+
+
+def bench(
+    model_path: Path,
+    runs: int = 300,
+    threads: int = 1,
+    edgetpu: bool = False,
+    detector_path: Path | None = None,
+    frame: np.ndarray | None = None,
+    box_threshold: float | None = None,
+) -> dict:
+    """Time the reader alone, a 640x480 frame with one ROI, and (with a detector) the whole detected frame."""
     model = HouseNumberModel(model_path, threads=threads, edgetpu=edgetpu)
     rng = np.random.default_rng(0)
-    frame = rng.integers(0, 256, (480, 640, 3), dtype=np.uint8)  # content does not change a CNN's latency
+    noise = rng.integers(0, 256, (480, 640, 3), dtype=np.uint8)  # content does not change a CNN's latency
     roi = Box(200, 180, 240, 120)
-    pixels = model_input(frame, roi)
+    pixels = model_input(noise, roi)
     alone = time_calls(lambda _: model.probabilities(pixels), runs, warmup=10)
-    whole = time_calls(lambda _: model.read(model_input(frame, roi)), runs)
-    return {"threads": threads, "model": _stats(alone), "frame": _stats(whole)}
+    whole = time_calls(lambda _: model.read(model_input(noise, roi)), runs)
+    row = {"threads": threads, "model": _stats(alone), "frame": _stats(whole)}
+    if detector_path is not None:
+        detector = NumberDetector(detector_path, threads=threads)
+        threshold = detector.score_threshold if box_threshold is None else box_threshold
+        if threshold is None:
+            raise ModelError(f"{detector_path} has no measured box score threshold; pass --box-threshold")
+        frame = street_frame() if frame is None else frame
+        finder = DetectAndRead(detector, model, threshold)
+        read = [0]  # boxes read over the timed frames: the content does change how many crops are read
+
+        def one(_):
+            found = detector.detect(frame, threshold=threshold)
+            read[0] += min(len(found), finder.max_read)
+            finder(frame)
+
+        row["detector"] = _stats(time_calls(lambda _: detector.detect(frame, threshold=threshold), runs, warmup=5))
+        row["detected_frame"] = _stats(time_calls(lambda _: finder(frame), runs))
+        time_calls(one, 20, warmup=0)
+        row["boxes_read_per_frame"] = read[0] / 20
+    return row
 
 
 def main(argv=None) -> int:
@@ -47,21 +92,43 @@ def main(argv=None) -> int:
     p.add_argument("--runs", type=cli.positive_int, default=300, help="timed runs per measurement")
     p.add_argument("--threads", type=cli.threads, nargs="+", default=[1, 2, 4], help="thread counts to try")
     p.add_argument("--edgetpu", action="store_true", help="time a *_edgetpu.tflite on the Edge TPU")
+    p.add_argument("--detector", type=Path, default=DEFAULT_DETECTOR, help="the detector for the whole-frame figure")
+    p.add_argument("--no-detector", action="store_true", help="time the reader only")
+    p.add_argument(
+        "--frame", type=Path, help="picture for the whole detected frame (default: a made-up 640x480 street frame)"
+    )
+    p.add_argument("--box-threshold", type=float, help="detector score a box needs (default: the detector card's)")
     p.add_argument("--json", type=cli.output_file, help="write the results to this file")
     args = p.parse_args(argv)
     cli.setup_logging(args.verbose, args.quiet)
-    return cli.run(lambda: _main(args), errors=(ModelError,))
+    return cli.run(lambda: _main(args), errors=(ModelError, ContractError))
 
 
 def _main(args) -> int:
-    rows = [bench(args.model, args.runs, t, args.edgetpu) for t in args.threads]
-    result = {"model": str(args.model), "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
-              "runs": args.runs, "results": rows}
-    print(f"{'threads':>7}  {'model p50/p95 ms':>17}  {'model fps':>9}  {'frame p50/p95 ms':>17}  {'frame fps':>9}")
+    detector = None if args.no_detector else args.detector
+    frame = load_image(args.frame) if args.frame else None
+    rows = [bench(args.model, args.runs, t, args.edgetpu, detector, frame, args.box_threshold) for t in args.threads]
+    result = {
+        "model": str(args.model),
+        "detector": None if detector is None else str(detector),
+        "frame": str(args.frame) if args.frame else "made-up 640x480 street frame",
+        "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
+        "runs": args.runs,
+        "results": rows,
+    }
+    print(
+        f"{'threads':>7}  {'reader p50/p95 ms':>17}  {'ROI frame p50/p95 ms':>20}  {'detector p50/p95 ms':>19}  "
+        f"{'detected frame p50/p95 ms':>25}  {'fps':>7}"
+    )
     for r in rows:
         m, f = r["model"], r["frame"]
-        print(f"{r['threads']:>7}  {m['p50_ms']:>8.2f}/{m['p95_ms']:<8.2f}  {m['fps']:>9.1f}  "
-              f"{f['p50_ms']:>8.2f}/{f['p95_ms']:<8.2f}  {f['fps']:>9.1f}")
+        d, w = r.get("detector"), r.get("detected_frame")
+        det = f"{d['p50_ms']:>9.2f}/{d['p95_ms']:<9.2f}" if d else f"{'-':>19}"
+        whole = f"{w['p50_ms']:>12.2f}/{w['p95_ms']:<12.2f}  {w['fps']:>7.1f}" if w else f"{'-':>25}  {f['fps']:>7.1f}"
+        print(
+            f"{r['threads']:>7}  {m['p50_ms']:>8.2f}/{m['p95_ms']:<8.2f}  "
+            f"{f['p50_ms']:>10.2f}/{f['p95_ms']:<9.2f}  {det}  {whole}"
+        )
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(args.json, json.dumps(result, indent=2))

@@ -37,7 +37,8 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefau
 
     def _get_help_string(self, action):
         help_text = action.help or ""
-        if "default" in help_text or action.required or action.default in (None, False, argparse.SUPPRESS):
+        nothing = any(action.default is v for v in (None, False, argparse.SUPPRESS))
+        if "default" in help_text or action.required or nothing:
             return help_text
         return super()._get_help_string(action)
 
@@ -82,7 +83,8 @@ def run(work: Callable[[], int | None], errors: tuple[type[BaseException], ...] 
         failures: tuple[type[BaseException], ...] = (OSError,)) -> int:
     """Run a CLI's work and return its exit code.
 
-    UserError and the `errors` given (the caller's user-facing errors) become one line and exit 2;
+    UserError and the `errors` given (the caller's user-facing errors) become one line and exit 2 (or
+    their own `code`);
     `failures` (by default OSError: a full disk, a vanished folder) one line and exit 1; Ctrl-C and
     SIGTERM a quiet 130. Anything else is a bug and keeps its traceback.
     """
@@ -100,7 +102,7 @@ def run(work: Callable[[], int | None], errors: tuple[type[BaseException], ...] 
         return err.code
     except errors as err:
         log.error("%s", one_line(err))
-        return EXIT_USAGE
+        return getattr(err, "code", EXIT_USAGE)
     except BrokenPipeError:  # `... | head`: the reader left; nothing more to say
         sys.stdout = open(os.devnull, "w")  # keeps Python's exit-time flush of stdout quiet
         return EXIT_FAILED
@@ -140,7 +142,8 @@ def int_range(lo: int, hi: int | None = None) -> Callable[[str], int]:
     def parse(text: str) -> int:
         value = _number(text, int, "a whole number")
         if value < lo or (hi is not None and value > hi):
-            raise argparse.ArgumentTypeError(f"{value} must be at least {lo}" if hi is None else f"{value} is not in {lo}..{hi}")
+            raise argparse.ArgumentTypeError(f"{value} must be at least {lo}" if hi is None
+                                             else f"{value} is not in {lo}..{hi}")
         return value
 
     parse.__name__ = "whole number"  # what argparse names in "invalid ... value"

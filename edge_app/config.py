@@ -67,7 +67,8 @@ def read_config(path, parser: argparse.ArgumentParser) -> dict:
         raise ConfigError(f"{path}: cannot read it ({getattr(err, 'strerror', None) or err})") from None
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{path}: not valid TOML ({err})") from None
-    actions = {a.option_strings[0][2:]: a for a in parser._actions if a.option_strings and a.option_strings[0].startswith("--")}
+    actions = {a.option_strings[0][2:]: a for a in parser._actions
+               if a.option_strings and a.option_strings[0].startswith("--")}
     actions.pop("help", None)
     actions.pop("config", None)  # one config file; it cannot name another
     values = {}
@@ -116,8 +117,8 @@ def _given(parser: argparse.ArgumentParser, argv) -> set[str]:
     return {dest for dest, value in vars(ns).items() if value is not unset}
 
 
-ROI_LINE = re.compile(r"^\s*roi\s*=.*$")
-MODE_LINE = re.compile(r"^(\s*)(scan|boxes)(\s*=\s*true\b.*)$")
+ROI_LINE = re.compile(r"^\s*roi\s*=\s*(\[[^\]]*\]|\"[^\"]*\"|'[^']*'|[^#\s]+)?(?P<comment>\s*#.*)?$")
+MODE_LINE = re.compile(r"^(\s*)(scan|boxes|detect)(\s*=\s*true\b.*)$")
 TABLE_LINE = re.compile(r"^\s*\[")
 
 
@@ -128,15 +129,17 @@ def save_roi(path, roi: tuple[float, float, float, float]) -> None:
     line = 'roi = "{}"'.format(",".join(_number(round(float(v), 1)) for v in roi))
     out, done = [], False
     for old in text.splitlines():
-        if ROI_LINE.match(old) and not done:
-            out.append(line)
+        match = ROI_LINE.match(old)
+        if match and not done:
+            out.append(line + (match["comment"] or ""))  # the line's own comment stays
             done = True
         elif MODE_LINE.match(old):  # an ROI and a scan are exclusive: keep the old line as a comment
             out.append(f"# {old.strip()}  (off: the web page set the roi)")
         else:
             out.append(old)
     if not done:
-        at = next((i for i, old in enumerate(out) if TABLE_LINE.match(old)), len(out))  # top-level keys go before tables
+        # top-level keys go before tables
+        at = next((i for i, old in enumerate(out) if TABLE_LINE.match(old)), len(out))
         out.insert(at, line)
     new = "\n".join(out) + "\n"
     tomllib.loads(new)  # never write a file the next start cannot read

@@ -7,6 +7,7 @@ model sees on the device is exactly what it saw in training. numpy and Pillow on
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -40,10 +41,13 @@ class Box(NamedTuple):
 def load_image(path) -> np.ndarray:
     """Read a picture file as HxWx3 uint8 RGB; raise ContractError if it is not a readable picture."""
     try:
-        with Image.open(path) as im:
-            im.load()
-            return to_rgb(ImageOps.exif_transpose(im))
-    except Image.DecompressionBombError as err:  # Pillow's guard against pictures that fill the memory
+        with warnings.catch_warnings():
+            # Pillow only warns between 89M and 179M pixels; a picture that size is a hostile file, not a camera's.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as im:
+                im.load()
+                return to_rgb(ImageOps.exif_transpose(im))
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
         raise ContractError(f"{path}: picture too large to read ({err})") from None
     except Exception as err:  # noqa: BLE001 - Pillow's decoders raise many types on hostile files; all mean "unreadable"
         raise ContractError(f"{path}: not a readable picture ({type(err).__name__}: {err})"[:300]) from None
@@ -86,7 +90,7 @@ def digit_region(boxes: Sequence[Box]) -> Box:
 
 def check_region(box: Box, width: int, height: int) -> None:
     """Refuse a region that is not finite or is over twice the picture's size (before anything is allocated)."""
-    if not all(math.isfinite(v) for v in box):
+    if not all(math.isfinite(v) for v in (*box, box.left + box.width, box.top + box.height)):
         raise ContractError(f"region {tuple(box)} is not finite")
     if box.width > MAX_REGION_SCALE * width or box.height > MAX_REGION_SCALE * height:
         raise ContractError(f"region {tuple(round(v, 1) for v in box)} is more than {MAX_REGION_SCALE:g}x "
@@ -134,6 +138,26 @@ def random_crop(region: np.ndarray, rng: np.random.Generator, size: int = INPUT_
     """A random size x size crop for training, drawn from a seeded generator."""
     y, x = rng.integers(0, region.shape[0] - size + 1, size=2)
     return crop_at(region, int(y), int(x), size)
+
+
+# Test-time views of a 64x64 region, (top, left, side): the side x side window, resized to INPUT_SIZE when
+# it is not. The first is the centre crop; then a 10% wider view, 3-pixel shifts left, right, up and
+# down, and a 10% closer view: the same moves the training crops and scale augmentation make.
+TTA_VIEWS = ((5, 5, 54), (2, 2, 60), (5, 2, 54), (5, 8, 54), (2, 5, 54), (8, 5, 54), (8, 8, 48))
+
+
+def tta_views(region: np.ndarray, n: int) -> np.ndarray:
+    """The first n TTA_VIEWS of a 64x64 region as (n, 54, 54, 3) uint8; n=1 is the centre crop alone."""
+    if not 1 <= n <= len(TTA_VIEWS):
+        raise ContractError(f"test-time views: n must be 1..{len(TTA_VIEWS)}, not {n}")
+    views = []
+    for top, left, side in TTA_VIEWS[:n]:
+        window = crop_at(region, top, left, side)
+        if side != INPUT_SIZE:
+            window = np.asarray(Image.fromarray(np.ascontiguousarray(window)).resize((INPUT_SIZE, INPUT_SIZE),
+                                                                                      Image.BILINEAR))
+        views.append(window)
+    return np.stack(views)
 
 
 def model_input(image: np.ndarray, region: Box) -> np.ndarray:

@@ -12,7 +12,6 @@ delegate) runs in a child process.
 
 from __future__ import annotations
 
-import argparse
 import functools
 import glob
 import subprocess
@@ -21,7 +20,7 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
-from . import edgetpu
+from . import cli, edgetpu
 from .package import models_dir, version
 
 MIN_PYTHON = (3, 10)
@@ -159,7 +158,8 @@ def check_libedgetpu(cfg: DoctorConfig) -> Check:
     found = f"{library} ({edgetpu.library_package() or 'no dpkg record'})"
     if not cfg.edgetpu:
         return Check("libedgetpu", "ok", found)
-    from .interpreter import ModelError, interpreter_class
+    from .inference.card import ModelError
+    from .inference.runtime import interpreter_class
 
     try:
         interpreter = interpreter_class(edgetpu=True)[0].__module__.split(".")[0]
@@ -189,16 +189,16 @@ def check_cameras(cfg: DoctorConfig) -> Check:
 
 
 def check_model(cfg: DoctorConfig) -> Check:
-    from .interpreter import HouseNumberModel, ModelError
+    from .inference.card import ModelError
+    from .inference.reader import HouseNumberModel
 
     try:
         model = HouseNumberModel(cfg.model)  # reads and validates the card against the model's tensors
     except ModelError as err:
         return Check("model card", "FAIL", str(err),
                      "export writes <name>.tflite and <name>.json together: copy both, or re-export the model")
-    card = model.card
-    licence = (card.get("training") or {}).get("licence", "licence not recorded")
-    return Check("model card", "ok", f"{cfg.model} (threshold {model.threshold:.3f}; {licence})")
+    gate = "no measured gate: pass --threshold" if model.threshold is None else f"threshold {model.threshold:.3f}"
+    return Check("model card", "ok", f"{cfg.model} ({gate}; {model.card.training['licence']})")
 
 
 def run_checks(cfg: DoctorConfig) -> list[Check]:
@@ -216,14 +216,16 @@ def report(checks: list[Check]) -> str:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m edge_app doctor", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = cli.parser("python -m edge_app doctor", __doc__)
     p.add_argument("--config", type=Path, help="the app's device.toml: its model, source and edgetpu keys (flags win)")
     p.add_argument("--model", type=Path, help="the model the app will run (default: the shipped one)")
-    p.add_argument("--source", help="the --source the app will run with (picamera makes picamera2 and a camera required)")
-    p.add_argument("--edgetpu", action="store_true", default=None, help="check the Coral: libedgetpu, and its delegate on --model in a child")
+    p.add_argument("--source",
+                   help="the --source the app will run with (picamera makes picamera2 and a camera required)")
+    p.add_argument("--edgetpu", action="store_true", default=None,
+                   help="check the Coral: libedgetpu, and its delegate on --model in a child")
     p.add_argument("--os-site", type=Path, default=OS_SITE, help="where the OS's Python packages live")
     a = p.parse_args(argv)
+    cli.setup_logging(a.verbose, a.quiet)
     if a.config:
         from .__main__ import build_parser  # the app's own flags check the file's keys
         from .config import ConfigError, read_config

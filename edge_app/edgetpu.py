@@ -11,7 +11,9 @@ from a signal, the app names the runtime and library versions that clash and how
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ctypes.util
+import gc
 import os
 import signal
 import subprocess
@@ -108,6 +110,27 @@ def probe(model: Path, runtime: str, library: str | None = None) -> None:
     check_child(command, runtime, library)
 
 
+@contextlib.contextmanager
+def quiet_failed_delegate():
+    """Silence LiteRT's Delegate.__del__ on a delegate that never loaded.
+
+    Its "Exception ignored ... AttributeError: 'Delegate' object has no attribute '_library'" would follow
+    (and, in the probe, replace) the one line that says what is wrong.
+    """
+    previous = sys.unraisablehook
+
+    def hook(unraisable):
+        if getattr(unraisable.object, "__qualname__", "") != "Delegate.__del__":
+            previous(unraisable)
+
+    sys.unraisablehook = hook
+    try:
+        yield
+    finally:
+        gc.collect()  # the half-made delegate goes now, while the hook is in place
+        sys.unraisablehook = previous
+
+
 def _child(model: Path, runtime: str, library: str) -> int:
     """In the probe child: everything the app will do with the delegate, once. Crashes here are contained."""
     import importlib
@@ -115,13 +138,14 @@ def _child(model: Path, runtime: str, library: str) -> int:
     import numpy as np
 
     interpreter = importlib.import_module(f"{runtime}.interpreter")
-    try:
-        delegate = interpreter.load_delegate(library)
-    except (OSError, ValueError, RuntimeError) as err:
-        reason = [line for line in str(err).splitlines() if line.strip()] or [type(err).__name__]
-        print(f"cannot load the Edge TPU delegate {library} ({reason[-1].strip()}); install libedgetpu1-std "
-              "(README, 'Coral Edge TPU') and plug the accelerator in", flush=True)
-        return 1
+    with quiet_failed_delegate():
+        try:
+            delegate = interpreter.load_delegate(library)
+        except (OSError, ValueError, RuntimeError) as err:
+            reason = [line for line in str(err).splitlines() if line.strip()] or [type(err).__name__]
+            print(f"cannot load the Edge TPU delegate {library} ({reason[-1].strip()}); install libedgetpu1-std "
+                  "(README, 'Coral Edge TPU') and plug the accelerator in", flush=True)
+            return 1
     tflite = interpreter.Interpreter(model_path=str(model), experimental_delegates=[delegate])
     tflite.allocate_tensors()
     detail = tflite.get_input_details()[0]

@@ -38,7 +38,8 @@ def read_scenes(folder) -> list[SceneFrame]:
         record = json.loads(path.read_text())
         frames = record["frames"]
     except FileNotFoundError:
-        raise ContractError(f"{folder}: no {SCENES_NAME}; is it a scene folder from python -m train.synth scenes?") from None
+        raise ContractError(f"{folder}: no {SCENES_NAME}; is it a scene folder from python -m train.synth "
+                            "scenes?") from None
     except (OSError, ValueError, KeyError, TypeError) as err:
         raise ContractError(f"{path}: not a readable scene record ({err})") from None
     labelled = {a.name: a for a in read_annotations(folder)} if any(f["numbers"] for f in frames) else {}

@@ -2,7 +2,21 @@
 
 from __future__ import annotations
 
+import argparse
 from collections import deque
+
+
+def parse_smooth(text: str) -> tuple[int, int] | None:
+    """argparse type for --smooth: 'K/N' with 1 <= K <= N <= 100 -> (k, n), or 'off' -> None."""
+    if text == "off":
+        return None
+    try:
+        k, n = (int(v) for v in text.split("/"))
+    except ValueError:
+        k = n = 0
+    if not 1 <= k <= n <= 100:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected K/N with 1 <= K <= N <= 100 (e.g. 3/5), or off")
+    return k, n
 
 
 class Smoother:
@@ -27,13 +41,3 @@ class Smoother:
             return None
         self._reported = text
         return text
-
-    @property
-    def reported(self) -> str | None:
-        """The last reading reported, if any."""
-        return self._reported
-
-    def reset(self) -> None:
-        """Forget the window and the last report (e.g. when the ROI or the source changes)."""
-        self._window.clear()
-        self._reported = None

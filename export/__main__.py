@@ -33,6 +33,8 @@ def main(argv=None) -> int:
     p.add_argument("--eval-limit", type=cli.positive_int, help="only the first N pictures of --eval-data")
     p.add_argument("--skip-bad", action="store_true", help="leave out --eval-data pictures that cannot be read or "
                    "whose label is bad (each is named), instead of stopping")
+    p.add_argument("--threshold-data", help="DIR,DIR: the run's validation pictures, when its training folders are "
+                   "not on this machine (scripts/validation_pictures.py); default: the run's own split")
     p.add_argument("--force", action="store_true", help="replace models from another source in --out")
     p.add_argument("--compiler", default="edgetpu_compiler", help="Edge TPU compiler to run when installed")
     args = p.parse_args(argv)
@@ -42,7 +44,7 @@ def main(argv=None) -> int:
         p.error(f"--out {args.out} is a file; give a folder")
 
     from edge_app.contract import ContractError
-    from edge_app.interpreter import ModelError
+    from edge_app.inference.card import ModelError
     from train.cache import DataError
 
     from .convert import VARIANTS, ExportError
@@ -57,7 +59,7 @@ def _main(args, variants: tuple[str, ...]) -> int:
     from .run import ExportConfig, export
 
     cfg = ExportConfig(args.model, args.calibration, args.out, args.name, variants, args.eval_data,
-                       args.eval_limit, args.force, args.compiler, args.skip_bad)
+                       args.eval_limit, args.force, args.compiler, args.skip_bad, args.threshold_data)
     report = export(cfg)
     names = [f"{args.name}{'' if v == 'int8' else '_' + v}" for v in variants]
     log.info("wrote %s in %s", ", ".join(names), args.out)

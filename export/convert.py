@@ -16,7 +16,8 @@ import numpy as np
 import tensorflow as tf
 
 from edge_app.contract import HEADS, INPUT_SIZE
-from edge_app.interpreter import interpreter_class
+from edge_app.inference.runtime import interpreter_class
+from train.tflite_ops import operators
 
 VARIANTS = ("int8", "float", "dynamic")
 SIGNATURE = "serve"
@@ -107,7 +108,4 @@ def inspect(path) -> Inspection:
 
 def op_names(path) -> list[str]:
     """The builtin op names of a model in graph order, read from the file itself (no interpreter, no delegate)."""
-    from tensorflow.lite.tools import flatbuffer_utils
-
-    model = flatbuffer_utils.read_model(str(path))
-    return [flatbuffer_utils.opcode_to_name(model, op.opcodeIndex) for op in model.subgraphs[0].operators]
+    return [name for name, _ in operators(path)]

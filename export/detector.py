@@ -42,8 +42,10 @@ def check_detector(model) -> None:
     """Refuse a detector whose input is not the contract's whole-frame uint8 input."""
     shape = tuple(model.inputs[0].shape[1:]) if len(model.inputs) == 1 else None
     if shape != (DETECTOR_HEIGHT, DETECTOR_WIDTH, 3) or model.inputs[0].dtype != "uint8":
-        raise cv.ExportError(f"detector input is {[(tuple(i.shape), i.dtype) for i in model.inputs]}; the contract "
-                             f"needs one (None, {DETECTOR_HEIGHT}, {DETECTOR_WIDTH}, 3) uint8 frame")
+        raise cv.ExportError(
+            f"detector input is {[(tuple(i.shape), i.dtype) for i in model.inputs]}; the contract "
+            f"needs one (None, {DETECTOR_HEIGHT}, {DETECTOR_WIDTH}, 3) uint8 frame"
+        )
 
 
 class Outputs:
@@ -103,23 +105,43 @@ def export_detector(cfg, model, training: dict) -> dict:
         try:
             info = cv.inspect(tmp)
             if variant == "int8" and info.float_tensors:
-                raise cv.ExportError(f"the int8 detector still holds float tensors ({', '.join(info.float_tensors[:3])}...)")
+                raise cv.ExportError(
+                    f"the int8 detector still holds float tensors ({', '.join(info.float_tensors[:3])}...)"
+                )
             if sorted(info.heads.values()) != sorted(OUTPUTS):
                 raise cv.ExportError(f"converted outputs are named {sorted(info.heads.values())}, not {list(OUTPUTS)}")
             run = Outputs(tmp, info.heads)
-            threshold, at = best_f1_threshold(detections(*run(val_frames)), val_boxes) if len(val_frames) else (None, None)
-            row = {"file": path.name, "bytes": tmp.stat().st_size, "threshold": threshold,
-                   "validation": at, "latency_1_thread": latency(tmp, info.heads, 1),
-                   "latency_2_threads": latency(tmp, info.heads, 2)}
+            threshold, at = (
+                best_f1_threshold(detections(*run(val_frames)), val_boxes) if len(val_frames) else (None, None)
+            )
+            row = {
+                "file": path.name,
+                "bytes": tmp.stat().st_size,
+                "threshold": threshold,
+                "validation": at,
+                "latency_1_thread": latency(tmp, info.heads, 1),
+                "latency_2_threads": latency(tmp, info.heads, 2),
+            }
             if eval_frames is not None:
                 t = threshold if threshold is not None else 0.3
                 row["eval"] = report(detections(*run(eval_frames)), eval_boxes, t)
                 row["eval_keras_same_threshold"] = report(keras_found, eval_boxes, t)
-            card = detector_card(path.name, variant, info, training, provenance if variant == "int8" else None,
-                                 threshold, val_from, row.get("eval"), cfg.eval_data)
+            card = detector_card(
+                path.name,
+                variant,
+                info,
+                training,
+                provenance if variant == "int8" else None,
+                threshold,
+                val_from,
+                row.get("eval"),
+                cfg.eval_data,
+            )
             if variant == "int8":
-                card["edgetpu"] = {"unsupported_ops": unsupported_ops(cv.op_names(tmp)),
-                                   **compile_edgetpu(tmp, cfg.out, cfg.compiler)}
+                card["edgetpu"] = {
+                    "unsupported_ops": unsupported_ops(cv.op_names(tmp)),
+                    **compile_edgetpu(tmp, cfg.out, cfg.compiler),
+                }
                 report_out["edgetpu"] = card["edgetpu"]
             write_atomic(path.with_suffix(".json"), json.dumps(card, indent=2))
             os.replace(tmp, path)
@@ -157,20 +179,36 @@ def latency(path: Path, heads: dict[str, str], threads: int, runs: int = 100) ->
         t = time.perf_counter()
         run.invoke(frame)
         times.append((time.perf_counter() - t) * 1000)
-    return {"mean_ms": round(float(np.mean(times)), 3), "p50_ms": round(float(np.median(times)), 3),
-            "p95_ms": round(float(np.percentile(times, 95)), 3)}
+    return {
+        "mean_ms": round(float(np.mean(times)), 3),
+        "p50_ms": round(float(np.median(times)), 3),
+        "p95_ms": round(float(np.percentile(times, 95)), 3),
+    }
 
 
-def detector_card(file: str, variant: str, info, training: dict, calibration: dict | None, threshold: float | None,
-                  threshold_from: str, measured: dict | None, eval_data) -> dict:
+def detector_card(
+    file: str,
+    variant: str,
+    info,
+    training: dict,
+    calibration: dict | None,
+    threshold: float | None,
+    threshold_from: str,
+    measured: dict | None,
+    eval_data,
+) -> dict:
     """The detector's model card (kind "detector"), as edge_app's card module reads it."""
     folders = training.get("folders") or []
     clean = bool(folders) and all(is_clean_synthetic(Path(f)) for f in folders)
 
     def tensor(d):
         scale, zero = d["quantization"]
-        return {"name": d["name"], "shape": [int(v) for v in d["shape"]], "dtype": np.dtype(d["dtype"]).name,
-                "quantization": {"scale": float(scale), "zero_point": int(zero)}}
+        return {
+            "name": d["name"],
+            "shape": [int(v) for v in d["shape"]],
+            "dtype": np.dtype(d["dtype"]).name,
+            "quantization": {"scale": float(scale), "zero_point": int(zero)},
+        }
 
     return {
         "format": CARD_FORMAT,
@@ -179,36 +217,62 @@ def detector_card(file: str, variant: str, info, training: dict, calibration: di
         "variant": variant,
         "input": tensor(info.input),
         "outputs": {info.heads[d["name"]]: tensor(d) for d in info.outputs},
-        "gate": {"threshold": threshold, "basis": threshold_from if threshold is not None else
-                 "no validation scenes to pick a score threshold on; pass one to the app"},
-        "preprocessing": {"input_size": [DETECTOR_WIDTH, DETECTOR_HEIGHT], "stride": DETECTOR_STRIDE,
-                          "resize": "whole frame -> edge_app.contract.detector_input (box-reduce, then bilinear)",
-                          "pixels": "RGB uint8 0..255 as decoded; scaling is inside the model"},
-        "decode": {"heatmap": "3x3 local maxima at or above the gate threshold are number centres",
-                   "box": "(dx, dy) offset in the cell, (w, h) fractions of the input width and height",
-                   "box_is": "the union of the number's digit boxes"},
+        "gate": {
+            "threshold": threshold,
+            "basis": threshold_from
+            if threshold is not None
+            else "no validation scenes to pick a score threshold on; pass one to the app",
+        },
+        "preprocessing": {
+            "input_size": [DETECTOR_WIDTH, DETECTOR_HEIGHT],
+            "stride": DETECTOR_STRIDE,
+            "resize": "whole frame -> edge_app.contract.detector_input (box-reduce, then bilinear)",
+            "pixels": "RGB uint8 0..255 as decoded; scaling is inside the model",
+        },
+        "decode": {
+            "heatmap": "3x3 local maxima at or above the gate threshold are number centres",
+            "box": "(dx, dy) offset in the cell, (w, h) fractions of the input width and height",
+            "box_is": "the union of the number's digit boxes",
+        },
         "training": {**training, "licence": CLEAN_LICENCE if clean else SVHN_LICENCE},
         "calibration": calibration,
-        "measured": None if measured is None else {**{k: measured[k] for k in ("recall", "precision", "mean_iou", "ap50", "threshold")},
-                                                   "iou": 0.5, "data": str(eval_data), "frames": measured["frames"]},
+        "measured": None
+        if measured is None
+        else {
+            **{k: measured[k] for k in ("recall", "precision", "mean_iou", "ap50", "threshold")},
+            "iou": 0.5,
+            "data": str(eval_data),
+            "frames": measured["frames"],
+        },
         "edgetpu": None,
     }
 
 
 def markdown(r: dict) -> str:
     """report.json -> a short Markdown table."""
-    lines = [f"# Detector export report: {r['model']}", "",
-             f"Measured on `{r['eval_data']}` ({r['count']} frames, IoU 0.5); latency of one invoke on {r['cpu']}.", "",
-             "| variant | size | score threshold (validation) | recall | precision | mean IoU | AP50 | latency 1 thr (p50/p95) | 2 thr |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        f"# Detector export report: {r['model']}",
+        "",
+        f"Measured on `{r['eval_data']}` ({r['count']} frames, IoU 0.5); latency of one invoke on {r['cpu']}.",
+        "",
+        "| variant | size | score threshold (validation) | recall | precision | mean IoU | AP50 "
+        "| latency 1 thr (p50/p95) | 2 thr |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for name, v in r["variants"].items():
         e = v["eval"]
         l1, l2 = v["latency_1_thread"], v["latency_2_threads"]
-        lines.append(f"| {name} | {v['bytes'] / 1e6:.3f} MB | {v['threshold']} | {e['recall']:.3f} | {e['precision']:.3f} | "
-                     f"{e['mean_iou']:.3f} | {e['ap50']:.3f} | {l1['p50_ms']:.2f}/{l1['p95_ms']:.2f} ms | {l2['p50_ms']:.2f} ms |")
+        lines.append(
+            f"| {name} | {v['bytes'] / 1e6:.3f} MB | {v['threshold']} | {e['recall']:.3f} | "
+            f"{e['precision']:.3f} | {e['mean_iou']:.3f} | {e['ap50']:.3f} | "
+            f"{l1['p50_ms']:.2f}/{l1['p95_ms']:.2f} ms | {l2['p50_ms']:.2f} ms |"
+        )
     if "int8" in r["variants"]:
         v = r["variants"]["int8"]
         drop = (v["eval_keras_same_threshold"]["recall"] - v["eval"]["recall"]) * 100
-        lines += ["", f"Keras float at the int8 threshold: recall {v['eval_keras_same_threshold']['recall']:.3f}, "
-                      f"precision {v['eval_keras_same_threshold']['precision']:.3f}; int8 recall drop {drop:+.2f} points."]
+        lines += [
+            "",
+            f"Keras float at the int8 threshold: recall {v['eval_keras_same_threshold']['recall']:.3f}, "
+            f"precision {v['eval_keras_same_threshold']['precision']:.3f}; int8 recall drop {drop:+.2f} points.",
+        ]
     return "\n".join(lines) + "\n"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from edge_app.interpreter import HouseNumberModel
+from edge_app.inference.reader import HouseNumberModel
 from edge_app.timing import latency_stats, time_calls
 from train.metrics import judge, score
 
@@ -43,14 +43,17 @@ def markdown(report: dict) -> str:
     """report.json -> a short Markdown table."""
     lines = [f"# Export parity report: {report['model']}", "",
              f"Evaluated on `{report['eval_data']}` ({report['count']} pictures); latency on {report['cpu']}.", "",
-             "| variant | size | sequence acc. | digit acc. | coverage@98% | agreement with float | latency 1 thr (mean/p95) | 2 thr |",
+             "| variant | size | sequence acc. | digit acc. | coverage@98% | agreement with float "
+             "| latency 1 thr (mean/p95) | 2 thr |",
              "|---|---|---|---|---|---|---|---|"]
     k = report["keras"]
-    lines.append(f"| keras float | - | {k['sequence_accuracy']:.4f} | {k['digit_accuracy']:.4f} | {k['coverage_at_98']:.3f} | 1.000 | - | - |")
+    lines.append(f"| keras float | - | {k['sequence_accuracy']:.4f} | {k['digit_accuracy']:.4f} | "
+                 f"{k['coverage_at_98']:.3f} | 1.000 | - | - |")
     for name, v in report["variants"].items():
         l1, l2 = v["latency_1_thread"], v["latency_2_threads"]
-        lines.append(f"| {name} | {v['bytes'] / 1e6:.2f} MB | {v['sequence_accuracy']:.4f} | {v['digit_accuracy']:.4f} | "
-                     f"{v['coverage_at_98']:.3f} | {v['agreement_with_float']:.3f} | {l1['mean_ms']:.2f}/{l1['p95_ms']:.2f} ms | "
+        lines.append(f"| {name} | {v['bytes'] / 1e6:.2f} MB | {v['sequence_accuracy']:.4f} | "
+                     f"{v['digit_accuracy']:.4f} | {v['coverage_at_98']:.3f} | {v['agreement_with_float']:.3f} | "
+                     f"{l1['mean_ms']:.2f}/{l1['p95_ms']:.2f} ms | "
                      f"{l2['mean_ms']:.2f}/{l2['p95_ms']:.2f} ms |")
     if "int8" in report["variants"]:
         drop = (k["sequence_accuracy"] - report["variants"]["int8"]["sequence_accuracy"]) * 100

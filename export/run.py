@@ -1,4 +1,4 @@
-"""The export job: convert the variants, check them, write sidecars, measure parity, try the Edge TPU."""
+"""The export job: convert the variants, check them, write model cards, measure parity, try the Edge TPU."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import platform
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,20 +15,20 @@ import numpy as np
 from calibration.build import load as load_calibration
 from edge_app.atomic import write_atomic
 from edge_app.contract import HEADS
-from edge_app.interpreter import read_sidecar, sidecar_path
+from edge_app.inference.card import Gate, ModelCard, ModelError, card_path, read_card
 from train.cache import load_crops
 from train.config import TrainConfig
 from train.evaluate import predict
-from train.folders import eval_inputs, parse_data, validation_split
+from train.folders import PROVENANCE, eval_inputs, parse_data, refuse_test_folders, validation_split
 from train.metrics import TARGET_ACCURACY, coverage_at, judge, score
 
 from . import convert as cv
 from .edgetpu import compile_edgetpu, unsupported_ops
 from .parity import markdown, readings, variant_report
-from .sidecar import build_card, write_card
+from .sidecar import build_card
 
-SUFFIX = {"int8": "", "float": "_float", "dynamic": "_dynamic"}
 log = logging.getLogger("export")
+SUFFIX = {"int8": "", "float": "_float", "dynamic": "_dynamic"}
 
 
 @dataclass
@@ -44,6 +45,7 @@ class ExportConfig:
     force: bool = False
     compiler: str = "edgetpu_compiler"
     skip_bad: bool = False  # leave unreadable or badly labelled --eval-data pictures out, each named
+    threshold_data: str | None = None  # folders held out of training, for a run whose own folders are elsewhere
 
 
 def export(cfg: ExportConfig) -> dict:
@@ -55,7 +57,8 @@ def export(cfg: ExportConfig) -> dict:
     try:
         model = keras.models.load_model(cfg.model, compile=False)
     except Exception as err:  # noqa: BLE001 - a missing file, a bad zip or a foreign object all mean "not a model"
-        raise cv.ExportError(f"{cfg.model}: not a Keras model this export can load ({type(err).__name__}: {err})"[:300]) from None
+        why = f"{type(err).__name__}: {err}"[:240]
+        raise cv.ExportError(f"{cfg.model}: not a Keras model this export can load ({why})") from None
     from .detector import export_detector, is_detector
 
     if is_detector(model):  # its own conversion checks, threshold and report (export/detector.py)
@@ -66,68 +69,92 @@ def export(cfg: ExportConfig) -> dict:
     _check_out_folder(cfg)
     training = _training_info(cfg.model)
 
-    files = {}
-    for variant in cfg.variants:
-        log.info("converting %s ...", variant)
-        files[variant] = _write_variant(cfg, model, variant, calibration if variant == "int8" else None, provenance, training)
+    staging = cfg.out / f".{cfg.name}.staging"  # the variants wait here until their cards are complete
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    try:
+        cards = {}
+        for variant in cfg.variants:
+            log.info("converting %s ...", variant)
+            cards[variant] = _convert_variant(staging, cfg, model, variant, calibration if variant == "int8" else None,
+                                              provenance, training)
+        validation = _validation(cfg.model, cfg.threshold_data)
+        for card in cards.values():
+            card.gate = _gate(staging / card.file, validation)  # each variant its own, or a stated none
 
-    report = {"model": str(cfg.model), "cpu": f"{platform.machine()} {os.cpu_count()} cores", "variants": {}}
-    int8 = files["int8"]
-    card = read_sidecar(int8)
-    card["threshold_at_98"], card["threshold_from"] = _threshold(int8, cfg.model)
-    ops = cv.op_names(int8)
-    card["edgetpu"] = {"unsupported_ops": unsupported_ops(ops), **compile_edgetpu(int8, cfg.out, cfg.compiler)}
-    write_card(sidecar_path(int8), card)
-    report["edgetpu"] = card["edgetpu"]
-    tpu = card["edgetpu"]
-    log.info("Edge TPU: %s", f"compiled {tpu['file']}" if tpu["compiled"] else tpu["reason"])
+        report = {"model": str(cfg.model), "cpu": f"{platform.machine()} {os.cpu_count()} cores", "variants": {}}
+        int8 = cards["int8"]
+        ops = cv.op_names(staging / int8.file)
+        compiled = compile_edgetpu(staging / int8.file, cfg.out, cfg.compiler)
+        int8.edgetpu = {"unsupported_ops": unsupported_ops(ops), **compiled}
+        report["edgetpu"] = int8.edgetpu
+        tpu = int8.edgetpu
+        log.info("Edge TPU: %s", f"compiled {tpu['file']}" if tpu["compiled"] else tpu["reason"])
 
-    if cfg.eval_data:
-        report.update(_parity(cfg, files))
-        for variant, path in files.items():
-            c = read_sidecar(path)
-            c["accuracy"] = {k: report["variants"][variant][k] for k in ("sequence_accuracy", "digit_accuracy", "coverage_at_98", "by_length")}
-            c["accuracy"]["data"] = str(cfg.eval_data)
-            if variant == "int8":
-                c.update({"threshold_at_98": card["threshold_at_98"], "threshold_from": card["threshold_from"], "edgetpu": card["edgetpu"]})
-            write_card(sidecar_path(path), c)
-        write_atomic(cfg.out / "report.json", json.dumps(report, indent=2))
-        write_atomic(cfg.out / "report.md", markdown(report))
+        if cfg.eval_data:
+            report.update(_parity(cfg, {v: staging / c.file for v, c in cards.items()}))
+            for variant, card in cards.items():
+                measured = report["variants"][variant]
+                keys = ("sequence_accuracy", "digit_accuracy", "coverage_at_98", "by_length")
+                card.measured = {**{k: measured[k] for k in keys}, "data": str(cfg.eval_data)}
+        for card in cards.values():  # each card written once, then its model moved beside it
+            card.write(card_path(cfg.out / card.file))
+            os.replace(staging / card.file, cfg.out / card.file)
+        if cfg.eval_data:
+            write_atomic(cfg.out / "report.json", json.dumps(report, indent=2))
+            write_atomic(cfg.out / "report.md", markdown(report))
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return report
 
 
-def _write_variant(cfg: ExportConfig, model, variant: str, calibration, provenance: dict, training: dict) -> Path:
-    path = cfg.out / f"{cfg.name}{SUFFIX[variant]}.tflite"
-    tmp = path.with_suffix(".tflite.tmp")
-    tmp.write_bytes(cv.convert(model, variant, calibration))
-    try:
-        info = cv.inspect(tmp)
-        if variant == "int8" and (left := info.float_tensors):
-            raise cv.ExportError(f"the int8 model still holds {len(left)} float tensors ({', '.join(left[:3])}...): "
-                                 "some op did not quantise; not writing it")
-        if sorted(info.heads.values()) != sorted(HEADS):
-            raise cv.ExportError(f"converted outputs are named {sorted(info.heads.values())}, not the six heads")
-        card = build_card(tmp, variant, info, training, provenance if variant == "int8" else None)
-        card["file"] = path.name
-        write_card(sidecar_path(path), card)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+def _convert_variant(staging: Path, cfg: ExportConfig, model, variant: str, calibration, provenance: dict,
+                     training: dict) -> ModelCard:
+    path = staging / f"{cfg.name}{SUFFIX[variant]}.tflite"
+    path.write_bytes(cv.convert(model, variant, calibration))
+    info = cv.inspect(path)
+    if variant == "int8" and (left := info.float_tensors):
+        raise cv.ExportError(f"the int8 model still holds {len(left)} float tensors ({', '.join(left[:3])}...): "
+                             "some op did not quantise; not writing it")
+    if sorted(info.heads.values()) != sorted(HEADS):
+        raise cv.ExportError(f"converted outputs are named {sorted(info.heads.values())}, not the six heads")
+    card = build_card(path, variant, info, training, provenance if variant == "int8" else None)
+    card.write(card_path(path))  # a working copy: the edge app's wrapper runs the staged model for gate and parity
+    return card
 
 
-def _threshold(int8: Path, model_path: Path) -> tuple[float, str]:
-    """Coverage-at-98% confidence threshold, measured on the run's validation split (never on test data)."""
+def _validation(model_path: Path, threshold_data: str | None = None) -> tuple[np.ndarray, np.ndarray, str] | str:
+    """The run's validation split (inputs, targets, what it is) for the gates, or why there is none.
+
+    threshold_data names folders that hold that split instead (scripts/validation_pictures.py draws them
+    for a run trained on another machine), taken whole.
+    """
+    if threshold_data:
+        folders = [folder for folder, _ in parse_data(threshold_data)]
+        refuse_test_folders(folders, "measuring the gate")
+        crops = [load_crops(f) for f in folders]
+        inputs = np.concatenate([eval_inputs(np.asarray(c.regions)) for c in crops])
+        targets = np.concatenate([c.targets for c in crops])
+        return inputs, targets, f"the validation pictures in {threshold_data} ({len(inputs)})"
     config = model_path.parent / "config.json"
     if not config.exists():
-        return 0.0, "no run config beside the model: no validation split to measure it on"
+        return "no run config beside the model: no validation split to measure a gate on"
     cfg = TrainConfig.load(config)
     inputs, targets = validation_split(cfg)
     if not len(inputs):
-        return 0.0, "the run has no validation split"
-    _, correct, confidence = judge(*predict(int8, inputs, progress=False), targets)
-    _, threshold = coverage_at(correct, confidence, TARGET_ACCURACY)
-    return threshold, f"validation split of {cfg.data} ({len(inputs)} pictures)"
+        return "the run has no validation split to measure a gate on"
+    return inputs, targets, f"the validation split of {cfg.data} ({len(inputs)} pictures)"
+
+
+def _gate(tflite: Path, validation) -> Gate:
+    """This variant's coverage-at-98% confidence threshold on the run's validation split (never on test data)."""
+    if isinstance(validation, str):
+        return Gate.none(validation)
+    inputs, targets, what = validation
+    _, correct, confidence = judge(*predict(tflite, inputs, progress=False), targets)
+    coverage, threshold = coverage_at(correct, confidence, TARGET_ACCURACY)
+    never = "; accuracy never reaches it, so nothing passes" if coverage == 0 else ""
+    return Gate(float(threshold), f"coverage at {TARGET_ACCURACY:.0%} sequence accuracy on {what}{never}")
 
 
 def _parity(cfg: ExportConfig, files: dict[str, Path]) -> dict:
@@ -150,6 +177,8 @@ def _training_info(model_path: Path) -> dict:
         cfg = json.loads((run / "config.json").read_text())
         info.update({k: cfg.get(k) for k in ("arch", "data", "seed", "batch_size")})
         info["folders"] = [str(f) for f, _ in parse_data(cfg["data"])]
+    if (run / PROVENANCE).exists():  # what the folders were, for a run trained where they are
+        info["provenance"] = json.loads((run / PROVENANCE).read_text())
     if (run / "metrics.json").exists():
         m = json.loads((run / "metrics.json").read_text())
         info.update({k: v for k, v in m.items() if k in ("steps", "best_step") or k.startswith("best_val_")})
@@ -160,9 +189,9 @@ def _check_out_folder(cfg: ExportConfig) -> None:
     cfg.out.mkdir(parents=True, exist_ok=True)
     for existing in cfg.out.glob("*.tflite"):
         try:
-            source = read_sidecar(existing).get("training", {}).get("model")
-        except ValueError:
-            source = None
+            source = read_card(existing).training.get("model")
+        except ModelError:
+            source = "an unreadable or older model card"
         if source != str(cfg.model) and not cfg.force:
             raise cv.ExportError(f"{cfg.out} already holds {existing.name} from another model ({source}); "
                                  "pick another --out or pass --force to replace it")

@@ -1,71 +1,56 @@
-"""The model card `<name>.json` beside each .tflite: everything the edge app needs besides the model."""
+"""Build the model card (edge_app.inference.card.ModelCard) of an exported .tflite, in memory.
+
+Export fills the card as it measures (gate, figures, Edge TPU) and writes it once at the end.
+"""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-import numpy as np
+from edge_app.contract import EXPAND, INPUT_SIZE, NO_DIGIT, REGION_SIZE
+from edge_app.inference.card import Gate, ModelCard, Tensor
 
-from edge_app.atomic import write_atomic
-from edge_app.contract import DIGIT_CLASSES, EXPAND, INPUT_SIZE, LENGTH_CLASSES, NO_DIGIT, REGION_SIZE
-
-FORMAT = "house-numbers-model/1"
 SVHN_LICENCE = "trained on SVHN: non-commercial use only (Netzer et al. 2011)"
 CLEAN_LICENCE = "trained on synthetic pictures only: no dataset licence restriction"
+NOT_MEASURED = Gate.none("not measured yet")  # replaced before the card is written
 
 
-def describe(info) -> tuple[dict, dict]:
-    """The input and outputs of a .tflite (convert.Inspection) as the sidecar records them (keyed by tensor name)."""
-    inp = info.input
-    outputs = {}
-    for d in info.outputs:
-        head = info.heads[d["name"]]
-        outputs[d["name"]] = {"head": head, "classes": LENGTH_CLASSES if head == "length" else DIGIT_CLASSES,
-                              **_tensor(d)}
-    return {"name": inp["name"], "shape": [int(v) for v in inp["shape"]], **_tensor(inp)}, outputs
+def describe(input_detail: dict, output_details: list[dict], roles: dict[str, str]) -> tuple[Tensor, dict[str, Tensor]]:
+    """The input tensor and the outputs keyed by role (`roles`: output tensor name -> role), from the details."""
+    return Tensor.from_detail(input_detail), {roles[d["name"]]: Tensor.from_detail(d) for d in output_details}
 
 
-def _tensor(d: dict) -> dict:
-    scale, zero = d["quantization"]
-    return {"dtype": np.dtype(d["dtype"]).name, "quantization": {"scale": float(scale), "zero_point": int(zero)}}
-
-
-def is_clean_synthetic(folder: Path) -> bool:
-    """True for a train.synth folder made without real SVHN crops (its synth.json says so); else assume SVHN."""
+def is_clean_synthetic(folder: Path, recorded: dict | None = None) -> bool:
+    """True for a train.synth folder made without real SVHN crops, by its synth.json or, for a folder on
+    another machine, by the run's record of it (RUN/provenance.json); else assume SVHN."""
     try:
         provenance = json.loads((folder / "synth.json").read_text())
     except (OSError, ValueError):
-        return False
-    return provenance.get("generator") == "train.synth" and provenance.get("real_digits") is None
+        provenance = (recorded or {}).get(str(folder))
+    return isinstance(provenance, dict) and provenance.get("generator") == "train.synth" \
+        and provenance.get("real_digits") is None
 
 
-def build_card(tflite: Path, variant: str, info, training: dict, calibration: dict | None) -> dict:
-    """Assemble the sidecar from convert.inspect's `info`; accuracy and threshold are filled in once measured."""
-    inp, outputs = describe(info)
-    folders = training.get("folders") or []
-    uses_svhn = not folders or not all(is_clean_synthetic(Path(f)) for f in folders)
-    return {
-        "format": FORMAT,
-        "file": tflite.name,
-        "variant": variant,
-        "input": inp,
-        "outputs": outputs,
-        "preprocessing": {
-            "region": f"union of the digit boxes (or the ROI), grown by {EXPAND:.0%} in width and height, "
-                      "edge-replicated where it leaves the picture",
+def licence(folders: list[str], recorded: dict | None = None) -> str:
+    """The licence line for a model trained on these folders: clean only if every one is clean synthetic."""
+    uses_svhn = not folders or not all(is_clean_synthetic(Path(f), recorded) for f in folders)
+    return SVHN_LICENCE if uses_svhn else CLEAN_LICENCE
+
+
+def build_card(tflite: Path, variant: str, info, training: dict, calibration: dict | None) -> ModelCard:
+    """The reader's card from convert.inspect's `info` of its .tflite; the gate and measured figures come later."""
+    inp, outputs = describe(info.input, info.outputs, info.heads)
+    return ModelCard(
+        kind="reader", file=tflite.name, variant=variant, input=inp, outputs=outputs, gate=NOT_MEASURED,
+        preprocessing={
+            "region": f"union of the digit boxes (or the ROI, or the detector's box), grown by {EXPAND:.0%} in width "
+                      "and height, edge-replicated where it leaves the picture",
             "region_size": REGION_SIZE, "input_size": INPUT_SIZE, "crop": "centre",
             "pixels": "RGB uint8 0..255 as decoded; scaling is inside the model",
         },
-        "decode": {"rule": "argmax over L of log P(L) + sum_{i<=L} log P(digit_i); confidence = exp(score)",
-                   "no_digit_class": NO_DIGIT, "length_classes": "0..5 digits, 6 = more than 5"},
-        "training": {**training, "licence": SVHN_LICENCE if uses_svhn else CLEAN_LICENCE},
-        "calibration": calibration,
-        "accuracy": None,
-        "threshold_at_98": None,
-    }
-
-
-def write_card(path: Path, card: dict) -> None:
-    """Write the sidecar JSON via a temp file and rename."""
-    write_atomic(path, json.dumps(card, indent=2))
+        decode={"rule": "argmax over L of log P(L) + sum_{i<=L} log P(digit_i); confidence = exp(score)",
+                "no_digit_class": NO_DIGIT, "length_classes": "0..5 digits, 6 = more than 5"},
+        training={**training, "licence": licence(training.get("folders") or [], training.get("provenance"))},
+        calibration=calibration,
+    )

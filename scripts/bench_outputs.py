@@ -1,12 +1,14 @@
-"""Frame-loop FPS with MQTT + HTTP + a page open, against outputs off, in one run (interleaved rounds).
+"""Frame-loop FPS with MQTT + HTTP + a page open, against outputs off, in one run.
 
     python scripts/bench_outputs.py --json docs/bench_outputs.json
 
-Runs `python -m edge_app` on a 640x480 MJPG demo video with one ROI (made by scripts/make_demo_video.py when
-missing), once with no outputs and once with --mqtt to a local Mosquitto, --http and a client that asks for
-what the page asks for every second (status, recent readings, snapshot). FPS is the app's own summary
-(first frame to last); the app's CPU time per frame (start-up included) is steadier on a busy machine. Needs
-`mosquitto` on the PATH and paho-mqtt installed.
+One process reads a 640x480 MJPG demo video with one ROI (made by scripts/make_demo_video.py when missing)
+through the app's own frame loop (source -> region -> read -> gate -> smooth -> outputs), switching every
+`--block` seconds between no outputs and MQTT (to a local Mosquitto) + HTTP with a client that fetches what
+the page fetches every second (status, recent readings, snapshot). Alternating blocks in one run cancel the
+drift of other work on the machine; each mode's FPS is its frames over its wall time (source decoding included),
+and its CPU time per frame counts every thread of the process (the loop, paho, the spool, the HTTP server).
+Needs `mosquitto` on the PATH and paho-mqtt installed.
 """
 
 from __future__ import annotations
@@ -15,8 +17,6 @@ import argparse
 import json
 import os
 import platform
-import re
-import resource
 import shutil
 import socket
 import statistics
@@ -29,7 +29,17 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-ROI = "224,176,192,128"  # make_demo_video.py's
+sys.path.insert(0, str(ROOT))
+
+from edge_app.app import App, AppConfig  # noqa: E402
+from edge_app.contract import Box  # noqa: E402
+from edge_app.interpreter import DEFAULT_MODEL  # noqa: E402
+from edge_app.outputs import Fanout, build_outputs  # noqa: E402
+from edge_app.outputs.mqtt import parse_mqtt_url  # noqa: E402
+from edge_app.smoothing import Smoother  # noqa: E402
+from edge_app.sources import open_source  # noqa: E402
+
+ROI = Box(224, 176, 192, 128)  # make_demo_video.py's
 
 
 def free_port() -> int:
@@ -41,67 +51,40 @@ def free_port() -> int:
 def start_broker(folder: Path) -> tuple[subprocess.Popen, int]:
     port = free_port()
     conf = folder / "mosquitto.conf"
-    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\n" + ("user root\n" if _root() else ""))
+    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\n" + ("user root\n" if os.geteuid() == 0 else ""))
     proc = subprocess.Popen(["mosquitto", "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _wait_port(port)
-    return proc, port
-
-
-def _root() -> bool:
-    return os.geteuid() == 0
-
-
-def _wait_port(port: int, timeout: float = 30) -> bool:
-    deadline = time.time() + timeout
+    deadline = time.time() + 10
     while time.time() < deadline:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return True
+            return proc, port
         except OSError:
             time.sleep(0.02)
-    return False
+    sys.exit("mosquitto did not start")
 
 
-def page_client(port: int, stop: threading.Event, counts: dict) -> None:
-    """Every second, what the page fetches: /api/status, /api/readings?limit=10 and /snapshot.jpg."""
-    if not _wait_port(port):
-        return
+def page_client(port: int, page_on: threading.Event, stop: threading.Event, counts: dict) -> None:
+    """While the outputs are on, every second what the page fetches."""
     while not stop.is_set():
+        if not page_on.wait(0.05):
+            continue
         for path in ("/api/status", "/api/readings?limit=10", "/snapshot.jpg"):
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as r:
                     r.read()
                 counts[path] = counts.get(path, 0) + 1
-            except OSError:
-                pass
+            except OSError as err:
+                counts["errors"] = counts.get("errors", 0) + 1
+                print(f"page client: {path}: {err}", file=sys.stderr)
         stop.wait(1.0)
-
-
-def run_app(video: Path, extra: list[str], page_port: int | None) -> dict:
-    stop, counts = threading.Event(), {}
-    client = threading.Thread(target=page_client, args=(page_port, stop, counts), daemon=True) if page_port else None
-    if client:
-        client.start()
-    cmd = [sys.executable, "-m", "edge_app", "--source", str(video), "--roi", ROI, "--quiet", *extra]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    stop.set()
-    if proc.returncode != 0:
-        sys.exit(f"edge_app failed: {proc.stderr[-2000:]}")
-    summary = proc.stderr.strip().splitlines()[-1]
-    fps = float(re.search(r"fps ([0-9.]+)", summary).group(1))
-    frames = int(re.search(r"frames (\d+)", summary).group(1))
-    readings = int(re.search(r"readings (\d+)", summary).group(1))
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)  # the app's CPU, start-up included
-    return {"fps": fps, "frames": frames, "readings": readings, "cpu_ms_per_frame": round(1000 * cpu / frames, 3),
-            "page_requests": counts}
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--video", type=Path, default=ROOT / "out" / "bench_outputs.avi", help="demo video (made when missing)")
-    p.add_argument("--rounds", type=int, default=5, help="rounds of (off, on), interleaved; the median counts")
+    p.add_argument("--video", type=Path, default=ROOT / "out" / "bench_outputs.avi",
+                   help="demo video (made when missing)")
+    p.add_argument("--passes", type=int, default=4, help="times through the video")
+    p.add_argument("--block", type=float, default=1.0, help="seconds in one mode before switching to the other")
     p.add_argument("--json", type=Path, help="write the results here")
     args = p.parse_args()
     if shutil.which("mosquitto") is None:
@@ -109,38 +92,66 @@ def main() -> None:
     if not args.video.exists():
         subprocess.run([sys.executable, "scripts/make_demo_video.py", "--out", str(args.video), "--numbers", "40",
                         "--frames", "60"], cwd=ROOT, check=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
-    load = [round(v, 2) for v in os.getloadavg()]  # other work on the machine makes the wall-clock FPS noisy
+    load = [round(v, 2) for v in os.getloadavg()]
     with tempfile.TemporaryDirectory() as tmp:
         broker, mqtt_port = start_broker(Path(tmp))
+        http_port = free_port()
+        cfg = AppConfig(model=DEFAULT_MODEL, source=str(args.video), roi=ROI, quiet=True,
+                        mqtt=parse_mqtt_url(f"mqtt://127.0.0.1:{mqtt_port}"), mqtt_id="bench",
+                        mqtt_spool=Path(tmp) / "spool", http=("127.0.0.1", http_port))
+        outputs = build_outputs(cfg)
+        app = App(cfg, outputs)
+        modes = {"outputs off": Fanout([]), "mqtt + http + page": app.outputs}
+        app.outputs.start(app)
+        stop, page_on, counts = threading.Event(), threading.Event(), {}
+        threading.Thread(target=page_client, args=(http_port, page_on, stop, counts), daemon=True).start()
+        time.sleep(1.0)  # the broker connection
+        blocks: dict[str, list[tuple[int, float, float]]] = {name: [] for name in modes}  # (frames, wall s, CPU s)
+        names = list(modes)
+        mode, frames, began, cpu = 0, 0, time.perf_counter(), time.process_time()
+        readings = {name: 0 for name in modes}
         try:
-            runs: dict[str, list[dict]] = {"outputs off": [], "mqtt + http + page": []}
-            for i in range(args.rounds):
-                runs["outputs off"].append(run_app(args.video, [], None))
-                http = free_port()
-                on = ["--mqtt", f"mqtt://127.0.0.1:{mqtt_port}", "--mqtt-id", "bench", "--mqtt-spool",
-                      str(Path(tmp) / f"spool{i}"), "--http", str(http)]
-                runs["mqtt + http + page"].append(run_app(args.video, on, http))
-                a, b = runs["outputs off"][-1], runs["mqtt + http + page"][-1]
-                print(f"round {i + 1}: off {a['fps']:.0f} fps {a['cpu_ms_per_frame']:.3f} CPU ms/frame, "
-                      f"on {b['fps']:.0f} fps {b['cpu_ms_per_frame']:.3f} CPU ms/frame", file=sys.stderr)
+            for _ in range(args.passes):
+                with open_source(cfg.source) as source:
+                    smoother = Smoother(3, 5)
+                    for frame in source:
+                        fan = modes[names[mode]]
+                        view = app.process(frame, smoother)
+                        fan.frame(view)
+                        if view.event is not None:
+                            readings[names[mode]] += 1
+                            fan.write(view.event)
+                        frames += 1
+                        now = time.perf_counter()
+                        if now - began >= args.block:  # close this block, switch modes
+                            blocks[names[mode]].append((frames, now - began, time.process_time() - cpu))
+                            mode, frames, began, cpu = 1 - mode, 0, now, time.process_time()
+                            page_on.set() if mode == 1 else page_on.clear()
         finally:
+            stop.set()
+            app.outputs.close()
             broker.terminate()
             broker.wait(10)
-    off = statistics.median(r["fps"] for r in runs["outputs off"])
-    on = statistics.median(r["fps"] for r in runs["mqtt + http + page"])
-    cpu_off = statistics.median(r["cpu_ms_per_frame"] for r in runs["outputs off"])
-    cpu_on = statistics.median(r["cpu_ms_per_frame"] for r in runs["mqtt + http + page"])
+    fps = {name: [n / t for n, t, _ in b] for name, b in blocks.items()}
+    off, on = statistics.median(fps["outputs off"]), statistics.median(fps["mqtt + http + page"])
+    total = {name: sum(n for n, _, _ in b) / sum(t for _, t, _ in b) for name, b in blocks.items()}
+    # The process's CPU time (all its threads: the loop, paho, the spool, the HTTP server) per frame: steadier
+    # than wall time where other work shares the CPU.
+    cpu_ms = {name: 1000 * sum(c for _, _, c in b) / sum(n for n, _, _ in b) for name, b in blocks.items()}
     result = {
         "video": str(args.video.relative_to(ROOT) if args.video.is_relative_to(ROOT) else args.video),
-        "frames": runs["outputs off"][0]["frames"], "readings_per_run": runs["mqtt + http + page"][0]["readings"],
-        "machine": f"{platform.machine()}, {platform.python_version()}", "rounds": args.rounds,
-        "fps_median": {"outputs off": round(off, 1), "mqtt + http + page": round(on, 1)},
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
+        "block_s": args.block, "blocks": {k: len(v) for k, v in blocks.items()},
+        "frames": {k: sum(n for n, _, _ in v) for k, v in blocks.items()}, "readings": readings,
+        "fps_median_of_blocks": {"outputs off": round(off, 1), "mqtt + http + page": round(on, 1)},
+        "fps_overall": {k: round(v, 1) for k, v in total.items()},
         "cost_percent": round(100 * (1 - on / off), 1),
-        "cpu_ms_per_frame_median": {"outputs off": cpu_off, "mqtt + http + page": cpu_on},
-        "cpu_cost_percent": round(100 * (cpu_on / cpu_off - 1), 1),
-        "load_average_before": load, "runs": runs,
+        "cost_percent_overall": round(100 * (1 - total["mqtt + http + page"] / total["outputs off"]), 1),
+        "cpu_ms_per_frame": {k: round(v, 3) for k, v in cpu_ms.items()},
+        "cpu_cost_percent": round(100 * (cpu_ms["mqtt + http + page"] / cpu_ms["outputs off"] - 1), 1),
+        "page_requests": counts, "load_average": {"before": load, "after": [round(v, 2) for v in os.getloadavg()]},
     }
-    print(json.dumps({k: v for k, v in result.items() if k != "runs"}, indent=1))
+    print(json.dumps(result, indent=1))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(result, indent=1) + "\n")

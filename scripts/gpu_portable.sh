@@ -4,24 +4,30 @@
 # a workstation with TensorFlow (python -m calibration / python -m export); the run folder is the same.
 #
 #   bash scripts/gpu_portable.sh                      # 2 x 60k synthetic + recon/train, 20k steps of 512
-#   OUT=data/gpu STEPS=12000 DEADLINE=$(( $(date +%s) + 900 )) bash scripts/gpu_portable.sh
+#   DATA=data/gpu STEPS=12000 DEADLINE=$(( $(date +%s) + 900 )) bash scripts/gpu_portable.sh
+#   CLEAN=1 bash scripts/gpu_portable.sh              # the commercially clean model: synthetic pictures only
 #
 # DEADLINE (epoch seconds) bounds the whole job: training gets what is left after the data, less a margin.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-python3}
-OUT=${OUT:-data/gpu}
+DATA=${DATA:-data/gpu}
+CLEAN=${CLEAN:-}
 SVHN=${SVHN:-data/svhn}     # recon/train and format2_train_dev (training data only)
 COUNT=${COUNT:-60000}
 STEPS=${STEPS:-20000}
 export KERAS_BACKEND=${KERAS_BACKEND:-jax}
 
-for set in "synthA 300" "synthB 400 --focus"; do
+if [ -n "$CLEAN" ]; then SETS=("clean_a 500" "clean_b 600 --focus"); REAL=(); RUN=run_clean; SHARE=0.5
+else SETS=("synthA 300" "synthB 400 --focus"); REAL=(--real-digits "$SVHN/format2_train_dev"); RUN=run; SHARE=0.375; fi
+for set in "${SETS[@]}"; do
   read -r name seed focus <<<"$set"
-  [ -f "$OUT/$name/digitStruct.csv" ] || "$PY" -m train.synth --out "$OUT/$name" --count "$COUNT" --seed "$seed" \
-      --real-digits "$SVHN/format2_train_dev" ${focus:-} --quiet
+  [ -f "$DATA/$name/digitStruct.csv" ] || "$PY" -m train.synth --out "$DATA/$name" --count "$COUNT" --seed "$seed" \
+      "${REAL[@]}" ${focus:-} --quiet
 done
+TRAIN="$DATA/${SETS[0]%% *}:$SHARE,$DATA/${SETS[1]%% *}:$SHARE"
+[ -n "$CLEAN" ] || TRAIN="$TRAIN,$SVHN/recon/train:0.25"
 MINUTES=""
 if [ -n "${DEADLINE:-}" ]; then MINUTES="--minutes $(awk -v s=$(( DEADLINE - $(date +%s) - 90 )) 'BEGIN{print s/60}')"; fi
-"$PY" -m train.portable --data "$OUT/synthA:0.375,$OUT/synthB:0.375,$SVHN/recon/train:0.25" --out "$OUT/run" \
+"$PY" -m train.portable --data "$TRAIN" --out "$DATA/$RUN" \
   --steps "$STEPS" --batch-size 512 --learning-rate 4e-3 --warmup-steps 1000 --eval-every 500 --val-max 2000 $MINUTES

@@ -24,7 +24,8 @@ def make_certificates(folder: Path) -> dict[str, Path]:
     def run(*args):
         subprocess.run(["openssl", *map(str, args)], check=True, capture_output=True)
 
-    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", ca_key, "-out", ca, "-days", "2", "-subj", "/CN=test CA")
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", ca_key, "-out", ca, "-days", "2", "-subj",
+        "/CN=test CA")
     run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", folder / "server.csr", "-subj", "/CN=127.0.0.1")
     (folder / "san.ext").write_text("subjectAltName=IP:127.0.0.1\n")
     run("x509", "-req", "-in", folder / "server.csr", "-CA", ca, "-CAkey", ca_key, "-CAcreateserial", "-out", cert,

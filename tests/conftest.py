@@ -1,6 +1,7 @@
 """Shared fixtures: the real SVHN data in ../shared, and a real tiny model trained and exported once per session."""
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +16,18 @@ def run_module(*args, env=None, timeout=600, **kwargs) -> subprocess.CompletedPr
     """Run `python -m ...` from the repo root, as a user would."""
     return subprocess.run([sys.executable, "-m", *map(str, args)], cwd=ROOT, capture_output=True, text=True,
                           timeout=timeout, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})}, **kwargs)
+
+
+def copy_labelled(svhn: Path, folder: Path, count: int) -> list:
+    """The first `count` real recon/test pictures copied into `folder` with their digitStruct.csv; their annotations."""
+    from edge_app.annotations import read_annotations, write_csv
+
+    folder.mkdir(parents=True, exist_ok=True)
+    anns = read_annotations(svhn / "recon" / "test")[:count]
+    for a in anns:
+        shutil.copyfile(svhn / "recon" / "test" / a.name, folder / a.name)
+    write_csv(folder / "digitStruct.csv", anns)
+    return anns
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -45,7 +58,8 @@ def tiny_run(tmp_path_factory, synth, svhn) -> Path:
     out = tmp_path_factory.mktemp("runs") / "tiny"
     proc = run_module("train", "--data", f"{synth}:0.5,{svhn / 'recon' / 'train'}:0.5", "--arch", "edge",
                       "--out", out, "--steps", "40", "--batch-size", "32", "--eval-every", "20",
-                      "--checkpoint-every", "20", "--val-fraction", "0.1", "--learning-rate", "0.003", "--warmup-steps", "5")
+                      "--checkpoint-every", "20", "--val-fraction", "0.1", "--learning-rate", "0.003",
+                      "--warmup-steps", "5")
     assert proc.returncode == 0, proc.stderr[-2000:]
     return out
 

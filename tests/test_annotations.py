@@ -6,7 +6,7 @@ import h5py
 import numpy as np
 import pytest
 
-from edge_app.annotations import Annotation, read_annotations, read_csv, read_mat, write_csv
+from edge_app.annotations import Annotation, read_annotations, read_csv, read_labels, read_mat, write_csv
 from edge_app.contract import Box, ContractError
 
 
@@ -25,7 +25,7 @@ def test_official_samples_match_the_full_annotations(svhn, split, count):
     for a in got:
         rows = full[a.name]
         assert a.digits == tuple(int(r["label"]) % 10 for r in rows)
-        assert a.boxes == tuple(Box(float(r["left"]), float(r["top"]), float(r["width"]), float(r["height"])) for r in rows)
+        assert a.boxes == tuple(Box(*(float(r[k]) for k in ("left", "top", "width", "height"))) for r in rows)
 
 
 def test_single_box_and_multi_box_entries(svhn):
@@ -64,16 +64,49 @@ def test_hdf5_without_fields_is_one_clear_error(tmp_path):
 
 def test_bad_csv_rows_and_headers(tmp_path):
     (tmp_path / "digitStruct.csv").write_text("name;label;top;left;height;width\n1.png;x;1;1;1;1\n")
-    with pytest.raises(ContractError, match=":2: bad row"):
+    with pytest.raises(ContractError, match=":2: 1.png left out: field 'label' is 'x', not a number"):
         read_annotations(tmp_path)
     (tmp_path / "digitStruct.csv").write_text("a,b\n")
     with pytest.raises(ContractError, match="header"):
         read_annotations(tmp_path)
     (tmp_path / "digitStruct.csv").write_text("name;label;top;left;height;width\n1.png;3;1;1;0;5\n")
-    with pytest.raises(ContractError, match="empty box"):
+    with pytest.raises(ContractError, match="field 'height' is '0': an empty box"):
         read_annotations(tmp_path)
 
 
 def test_folder_without_labels(tmp_path):
     with pytest.raises(ContractError, match="neither"):
+        read_annotations(tmp_path)
+
+
+@pytest.mark.parametrize("row,field", [
+    ("2.png;13;1;1;5;5", "'label' is '13', not an SVHN digit label"),
+    ("2.png;3;nan;1;5;5", "'top' is 'nan', not a finite number"),
+    ("2.png;3;1;inf;5;5", "'left' is 'inf', not a finite number"),
+    ("2.png;3;1;1;5", "'width' is missing"),
+    ("2.png;3.5;1;1;5;5", "'label' is '3.5'"),
+])
+def test_a_bad_csv_label_leaves_out_that_picture_naming_file_and_field(tmp_path, row, field):
+    (tmp_path / "digitStruct.csv").write_text("name;label;top;left;height;width\n1.png;3;1;1;5;5\n"
+                                              f"2.png;4;1;1;5;5\n{row}\n3.png;10;1;1;5;5\n")
+    labels = read_labels(tmp_path)
+    assert [a.name for a in labels.annotations] == ["1.png", "3.png"]
+    assert list(labels.bad) == ["2.png"] and "digitStruct.csv:4: 2.png left out: field " + field in labels.bad["2.png"]
+
+
+def test_a_bad_mat_label_leaves_out_that_picture(svhn, tmp_path):
+    import shutil
+
+    mat = tmp_path / "digitStruct.mat"
+    shutil.copyfile(svhn / "format1_samples" / "test" / "digitStruct.mat", mat)
+    with h5py.File(mat, "r+") as f:  # picture 1 (one box: scalars) gets a NaN top, picture 2 label 13
+        bbox = f[f["digitStruct"]["bbox"][0][0]]
+        bbox["top"][0, 0] = np.nan
+        second = f[f["digitStruct"]["bbox"][1][0]]
+        f[second["label"][0][0]][0, 0] = 13
+    labels = read_labels(tmp_path)
+    assert len(labels.annotations) == 38 and labels.annotations[0].name == "3.png"
+    assert "1.png left out: field 'top' is nan" in labels.bad["1.png"] and str(mat) in labels.bad["1.png"]
+    assert "2.png left out: field 'label' is 13.0, not an SVHN digit label" in labels.bad["2.png"]
+    with pytest.raises(ContractError, match=r"1.png left out.*\(and 1 more\)"):
         read_annotations(tmp_path)

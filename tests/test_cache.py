@@ -107,3 +107,4 @@ def test_training_on_a_corrupt_folder_says_so_in_one_line(folder, tmp_path):
                       env={"HOUSE_NUMBERS_CACHE": str(tmp_path / "cache")})
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert [line for line in proc.stderr.splitlines() if line.startswith("error:")][0].count("5.png") >= 1
+    assert not (tmp_path / "run").exists()  # no run folder holding only config.json

@@ -1,4 +1,5 @@
-"""--config device.toml: keys named as the flags, flags win, one clear line for a bad file, ROI written back atomically."""
+"""--config device.toml: keys named as the flags, flags win, one clear line for a bad file, ROI written back
+atomically."""
 
 from pathlib import Path
 
@@ -72,7 +73,7 @@ def test_bad_file_from_the_command_line_exits_2_with_one_line(tmp_path):
 def test_the_app_runs_from_a_config_file(svhn, tmp_path):
     out = tmp_path / "r.jsonl"
     path = write(tmp_path, f'model = "{SHIPPED}"\nsource = "{svhn / "recon" / "test" / "1.png"}"\n'
-                           f'threshold = 0\njsonl = "{out}"\nquiet = true\n')
+                           f'scan = true\nthreshold = 0\njsonl = "{out}"\nquiet = true\n')
     proc = app("--config", path)
     assert proc.returncode == 0, proc.stderr
     assert [e["file"] for e in events(out)] == ["1.png"] and proc.stdout == ""
@@ -81,7 +82,7 @@ def test_the_app_runs_from_a_config_file(svhn, tmp_path):
 def test_save_roi_keeps_the_rest_of_the_file(tmp_path):
     path = write(tmp_path, '# my gate camera\nsource = "picamera"\nroi = "1,2,3,4"   # old\nfps = 5\n')
     save_roi(path, Box(10, 20.25, 300, 140))
-    assert path.read_text() == '# my gate camera\nsource = "picamera"\nroi = "10,20.2,300,140"\nfps = 5\n'
+    assert path.read_text() == '# my gate camera\nsource = "picamera"\nroi = "10,20.2,300,140"   # old\nfps = 5\n'
     assert sorted(p.name for p in tmp_path.iterdir()) == ["device.toml"]  # no temp file left behind
 
 

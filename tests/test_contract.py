@@ -151,7 +151,8 @@ def test_decode_batch_matches_single():
 
 def test_device_side_imports_without_tensorflow():
     code = ("import sys; sys.modules['tensorflow'] = None; sys.modules['keras'] = None; "
-            "import edge_app, edge_app.contract, edge_app.decode, edge_app.interpreter, edge_app.app, "
+            "import edge_app, edge_app.contract, edge_app.decode, edge_app.interpreter, edge_app.inference.card, "
+            "edge_app.inference.runtime, edge_app.inference.reader, edge_app.inference.detector, edge_app.app, "
             "edge_app.sources, edge_app.outputs, edge_app.bench; print('ok')")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr

@@ -49,7 +49,8 @@ def test_systemd_analyze_verifies_the_unit_without_a_warning(tmp_path):
 
 
 def test_the_verifier_does_catch_a_broken_unit(tmp_path):
-    broken = UNIT.read_text().replace("WatchdogSec=120", "WatchdogSec=two minutes").replace("Type=notify", "Type=notifyy")
+    broken = UNIT.read_text().replace("WatchdogSec=120", "WatchdogSec=two minutes")
+    broken = broken.replace("Type=notify", "Type=notifyy")
     out = verify(tmp_path, broken).stderr
     assert "Failed to parse sec value" in out and "Failed to parse service type" in out
 

@@ -16,15 +16,40 @@ from train.synth.scenes_write import write_scenes
 @pytest.fixture(scope="module")
 def scenes(tmp_path_factory):
     """48 training frames at the detector's own size."""
-    return write_scenes(tmp_path_factory.mktemp("det") / "scenes", 48, seed=11, spec=SceneSpec(size=(192, 144)),
-                        workers=1, progress=False)
+    return write_scenes(
+        tmp_path_factory.mktemp("det") / "scenes",
+        48,
+        seed=11,
+        spec=SceneSpec(size=(192, 144)),
+        workers=1,
+        progress=False,
+    )
 
 
 @pytest.fixture(scope="module")
 def det_run(tmp_path_factory, scenes):
     out = tmp_path_factory.mktemp("det_runs") / "run"
-    proc = run_module("train", "--data", scenes, "--arch", "detector", "--out", out, "--steps", "6", "--batch-size", "8",
-                      "--eval-every", "3", "--checkpoint-every", "3", "--val-fraction", "0.25", "--warmup-steps", "2")
+    proc = run_module(
+        "train",
+        "--data",
+        scenes,
+        "--arch",
+        "detector",
+        "--out",
+        out,
+        "--steps",
+        "6",
+        "--batch-size",
+        "8",
+        "--eval-every",
+        "3",
+        "--checkpoint-every",
+        "3",
+        "--val-fraction",
+        "0.25",
+        "--warmup-steps",
+        "2",
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     return out
 
@@ -40,8 +65,21 @@ def det_calib(tmp_path_factory, scenes):
 @pytest.fixture(scope="module")
 def det_export(tmp_path_factory, det_run, det_calib, scenes):
     out = tmp_path_factory.mktemp("det_export")
-    proc = run_module("export", "--model", det_run / "model.keras", "--calibration", det_calib, "--out", out,
-                      "--name", "number_detector", "--eval-data", scenes, "--eval-limit", "12")
+    proc = run_module(
+        "export",
+        "--model",
+        det_run / "model.keras",
+        "--calibration",
+        det_calib,
+        "--out",
+        out,
+        "--name",
+        "number_detector",
+        "--eval-data",
+        scenes,
+        "--eval-limit",
+        "12",
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     return out
 
@@ -88,9 +126,14 @@ def test_mixups_are_refused_with_one_line(tmp_path, scenes, synth, det_run, det_
         (("train", "--data", scenes, "--arch", "edge", "--out", tmp_path / "r1", "--steps", "2"), "--arch detector"),
         (("train", "--data", synth, "--arch", "detector", "--out", tmp_path / "r2", "--steps", "2"), "scenes.json"),
         (("calibration", "--data", scenes, "--count", "4", "--out", tmp_path / "c1.npz"), "--kind detector"),
-        (("calibration", "--kind", "detector", "--data", synth, "--count", "4", "--out", tmp_path / "c2.npz"), "scenes.json"),
-        (("export", "--model", tiny_run / "model.keras", "--calibration", det_calib, "--out", tmp_path / "e1"),
-         "calibrates a detector"),
+        (
+            ("calibration", "--kind", "detector", "--data", synth, "--count", "4", "--out", tmp_path / "c2.npz"),
+            "scenes.json",
+        ),
+        (
+            ("export", "--model", tiny_run / "model.keras", "--calibration", det_calib, "--out", tmp_path / "e1"),
+            "calibrates a detector",
+        ),
     ]
     for args, says in refusals:
         proc = run_module(*args)

@@ -55,7 +55,8 @@ def test_no_picamera2():
     code, checks, _ = doctor("--source", "picamera")
     assert code == 1
     assert "No module named 'picamera2'" in checks["picamera2"][1]
-    assert "sudo apt install python3-picamera2" in fix(checks, "picamera2") and "--system-site-packages" in fix(checks, "picamera2")
+    hint = fix(checks, "picamera2")
+    assert "sudo apt install python3-picamera2" in hint and "--system-site-packages" in hint
     assert checks["cameras"][0] == "FAIL"  # a Pi camera was asked for and none is there
 
 

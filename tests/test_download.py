@@ -223,7 +223,7 @@ def test_cli_downloads(server, tarball, tmp_path, svhn, monkeypatch):
 
 def test_cli_refuses_corrupt_hand_fetched_archive(tmp_path, capsys):
     (tmp_path / "test.tar.gz").write_bytes(b"not an archive")
-    assert main(["download", "--splits", "test", "--dir", str(tmp_path / "d"), "--archives", str(tmp_path)]) == 1
+    assert main(["download", "--splits", "test", "--dir", str(tmp_path / "d"), "--archives", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "size 14 bytes" in err
 

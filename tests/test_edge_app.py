@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from edge_app.annotations import read_annotations, write_csv
+from edge_app.annotations import read_annotations
 from edge_app.contract import crop_region, digit_region, load_image
-from tests.conftest import ROOT
+from tests.conftest import ROOT, copy_labelled
 
 FAKES = ROOT / "tests" / "fakes"
 SHIPPED = ROOT / "models" / "house_numbers.tflite"
@@ -22,7 +22,8 @@ SHIPPED = ROOT / "models" / "house_numbers.tflite"
 
 def app(*args, env=None, timeout=120, popen=False):
     """Run `python -m edge_app` with tensorflow/keras blocked (and the fake picamera2 importable)."""
-    full_env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(FAKES / "blocked"), str(FAKES), str(ROOT)]), **(env or {})}
+    full_env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(FAKES / "blocked"), str(FAKES), str(ROOT)]),
+                **(env or {})}
     cmd = [sys.executable, "-m", "edge_app", *map(str, args)]
     if popen:
         return subprocess.Popen(cmd, cwd=ROOT, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -37,10 +38,7 @@ def events(path):
 def labelled(svhn, tmp_path_factory):
     """50 real recon/test pictures with their digitStruct.csv (and their true readings)."""
     folder = tmp_path_factory.mktemp("pictures")
-    anns = read_annotations(svhn / "recon" / "test")[:50]
-    for a in anns:
-        shutil.copy(svhn / "recon" / "test" / a.name, folder / a.name)
-    write_csv(folder / "digitStruct.csv", anns)
+    anns = copy_labelled(svhn, folder, 50)
     return folder, {a.name: "".join(map(str, a.digits)) for a in anns}
 
 
@@ -52,7 +50,8 @@ def test_folder_with_boxes_reads_real_pictures(labelled, tmp_path):
     got = events(out)
     assert len(got) >= 45  # a reading per picture, except the rare "no digits" decode
     for e in got:
-        assert set(e) >= {"time", "source", "frame", "file", "reading", "confidence", "digit_confidences", "roi", "latency_ms"}
+        assert set(e) >= {"time", "source", "frame", "file", "reading", "confidence", "digit_confidences", "roi",
+                          "latency_ms"}
         assert len(e["digit_confidences"]) == len(e["reading"]) and 0 < e["confidence"] <= 1
     right = sum(e["reading"] == truth[e["file"]] for e in got)
     assert right >= 35, f"only {right} of 50 real pictures read correctly"
@@ -105,7 +104,8 @@ def test_fake_picamera_drives_the_picamera_source(svhn, tmp_path):
     frame, truth = _scene(svhn, "2.png")
     np.save(tmp_path / "frames.npy", np.stack([frame] * 3))
     out = tmp_path / "r.jsonl"
-    proc = app("--model", SHIPPED, "--source", "picamera", "--size", "320x240", "--roi", "96,56,128,128", "--threshold", "0",
+    proc = app("--model", SHIPPED, "--source", "picamera", "--size", "320x240", "--roi", "96,56,128,128",
+               "--threshold", "0",
                "--max-frames", "10", "--jsonl", out, env={"FAKE_PICAMERA_FRAMES": str(tmp_path / "frames.npy")})
     assert proc.returncode == 0, proc.stderr
     assert [e["reading"] for e in events(out)] == [truth]
@@ -115,7 +115,8 @@ def test_fake_picamera_drives_the_picamera_source(svhn, tmp_path):
 def test_camera_that_disappears_for_good(svhn, tmp_path):
     frame, _ = _scene(svhn, "2.png")
     np.save(tmp_path / "frames.npy", frame[None])
-    proc = app("--model", SHIPPED, "--source", "picamera", "--size", "320x240", "--roi", "96,56,128,128", "--retries", "2", "--backoff", "0.01",
+    proc = app("--model", SHIPPED, "--source", "picamera", "--size", "320x240", "--roi", "96,56,128,128", "--retries",
+               "2", "--backoff", "0.01",
                env={"FAKE_PICAMERA_FRAMES": str(tmp_path / "frames.npy"), "FAKE_PICAMERA_FAIL_AFTER": "6"})
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr and "reconnect" in proc.stderr
@@ -126,8 +127,10 @@ def test_sigterm_flushes_and_exits_zero(svhn, tmp_path):
     frame, _ = _scene(svhn, "2.png")
     np.save(tmp_path / "frames.npy", frame[None])
     out = tmp_path / "r.jsonl"
-    proc = app("--model", SHIPPED, "--source", "picamera", "--size", "320x240", "--roi", "96,56,128,128", "--threshold", "0",
-               "--smooth", "1/1", "--jsonl", out, env={"FAKE_PICAMERA_FRAMES": str(tmp_path / "frames.npy")}, popen=True)
+    proc = app("--model", SHIPPED, "--source", "picamera", "--size", "320x240", "--roi", "96,56,128,128",
+               "--threshold", "0",
+               "--smooth", "1/1", "--jsonl", out, env={"FAKE_PICAMERA_FRAMES": str(tmp_path / "frames.npy")},
+               popen=True)
     deadline = time.time() + 60
     while (not out.exists() or not out.read_text()) and time.time() < deadline:
         time.sleep(0.1)
@@ -147,7 +150,7 @@ def test_corrupt_and_empty_pictures_are_skipped_and_counted(labelled, tmp_path):
     data = (folder / "3.png").read_bytes()
     (pictures / "3.png").write_bytes(data[: len(data) // 2])
     (pictures / "4.png").write_bytes(b"")
-    proc = app("--model", SHIPPED, "--source", pictures, "--threshold", "0")
+    proc = app("--model", SHIPPED, "--source", pictures, "--scan", "--threshold", "0")
     assert proc.returncode == 0, proc.stderr
     assert "frames 4 (2 skipped)" in proc.stderr
     assert proc.stderr.count("skipped frame") == 2 and "Traceback" not in proc.stderr
@@ -183,7 +186,8 @@ def test_missing_sidecar(tmp_path, labelled):
 def test_jsonl_on_a_full_disk_writes_no_partial_line(labelled):
     if not os.path.exists("/dev/full"):
         pytest.skip("no /dev/full on this system")
-    proc = app("--model", SHIPPED, "--source", labelled[0] / "1.png", "--boxes", "--threshold", "0", "--jsonl", "/dev/full")
+    proc = app("--model", SHIPPED, "--source", labelled[0] / "1.png", "--boxes", "--threshold", "0", "--jsonl",
+               "/dev/full")
     assert proc.returncode == 1 and "No space left on device" in proc.stderr and "Traceback" not in proc.stderr
 
 
@@ -205,8 +209,9 @@ def test_annotate_writes_frames_with_the_reading(labelled, tmp_path):
 def test_bench_reports_latency(tmp_path):
     out = tmp_path / "bench.json"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(FAKES / "blocked"), str(ROOT)])}
-    proc = subprocess.run([sys.executable, "-m", "edge_app.bench", "--model", SHIPPED, "--runs", "20", "--threads", "1", "2",
-                           "--json", out], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run([sys.executable, "-m", "edge_app.bench", "--model", SHIPPED, "--runs", "20", "--threads",
+                           "1", "2", "--no-detector", "--json", out], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=120)
     assert proc.returncode == 0, proc.stderr
     result = json.loads(out.read_text())
     assert [r["threads"] for r in result["results"]] == [1, 2]
@@ -222,7 +227,8 @@ def test_boxes_without_labels_is_refused_up_front(tmp_path, labelled):
 def test_scan_finds_the_number_in_a_bigger_frame(svhn, tmp_path):
     frame, _ = _scene(svhn, "2.png")
     Image.fromarray(frame).save(tmp_path / "frame.png")
-    proc = app("--model", SHIPPED, "--source", tmp_path / "frame.png", "--scan", "--threshold", "0", "--jsonl", tmp_path / "r.jsonl")
+    proc = app("--model", SHIPPED, "--source", tmp_path / "frame.png", "--scan", "--threshold", "0", "--jsonl",
+               tmp_path / "r.jsonl")
     assert proc.returncode == 0, proc.stderr
     (event,) = events(tmp_path / "r.jsonl")
     x, y, w, h = event["roi"]

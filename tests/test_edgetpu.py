@@ -8,7 +8,8 @@ import sys
 import pytest
 
 from edge_app import edgetpu
-from edge_app.interpreter import HouseNumberModel, ModelError
+from edge_app.inference.card import ModelError
+from edge_app.inference.reader import HouseNumberModel
 
 from .conftest import run_module
 from .standins import edgetpu_model, libedgetpu

@@ -16,7 +16,8 @@ def test_calibration_is_stratified_and_remembers_its_provenance(tmp_path, svhn, 
     from calibration.build import load
 
     out = tmp_path / "calib.npz"
-    proc = run_module("calibration", "--data", f"{synth},{svhn / 'recon' / 'train'}", "--count", "120", "--out", out, "--seed", "3")
+    proc = run_module("calibration", "--data", f"{synth},{svhn / 'recon' / 'train'}", "--count", "120",
+                      "--out", out, "--seed", "3")
     assert proc.returncode == 0, proc.stderr
     inputs, prov = load(out)
     assert inputs.shape == (120, 54, 54, 3) and inputs.dtype == np.uint8
@@ -24,7 +25,8 @@ def test_calibration_is_stratified_and_remembers_its_provenance(tmp_path, svhn, 
     # stratified: every length present gets at least an even share, though 4-5 digit numbers are rare
     assert min(prov["per_length"].values()) >= 120 // len(prov["per_length"])
     again = tmp_path / "again.npz"
-    run_module("calibration", "--data", f"{synth},{svhn / 'recon' / 'train'}", "--count", "120", "--out", again, "--seed", "3")
+    run_module("calibration", "--data", f"{synth},{svhn / 'recon' / 'train'}", "--count", "120",
+               "--out", again, "--seed", "3")
     assert np.array_equal(load(again)[0], inputs)  # reproducible with --seed
 
 
@@ -39,7 +41,7 @@ def test_calibration_refuses_test_data(tmp_path, svhn, folder):
 def test_int8_model_is_integer_only_with_raw_pixel_input(tiny_export):
     from ai_edge_litert.interpreter import Interpreter
 
-    from export.convert import float_tensors, op_names
+    from export.convert import inspect, op_names
 
     path = tiny_export / "house_numbers.tflite"
     interpreter = Interpreter(model_path=str(path))
@@ -47,20 +49,25 @@ def test_int8_model_is_integer_only_with_raw_pixel_input(tiny_export):
     assert inp["dtype"] == np.uint8 and list(inp["shape"]) == [1, 54, 54, 3]
     assert inp["quantization"] == (1.0, 0)  # raw pixels go in unchanged
     assert all(o["dtype"] in (np.uint8, np.int8) for o in interpreter.get_output_details())
-    assert float_tensors(path) == []
-    assert "DEQUANTIZE" not in op_names(path) and "CAST" not in op_names(path)
+    info = inspect(path)
+    assert info.float_tensors == [] and info.input["dtype"] == np.uint8
+    assert sorted(info.heads.values()) == ["digit1", "digit2", "digit3", "digit4", "digit5", "length"]
+    ops = op_names(path)  # read from the flatbuffer: the same ops the interpreter lists
+    assert ops and set(ops) <= {"QUANTIZE", "MUL", "ADD", "CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED",
+                                "RESHAPE", "SOFTMAX", "MEAN", "AVERAGE_POOL_2D", "MAX_POOL_2D", "CONCATENATION"}
+    assert "DEQUANTIZE" not in ops and "CAST" not in ops
 
 
 def test_sidecar_maps_each_output_to_its_head(tiny_export, tiny_run, svhn):
     """Each TF Lite head, found through the sidecar, matches the Keras head of that name and no other."""
     import keras
 
-    from edge_app.interpreter import HouseNumberModel
+    from edge_app.inference.reader import HouseNumberModel
     from train.cache import load_crops
     from train.folders import eval_inputs
 
     card = json.loads((tiny_export / "house_numbers.json").read_text())
-    assert sorted(v["head"] for v in card["outputs"].values()) == sorted(HEADS)
+    assert card["kind"] == "reader" and sorted(card["outputs"]) == sorted(HEADS)
     inputs = eval_inputs(np.asarray(load_crops(svhn / "recon" / "test").regions[:40]))
     ref = keras.models.load_model(tiny_run / "model.keras").predict(inputs, verbose=0)
 
@@ -83,15 +90,23 @@ def test_sidecar_maps_each_output_to_its_head(tiny_export, tiny_run, svhn):
 
 
 def test_sidecar_records_what_the_app_needs(tiny_export):
-    card = json.loads((tiny_export / "house_numbers.json").read_text())
-    assert card["input"]["dtype"] == "uint8" and card["input"]["shape"] == [1, 54, 54, 3]
-    assert card["preprocessing"]["region_size"] == 64 and card["preprocessing"]["input_size"] == 54
-    assert card["training"]["arch"] == "edge" and "SVHN" in card["training"]["licence"]
-    assert card["calibration"]["count"] == 64
-    assert 0 <= card["threshold_at_98"] <= 1 and "validation" in card["threshold_from"]
-    assert set(card["accuracy"]) >= {"sequence_accuracy", "digit_accuracy", "coverage_at_98"}
-    assert card["edgetpu"]["unsupported_ops"] == [] and card["edgetpu"]["compiled"] is False
-    assert "edgetpu_compiler" in card["edgetpu"]["reason"]
+    from edge_app.inference.card import read_card
+
+    card = read_card(tiny_export / "house_numbers.tflite", "reader")
+    assert card.input.dtype == "uint8" and card.input.shape == (1, 54, 54, 3)
+    assert card.preprocessing["region_size"] == 64 and card.preprocessing["input_size"] == 54
+    assert card.training["arch"] == "edge" and "SVHN" in card.training["licence"]
+    assert card.calibration["count"] == 64
+    # Measured on the tiny run's validation split: 10% of 300 synthetic + 10% of 498 recon/train pictures.
+    # Both fallbacks ("no run config", "no validation split") would fail here, and leave the gate None.
+    assert "on the validation split of " in card.gate.basis and "(80 pictures)" in card.gate.basis
+    assert 0 < card.gate.threshold <= 1
+    assert set(card.measured) >= {"sequence_accuracy", "digit_accuracy", "coverage_at_98"}
+    assert card.edgetpu["unsupported_ops"] == [] and card.edgetpu["compiled"] is False
+    assert "edgetpu_compiler" in card.edgetpu["reason"]
+    float_card = read_card(tiny_export / "house_numbers_float.tflite", "reader")  # its own gate, from its own outputs
+    assert float_card.variant == "float" and float_card.calibration is None
+    assert 0 < float_card.gate.threshold <= 1 and "(80 pictures)" in float_card.gate.basis
 
 
 def test_parity_report_comes_from_a_real_run(tiny_export):
@@ -108,7 +123,7 @@ def test_parity_report_comes_from_a_real_run(tiny_export):
 
 def test_int8_model_runs_without_tensorflow(tiny_export, svhn):
     code = ("import sys; sys.modules['tensorflow'] = None; sys.modules['keras'] = None\n"
-            "from edge_app.interpreter import HouseNumberModel\n"
+            "from edge_app.inference.reader import HouseNumberModel\n"
             "from edge_app.contract import load_image, model_input, Box\n"
             f"m = HouseNumberModel({str(tiny_export / 'house_numbers.tflite')!r})\n"
             f"img = load_image({str(svhn / 'recon' / 'test' / '1.png')!r})\n"
@@ -151,7 +166,8 @@ def test_export_refusals(tmp_path, tiny_run, tiny_export, svhn):
 
     bad_calib = tmp_path / "bad.npz"
     np.savez(bad_calib, inputs=np.zeros((4, 32, 32, 3), np.uint8), provenance=np.array("{}"))
-    proc = run_module("export", "--model", tiny_run / "model.keras", "--calibration", bad_calib, "--out", tmp_path / "o2")
+    proc = run_module("export", "--model", tiny_run / "model.keras", "--calibration", bad_calib,
+                      "--out", tmp_path / "o2")
     assert proc.returncode == 2 and "54 x 54 x 3" in proc.stderr
 
     proc = run_module("export", "--model", tiny_run / "model.keras", "--calibration", calib, "--out", tmp_path / "o3")

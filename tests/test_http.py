@@ -1,4 +1,5 @@
-"""The status page and its JSON API on a running app (fake Pi camera), and the faults: tokens, bad regions, a taken port."""
+"""The status page and its JSON API on a running app (fake Pi camera), and the faults: tokens, bad regions, a taken
+port."""
 
 from __future__ import annotations
 

@@ -37,7 +37,8 @@ def _debian_numpy() -> str | None:
     """The version of apt's numpy beside Debian's own Python 3.11, if this is such a machine."""
     if not DEBIAN_PYTHON.exists():
         return None
-    proc = subprocess.run([DEBIAN_PYTHON, "-c", "import sys, numpy; print(sys.version_info[:2] == (3, 11), numpy.__version__)"],
+    proc = subprocess.run([DEBIAN_PYTHON, "-c",
+                           "import sys, numpy; print(sys.version_info[:2] == (3, 11), numpy.__version__)"],
                           capture_output=True, text=True)
     ok, _, version = proc.stdout.strip().partition(" ")
     return version if proc.returncode == 0 and ok == "True" else None
@@ -91,7 +92,8 @@ def test_wheel_holds_the_device_side_only(device):
 
 def test_bookworm_set_keeps_numpy_1_and_brings_no_tensorflow(device):
     probe = ("import json, numpy, ml_dtypes, edge_app, importlib.metadata as m; "
-             "print(json.dumps({'numpy': numpy.__version__, 'numpy_file': numpy.__file__, 'ml_dtypes': ml_dtypes.__version__, "
+             "print(json.dumps({'numpy': numpy.__version__, 'numpy_file': numpy.__file__, 'ml_dtypes': "
+             "ml_dtypes.__version__, "
              "'litert': m.version('ai-edge-litert'), 'edge_app': edge_app.__file__, "
              "'dists': sorted(d.metadata['Name'].lower() for d in m.distributions())}))")
     got = json.loads(_in_venv(device, device["venv"] / "bin" / "python", "-c", probe).stdout)

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import time
 
 import pytest
 
-from edge_app.annotations import read_annotations, write_csv
 from edge_app.outputs.mqtt import MqttUrl, parse_mqtt_url
 from edge_app.outputs.spool import Spool
 from tests.broker import Broker, Subscriber, retained
+from tests.conftest import copy_labelled
 from tests.test_edge_app import SHIPPED, app, events
 
 
@@ -22,10 +21,7 @@ from tests.test_edge_app import SHIPPED, app, events
 def pictures(svhn, tmp_path_factory):
     """20 real recon/test pictures with their digitStruct.csv."""
     folder = tmp_path_factory.mktemp("mqtt-pictures")
-    anns = read_annotations(svhn / "recon" / "test")[:20]
-    for a in anns:
-        shutil.copy(svhn / "recon" / "test" / a.name, folder / a.name)
-    write_csv(folder / "digitStruct.csv", anns)
+    copy_labelled(svhn, folder, 20)
     return folder
 
 
@@ -37,7 +33,7 @@ def broker(tmp_path):
 
 
 def run_app(pictures, broker_url, tmp_path, *extra, popen=False, fps=None, device="gate"):
-    args = ["--model", SHIPPED, "--source", pictures, "--boxes", "--threshold", "0", "--quiet",
+    args = ["--model", SHIPPED, "--source", pictures, "--boxes", "--threshold", "0", "--no-quiet",
             "--jsonl", tmp_path / "r.jsonl", "--mqtt", broker_url, "--mqtt-id", device,
             "--mqtt-spool", tmp_path / "spool", *extra]
     if fps:
@@ -94,7 +90,8 @@ def test_readings_state_availability_and_discovery(pictures, broker, tmp_path):
     assert kept["house_numbers/gate/availability"] == b"offline"
     reading = json.loads(kept["homeassistant/sensor/house_numbers_gate/reading/config"])
     confidence = json.loads(kept["homeassistant/sensor/house_numbers_gate/confidence/config"])
-    assert reading["state_topic"] == "house_numbers/gate/state" and reading["value_template"] == "{{ value_json.reading }}"
+    assert reading["state_topic"] == "house_numbers/gate/state"
+    assert reading["value_template"] == "{{ value_json.reading }}"
     assert reading["availability_topic"] == "house_numbers/gate/availability"
     assert reading["device"]["identifiers"] == confidence["device"]["identifiers"] == ["house_numbers_gate"]
     assert reading["device"]["model"] == "house_numbers.tflite" and confidence["unit_of_measurement"] == "%"
@@ -250,3 +247,20 @@ def test_sigterm_sends_offline_and_keeps_the_spool(pictures, broker, tmp_path):
     assert sub.wait_for(lambda s: len(s.readings()) >= n + len(written) + 1)
     assert [r["frame"] for r in sub.readings()[n:]] == [e["frame"] for e in written] + [0]
     sub.close()
+
+
+def test_paho_is_needed_only_for_mqtt(pictures, tmp_path):
+    import os
+    import sys
+
+    from tests.test_edge_app import FAKES, ROOT
+
+    code = "import sys, edge_app.__main__, edge_app.outputs; print('paho' in sys.modules)"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    imported = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert imported.stdout.strip() == "False", imported.stderr
+    without = {"PYTHONPATH": os.pathsep.join([str(FAKES / "no_paho"), str(FAKES / "blocked"), str(ROOT)])}
+    proc = app("--model", SHIPPED, "--source", pictures / "1.png", "--jsonl", tmp_path / "r.jsonl", env=without)
+    assert proc.returncode == 0, proc.stderr  # no paho-mqtt: everything but MQTT works
+    proc = app("--model", SHIPPED, "--source", pictures / "1.png", "--mqtt", "mqtt://127.0.0.1", env=without)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "pip install 'paho-mqtt>=2.1,<3'" in proc.stderr

@@ -45,7 +45,12 @@ def test_frames_boxes_inside_and_empty_frames_recorded(scenes):
             assert 0.04 * 144 <= h <= 0.45 * 144, (f.name, h)  # number height 5-40% of the frame, give or take pose
         if len(f.numbers) == 2:  # two numbers never overlap
             a, b = f.number_boxes()
-            assert a.left + a.width <= b.left or b.left + b.width <= a.left or a.top + a.height <= b.top or b.top + b.height <= a.top
+            assert (
+                a.left + a.width <= b.left
+                or b.left + b.width <= a.left
+                or a.top + a.height <= b.top
+                or b.top + b.height <= a.top
+            )
 
 
 def test_same_seed_same_bytes_whatever_the_workers(scenes, tmp_path):
@@ -56,8 +61,14 @@ def test_same_seed_same_bytes_whatever_the_workers(scenes, tmp_path):
 
 def test_real_pictures_are_pasted_with_their_labels(tmp_path, svhn):
     real = svhn / "recon" / "train"
-    out = write_scenes(tmp_path / "real", 6, seed=3, progress=False, workers=1,
-                       spec=SceneSpec(size=(320, 240), empty_share=0.0, real=real, real_share=1.0))
+    out = write_scenes(
+        tmp_path / "real",
+        6,
+        seed=3,
+        progress=False,
+        workers=1,
+        spec=SceneSpec(size=(320, 240), empty_share=0.0, real=real, real_share=1.0),
+    )
     known = {a.digits for a in read_annotations(real)}
     numbers = [n for f in read_scenes(out) for n in f.numbers]
     assert numbers and all(n.digits in known for n in numbers)
@@ -66,8 +77,21 @@ def test_real_pictures_are_pasted_with_their_labels(tmp_path, svhn):
 
 def test_cli_writes_scenes_and_refuses_a_full_folder(tmp_path):
     out = tmp_path / "cli"
-    proc = run_module("train.synth", "scenes", "--out", out, "--count", "3", "--seed", "1", "--size", "192x144",
-                      "--workers", "1", "--quiet")
+    proc = run_module(
+        "train.synth",
+        "scenes",
+        "--out",
+        out,
+        "--count",
+        "3",
+        "--seed",
+        "1",
+        "--size",
+        "192x144",
+        "--workers",
+        "1",
+        "--quiet",
+    )
     assert proc.returncode == 0, proc.stderr
     assert len(read_scenes(out)) == 3
     proc = run_module("train.synth", "scenes", "--out", out, "--count", "3", "--quiet")

@@ -12,7 +12,6 @@ def feed(smoother, readings):
 def test_reports_once_a_reading_wins_k_of_n():
     s = Smoother(k=3, n=5)
     assert feed(s, ["12", None, "12", "13", "12", "12", "12"]) == [None, None, None, None, "12", None, None]
-    assert s.reported == "12"
 
 
 def test_no_report_when_votes_fall_out_of_the_window():
@@ -30,20 +29,11 @@ def test_reports_on_change_and_never_repeats():
 def test_none_frames_never_report():
     s = Smoother(k=1, n=3)
     assert feed(s, [None, None, None]) == [None, None, None]
-    assert s.reported is None
 
 
 def test_k1_n1_reports_every_change():
     s = Smoother(k=1, n=1)
     assert feed(s, ["1", "1", "2", None, "2", "1"]) == ["1", None, "2", None, None, "1"]
-
-
-def test_reset_forgets_window_and_last_report():
-    s = Smoother(k=2, n=3)
-    feed(s, ["8", "8"])
-    s.reset()
-    assert s.reported is None
-    assert feed(s, ["8", "8"]) == [None, "8"]
 
 
 @pytest.mark.parametrize("k, n", [(0, 3), (4, 3), (1, 0)])

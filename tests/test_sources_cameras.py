@@ -1,4 +1,5 @@
-"""Live cameras that go away and come back: the Pi camera (stand-in picamera2) and USB cameras (stand-in VideoCapture)."""
+"""Live cameras that go away and come back: the Pi camera (stand-in picamera2) and USB cameras (stand-in
+VideoCapture)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,10 @@ def pictures(svhn) -> list[np.ndarray]:
 
 
 def fake_picamera2(pictures, lives):
-    """A picamera2 module; camera n delivers lives[n] frames then times out (None: forever; an exception: fails to open)."""
+    """A picamera2 module; camera n delivers lives[n] frames then times out.
+
+    None: forever; an exception: fails to open.
+    """
     opened = []
 
     class Picamera2:
@@ -132,7 +136,10 @@ def test_picamera2_missing(monkeypatch):
 
 
 def fake_video_capture(pictures, lives, opened):
-    """A cv2.VideoCapture stand-in; capture n delivers lives[n] BGR frames then fails (None: forever; False: won't open)."""
+    """A cv2.VideoCapture stand-in; capture n delivers lives[n] BGR frames then fails.
+
+    None: forever; False: won't open.
+    """
 
     class FakeCapture:
         def __init__(self, index):

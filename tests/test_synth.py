@@ -34,7 +34,8 @@ def made(tmp_path_factory) -> Path:
 def test_output_reads_back_as_format1(made):
     annotations = read_annotations(made)
     assert [a.name for a in annotations] == [f"{i}.png" for i in range(1, 41)]
-    assert sorted(p.name for p in made.iterdir()) == sorted([a.name for a in annotations] + ["digitStruct.csv", "synth.json"])
+    expected = [a.name for a in annotations] + ["digitStruct.csv", "synth.json"]
+    assert sorted(p.name for p in made.iterdir()) == sorted(expected)
     for a in annotations:
         image = load_image(made / a.name)
         h, w = image.shape[:2]

@@ -21,7 +21,8 @@ def chromium():
     browser = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
     driver = shutil.which("chromedriver")
     if not browser or not driver:
-        pytest.fail("no Chromium or chromedriver here: scripts/test.sh installs them (apt-get install -y chromium chromium-driver)")
+        pytest.fail("no Chromium or chromedriver here: scripts/test.sh installs them (apt-get install -y chromium "
+                    "chromium-driver)")
     options = webdriver.ChromeOptions()
     options.binary_location = browser
     for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1120,820"):

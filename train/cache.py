@@ -106,8 +106,8 @@ def build_cache(folder: Path, where: Path, fp: dict, *, skip_bad: bool = False, 
     except ContractError as err:
         raise DataError(str(err)) from None
     if labels.bad and not skip_bad:
-        raise DataError(f"{labels.bad[0]}; {SKIP_HINT}")
-    annotations, skipped = labels.annotations, list(labels.bad)
+        raise DataError(f"{next(iter(labels.bad.values()))}; {SKIP_HINT}")
+    annotations, skipped = labels.annotations, list(labels.bad.values())
     if not annotations and not skipped:
         raise DataError(f"{folder}: no labelled pictures")
     tmp = where.with_name(where.name + ".building")

@@ -20,8 +20,12 @@ def iou_matrix(a: Sequence[Box], b: Sequence[Box]) -> np.ndarray:
     if not len(a) or not len(b):
         return np.zeros((len(a), len(b)))
     A, B = np.array(a, np.float64), np.array(b, np.float64)  # (n, 4) left, top, width, height
-    ix = np.minimum(A[:, None, 0] + A[:, None, 2], B[None, :, 0] + B[None, :, 2]) - np.maximum(A[:, None, 0], B[None, :, 0])
-    iy = np.minimum(A[:, None, 1] + A[:, None, 3], B[None, :, 1] + B[None, :, 3]) - np.maximum(A[:, None, 1], B[None, :, 1])
+    ix = np.minimum(A[:, None, 0] + A[:, None, 2], B[None, :, 0] + B[None, :, 2]) - np.maximum(
+        A[:, None, 0], B[None, :, 0]
+    )
+    iy = np.minimum(A[:, None, 1] + A[:, None, 3], B[None, :, 1] + B[None, :, 3]) - np.maximum(
+        A[:, None, 1], B[None, :, 1]
+    )
     inter = np.clip(ix, 0, None) * np.clip(iy, 0, None)
     union = (A[:, 2] * A[:, 3])[:, None] + (B[:, 2] * B[:, 3])[None, :] - inter
     return inter / np.maximum(union, 1e-9)
@@ -44,8 +48,9 @@ def match(detections: Sequence[tuple[Box, float]], truths: Sequence[Box]) -> lis
     return out
 
 
-def report(frames_detections: Sequence[Sequence[tuple[Box, float]]], frames_truths: Sequence[Sequence[Box]],
-           threshold: float) -> dict:
+def report(
+    frames_detections: Sequence[Sequence[tuple[Box, float]]], frames_truths: Sequence[Sequence[Box]], threshold: float
+) -> dict:
     """Recall, precision, F1 and mean IoU (of the matched pairs) at one score threshold; AP over all scores."""
     matched = [m for d, t in zip(frames_detections, frames_truths) for m in match(d, t)]
     n_true = sum(len(t) for t in frames_truths)

@@ -50,7 +50,8 @@ def with_teacher(student: keras.Model, teacher_path: str) -> keras.Model:
 
 def losses(weight: float) -> dict:
     """The per-head distillation losses for compile()."""
-    return {h: DistillLoss(LENGTH_CLASSES if h == "length" else DIGIT_CLASSES, weight, name=f"distill_{h}") for h in HEADS}
+    return {h: DistillLoss(LENGTH_CLASSES if h == "length" else DIGIT_CLASSES, weight,
+                           name=f"distill_{h}") for h in HEADS}
 
 
 def student_of(model: keras.Model, arch_name: str) -> keras.Model:

@@ -33,10 +33,11 @@ def predict(model_path, inputs: np.ndarray, threads: int | None = None, progress
     """Head probabilities (N, 7) and (N, 5, 11) of a .keras or .tflite model on (N, 54, 54, 3) inputs."""
     model_path = Path(model_path)
     if model_path.suffix == ".tflite":
-        from edge_app.interpreter import HouseNumberModel
+        from edge_app.inference.reader import HouseNumberModel
 
         model = HouseNumberModel(model_path, threads=threads)
-        out = [model.probabilities(x) for x in tqdm(inputs, desc="evaluate", unit="img", disable=not progress, leave=False)]
+        bar = tqdm(inputs, desc="evaluate", unit="img", disable=not progress, leave=False)
+        out = [model.probabilities(x) for x in bar]
         return np.stack([o[0] for o in out]), np.stack([o[1] for o in out])
     if model_path.suffix != ".keras":
         raise DataError(f"{model_path}: expected a .keras or .tflite model")
@@ -104,7 +105,7 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     cli.setup_logging(args.verbose, args.quiet)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    from edge_app.interpreter import ModelError
+    from edge_app.inference.card import ModelError
 
     return cli.run(lambda: _main(args), errors=(DataError, ModelError, ContractError))
 

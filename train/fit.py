@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import shutil
 import signal
 import tempfile
@@ -16,12 +15,13 @@ import numpy as np
 import tensorflow as tf
 from tqdm import tqdm
 
-from edge_app.atomic import write_atomic
+from edge_app.atomic import atomic_path, write_atomic
 
 from . import checkpoint, distill
 from .config import TrainConfig
 from .distill import student_of
 from .distribute import compute_policy, place
+from .folders import record_provenance
 from .models import build_model
 from .plots import plot_training
 from .tasks import task_for
@@ -40,8 +40,7 @@ def train(cfg: TrainConfig, resume: bool = False, given: set[str] | None = None)
 
     On resume the saved config wins; `given` names the settings the user passed explicitly, which
     must agree with it (only `steps` may change, to extend a run). With several workers only the chief
-    writes cfg.out; the others write their checkpoints to a temporary folder, removed at the end. What
-    is learnt (data, losses, validation metric) comes from the architecture's task (tasks.py).
+    writes cfg.out; the others write their checkpoints to a temporary folder, removed at the end.
     """
     placement = place(cfg.devices, cfg.workers)
     out = Path(cfg.out)
@@ -50,7 +49,7 @@ def train(cfg: TrainConfig, resume: bool = False, given: set[str] | None = None)
     elif resume:
         cfg = TrainConfig.load(out / "config.json")  # written by the chief: --out must be shared to resume
     own = out if placement.chief else Path(tempfile.mkdtemp(prefix=f"worker{placement.worker}-"))
-    task = task_for(cfg.arch)
+    task = task_for(cfg.arch)  # what is learnt: data, losses, validation metric (tasks.py)
     splits = task.load(cfg)
     n_train = sum(len(s.train) for s in splits)
     steps = cfg.steps or max(1, math.ceil(cfg.epochs * n_train / cfg.batch_size))
@@ -80,6 +79,7 @@ def _loop(task, cfg: TrainConfig, placement, model, state: dict, splits, steps: 
     batches = iter(placement.strategy.experimental_distribute_dataset(data))
     model._maybe_symbolic_build(data_batch=data.element_spec)  # metrics/optimizer state made outside the step
     model.make_train_function()
+    train_step = _worker_step(model, placement.strategy) if placement.workers > 1 else model.train_function
     writer = tf.summary.create_file_writer(str(out / "logs"))
 
     stop = _StopFlag()
@@ -88,7 +88,7 @@ def _loop(task, cfg: TrainConfig, placement, model, state: dict, splits, steps: 
                disable=not placement.chief)
     with stop, bar:
         while step < steps:
-            losses = model.train_function(batches)
+            losses = train_step(batches)
             step += 1
             bar.update(1)
             if step % 10 == 0:
@@ -105,15 +105,31 @@ def _loop(task, cfg: TrainConfig, placement, model, state: dict, splits, steps: 
                 raise Interrupted(f"stopped at step {step} of {steps}; checkpoint saved in {out / 'ckpt'}; "
                                   f"continue with: python -m train --out {cfg.out} --resume")
     seconds = time.perf_counter() - started
-    return _finish(task, cfg, out, student, state, steps, (step - start_step) * cfg.batch_size / max(seconds, 1e-9),
-                   placement)
+    return _finish(task, cfg, out, student, state, steps,
+                   (step - start_step) * cfg.batch_size / max(seconds, 1e-9), placement)
+
+
+def _worker_step(model, strategy):
+    """Keras's train_step on each replica; the losses reduced over workers as scalars.
+
+    (Keras 3.15's own multi-worker reduction asks for axis 0 of the scalar loss and fails.)
+    """
+    @tf.function
+    def step(iterator):
+        logs = strategy.run(model.train_step, args=(next(iterator),))
+        return {k: strategy.reduce("MEAN", v, axis=None) for k, v in logs.items()}
+
+    return step
 
 
 def _new_model(cfg: TrainConfig, steps: int, loss: dict) -> keras.Model:
     keras.utils.set_random_seed(cfg.seed)  # the same first weights on one device, several, or several workers
     model = build_model(cfg.arch, cfg.dropout)
     if cfg.init:  # fine-tuning: same architecture, weights from another run
-        model.set_weights(keras.models.load_model(cfg.init, compile=False).get_weights())
+        try:
+            model.set_weights(keras.models.load_model(cfg.init, compile=False).get_weights())
+        except Exception as err:  # noqa: BLE001 - a missing file, a bad zip or another architecture: all refused
+            raise RunError(f"--init {cfg.init}: not a {cfg.arch} model to start from ({type(err).__name__})") from None
     schedule = keras.optimizers.schedules.CosineDecay(
         0.0, decay_steps=max(steps - cfg.warmup_steps, 1), warmup_target=cfg.learning_rate,
         warmup_steps=min(cfg.warmup_steps, steps // 2), alpha=0.02)
@@ -140,9 +156,11 @@ def _validate(task, model, val, step: int, state: dict, out: Path, writer, bar, 
     with writer.as_default(step=step):
         for name, value in scores.items():
             tf.summary.scalar(f"val/{name}/{task.metric}", value)
-    history = state["history"] + [{"step": step, f"val_{task.metric}": mean, **{f"val/{k}": v for k, v in scores.items()}}]
+    history = state["history"] + [{"step": step, f"val_{task.metric}": mean,
+                                   **{f"val/{k}": v for k, v in scores.items()}}]
     state = {**state, "history": history}
-    bar.write(f"step {step}: validation {task.metric} {mean:.3f} " + " ".join(f"{k}={v:.3f}" for k, v in scores.items()))
+    each = " ".join(f"{k}={v:.3f}" for k, v in scores.items())
+    bar.write(f"step {step}: validation {task.metric} {mean:.3f} {each}")
     if mean > state["best"]:
         _save_atomic(model, out / "best.keras", mixed)
         state = {**state, "best": mean, "best_step": step}
@@ -160,8 +178,8 @@ def _finish(task, cfg: TrainConfig, out: Path, model, state: dict, steps: int, i
         return metrics  # the chief writes the model and the metrics
     best = out / "best.keras"
     if best.exists():
-        shutil.copyfile(best, out / "model.keras.tmp")
-        os.replace(out / "model.keras.tmp", out / "model.keras")
+        with atomic_path(out / "model.keras", suffix=".keras") as tmp:
+            shutil.copyfile(best, tmp)
     else:
         _save_atomic(model, out / "model.keras", cfg.mixed_precision)
     plot_training(state["history"], out / "training_curve.png", task.metric)
@@ -174,9 +192,8 @@ def _save_atomic(model, path: Path, mixed: bool = False) -> None:
         policy = keras.mixed_precision.global_policy()
         model = float32_twin(model, model.name, None)
         keras.mixed_precision.set_global_policy(policy)
-    tmp = path.with_name(path.stem + ".tmp.keras")
-    model.save(tmp)
-    os.replace(tmp, path)
+    with atomic_path(path, suffix=".keras") as tmp:
+        model.save(tmp)
 
 
 def _prepare_run_folder(cfg: TrainConfig, out: Path, resume: bool, given: set[str]) -> TrainConfig:
@@ -196,6 +213,7 @@ def _prepare_run_folder(cfg: TrainConfig, out: Path, resume: bool, given: set[st
         raise RunError(f"{out} already holds a run; pass --resume to continue it or pick a new --out")
     out.mkdir(parents=True, exist_ok=True)
     cfg.save(saved)
+    record_provenance(cfg.data, out)
     return cfg
 
 

@@ -6,6 +6,7 @@ from the seed. numpy only, so calibration and evaluation use it without TensorFl
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from edge_app.annotations import annotation_file
+from edge_app.atomic import write_atomic
 from edge_app.contract import INPUT_SIZE, ContractError, center_crop
 
 from .cache import Crops, DataError, load_crops
@@ -51,8 +53,7 @@ def parse_data(spec: str) -> list[tuple[Path, float]]:
 
 def is_test_folder(folder: Path) -> bool:
     """True for a test split (recon/test, format2_test_dev, SVHN test/): learning from it would leak it."""
-    parts = Path(folder).resolve().parts
-    return any("test" in re.split(r"[^a-z0-9]+", p.lower()) for p in parts[-2:])
+    return "test" in re.split(r"[^a-z0-9]+", Path(folder).resolve().name.lower())
 
 
 def refuse_test_folders(folders, doing: str) -> None:
@@ -85,16 +86,39 @@ def load_splits(spec: str, val_fraction: float, seed: int, cache_root: Path | No
     splits = []
     for folder, weight in parse_data(spec):
         crops = load_crops(folder, cache_root, skip_bad=skip_bad)
-        order = np.random.default_rng([seed, len(crops)]).permutation(len(crops))
-        n_val = int(round(len(crops) * val_fraction))
-        n_val = min(n_val, val_max) if val_max else n_val
-        if len(crops) - n_val < 1:
+        train, val = split_indices(len(crops), val_fraction, seed, val_max)
+        if not len(train):
             raise DataError(f"{folder}: {len(crops)} pictures leave nothing to train on after the validation split")
-        splits.append(Split(crops, weight, np.sort(order[n_val:]), np.sort(order[:n_val])))
+        splits.append(Split(crops, weight, train, val))
     if all(s.weight == 0 for s in splits):
         for s in splits:
             s.weight = float(len(s.train))
     return splits
+
+
+PROVENANCE = "provenance.json"  # in a run folder: what each training folder was, for the licence
+
+
+def record_provenance(spec: str, run: Path) -> None:
+    """Write RUN/provenance.json: each --data folder's synth.json (None for real pictures).
+
+    Export decides the licence from it when the folders themselves are on another machine.
+    """
+    record = {}
+    for folder, _ in parse_data(spec):
+        try:
+            record[str(folder)] = json.loads((folder / "synth.json").read_text())
+        except (OSError, ValueError):
+            record[str(folder)] = None
+    write_atomic(Path(run) / PROVENANCE, json.dumps(record, indent=2))
+
+
+def split_indices(n: int, val_fraction: float, seed: int, val_max: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted training and validation positions of a folder of n pictures: a function of n and the seed alone."""
+    order = np.random.default_rng([seed, n]).permutation(n)
+    n_val = int(round(n * val_fraction))
+    n_val = min(n_val, val_max) if val_max else n_val
+    return np.sort(order[n_val:]), np.sort(order[:n_val])
 
 
 def data_splits(cfg) -> list[Split]:
@@ -112,4 +136,6 @@ def validation_split(cfg) -> tuple[np.ndarray, np.ndarray]:
 
 def eval_inputs(regions: np.ndarray) -> np.ndarray:
     """Cached 64x64 regions -> the contract's centre 54x54 crops, (N, 54, 54, 3) uint8."""
-    return np.stack([center_crop(r) for r in regions]) if len(regions) else np.zeros((0, INPUT_SIZE, INPUT_SIZE, 3), np.uint8)
+    if not len(regions):
+        return np.zeros((0, INPUT_SIZE, INPUT_SIZE, 3), np.uint8)
+    return np.stack([center_crop(r) for r in regions])

@@ -23,11 +23,11 @@ os.environ.setdefault("KERAS_BACKEND", "jax")  # before keras is imported: this 
 
 import keras  # noqa: E402
 
-from edge_app.atomic import write_atomic  # noqa: E402
+from edge_app.atomic import atomic_path, write_atomic  # noqa: E402
 from edge_app.contract import HEADS  # noqa: E402
 
 from .config import TrainConfig  # noqa: E402
-from .folders import eval_inputs, load_splits  # noqa: E402
+from .folders import data_splits, eval_inputs, record_provenance  # noqa: E402
 from .metrics import score  # noqa: E402
 from .models import build_model  # noqa: E402
 from .ops_augment import Augment  # noqa: E402
@@ -35,7 +35,8 @@ from .plots import plot_training  # noqa: E402
 
 
 class Batches(keras.utils.PyDataset):
-    """`per_epoch` batches of 64x64 regions mixed from the folders by weight; batch i of epoch e seeded by (seed, e, i)."""
+    """`per_epoch` batches of 64x64 regions mixed from the folders by weight; batch i of epoch e seeded by
+    (seed, e, i)."""
 
     def __init__(self, splits, batch_size: int, per_epoch: int, seed: int):
         super().__init__(workers=4, max_queue_size=16)  # threads: numpy gathers release the GIL
@@ -82,7 +83,9 @@ class Schedule(keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         peak = self.cfg.learning_rate
-        lr = peak * min(1.0, (self.step + self.cfg.eval_every) / max(self.cfg.warmup_steps, 1)) if self.step < self.cfg.warmup_steps \
+        lr = peak * min(1.0,
+                        (self.step + self.cfg.eval_every) / max(self.cfg.warmup_steps,
+                                                                1)) if self.step < self.cfg.warmup_steps \
             else peak * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * self.progress())))
         self.model.optimizer.learning_rate.assign(lr)
 
@@ -98,17 +101,19 @@ class Schedule(keras.callbacks.Callback):
         accuracies = {}
         for name, inputs, targets in self.val:
             probs = self.reader.predict(inputs, batch_size=1024, verbose=0)
-            accuracies[name] = score(probs["length"], np.stack([probs[h] for h in HEADS[1:]], 1), targets)["sequence_accuracy"]
+            accuracies[name] = score(probs["length"], np.stack([probs[h] for h in HEADS[1:]], 1),
+                                     targets)["sequence_accuracy"]
         mean = float(np.mean(list(accuracies.values())))
-        self.state["history"].append({"step": self.step, "val_sequence_accuracy": mean, "loss": float(logs.get("loss", 0.0)),
+        self.state["history"].append({"step": self.step, "val_sequence_accuracy": mean,
+                                      "loss": float(logs.get("loss", 0.0)),
                                       **{f"val/{k}": v for k, v in accuracies.items()}})
-        print(f"step {self.step} ({time.time() - self.started:.0f} s, lr {float(self.model.optimizer.learning_rate):.1e}, "
+        print(f"step {self.step} ({time.time() - self.started:.0f} s, lr "
+              f"{float(self.model.optimizer.learning_rate):.1e}, "
               f"loss {logs.get('loss', 0.0):.3f}): validation sequence accuracy {mean:.3f} "
               + " ".join(f"{k}={v:.3f}" for k, v in accuracies.items()), flush=True)
         if mean > self.state["best"]:
-            tmp = self.out / "best.tmp.keras"
-            self.reader.save(tmp)
-            os.replace(tmp, self.out / "model.keras")
+            with atomic_path(self.out / "model.keras", suffix=".keras") as tmp:
+                self.reader.save(tmp)
             self.state.update(best=mean, best_step=self.step)
 
 
@@ -119,8 +124,9 @@ def train_portable(cfg: TrainConfig, minutes: float | None = None) -> dict:
         raise SystemExit(f"{out} already holds a finished run; pick a new --out")
     out.mkdir(parents=True, exist_ok=True)
     cfg.save(out / "config.json")
+    record_provenance(cfg.data, out)
     keras.utils.set_random_seed(cfg.seed)
-    splits = load_splits(cfg.data, cfg.val_fraction, cfg.seed, val_max=cfg.val_max, skip_bad=cfg.skip_bad)
+    splits = data_splits(cfg)
     n_train = sum(len(s.train) for s in splits)
     steps = cfg.steps or max(1, math.ceil(cfg.epochs * n_train / cfg.batch_size))
 
@@ -136,11 +142,14 @@ def train_portable(cfg: TrainConfig, minutes: float | None = None) -> dict:
     schedule = Schedule(cfg, reader, val, out, steps, 60 * minutes if minutes else float("inf"))
     epochs = math.ceil(steps / cfg.eval_every)
     started = time.perf_counter()
-    trainer.fit(Batches(splits, cfg.batch_size, cfg.eval_every, cfg.seed), epochs=epochs, verbose=0, callbacks=[schedule])
+    trainer.fit(Batches(splits, cfg.batch_size, cfg.eval_every, cfg.seed), epochs=epochs, verbose=0,
+                callbacks=[schedule])
     seconds = time.perf_counter() - started
-    metrics = {"arch": cfg.arch, "steps": steps, "steps_done": schedule.step, "best_val_sequence_accuracy": schedule.state["best"],
+    metrics = {"arch": cfg.arch, "steps": steps, "steps_done": schedule.step,
+               "best_val_sequence_accuracy": schedule.state["best"],
                "best_step": schedule.state.get("best_step"), "history": schedule.state["history"],
-               "train_images_per_second": round(schedule.step * cfg.batch_size / max(seconds, 1e-9), 1), "data": cfg.data,
+               "train_images_per_second": round(schedule.step * cfg.batch_size / max(seconds, 1e-9), 1),
+               "data": cfg.data,
                "backend": keras.backend.backend(), "seconds": round(seconds, 1), "config": asdict(cfg)}
     plot_training(schedule.state["history"], out / "training_curve.png")
     write_atomic(out / "metrics.json", json.dumps(metrics, indent=2))
@@ -149,33 +158,38 @@ def train_portable(cfg: TrainConfig, minutes: float | None = None) -> dict:
 
 def main(argv=None) -> int:
     """`python -m train.portable`: the flags of `python -m train` that this path supports, plus --minutes."""
-    import argparse
+    from edge_app import cli
 
-    p = argparse.ArgumentParser(prog="python -m train.portable", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    from .cache import DataError
+
+    p = cli.parser("python -m train.portable", __doc__)
     p.add_argument("--data", required=True, help="DIR[:WEIGHT],DIR[:WEIGHT]... training folders")
     p.add_argument("--out", required=True, help="run folder to create")
-    p.add_argument("--arch", default="edge", choices=("edge", "goodfellow"), help="architecture (default edge)")
-    p.add_argument("--steps", type=int, required=True, help="training steps")
-    p.add_argument("--batch-size", type=int, default=512, help="pictures per step (default 512)")
-    p.add_argument("--learning-rate", type=float, default=4e-3, help="peak learning rate (default 4e-3)")
-    p.add_argument("--warmup-steps", type=int, default=500, help="linear warm-up steps (default 500)")
-    p.add_argument("--eval-every", type=int, default=1000, help="validate every N steps (default 1000)")
-    p.add_argument("--val-fraction", type=float, default=0.1, help="held out of each folder (default 0.1)")
-    p.add_argument("--val-max", type=int, default=2000, help="at most N validation pictures a folder (default 2000)")
-    p.add_argument("--seed", type=int, default=0, help="seed (default 0)")
+    p.add_argument("--arch", default="edge", choices=("edge", "goodfellow"), help="architecture")
+    p.add_argument("--steps", type=cli.positive_int, required=True, help="training steps")
+    p.add_argument("--batch-size", type=cli.positive_int, default=512, help="pictures per step")
+    p.add_argument("--learning-rate", type=cli.positive_float, default=4e-3, help="peak learning rate")
+    p.add_argument("--warmup-steps", type=cli.nonnegative_int, default=500, help="linear warm-up steps")
+    p.add_argument("--eval-every", type=cli.positive_int, default=1000, help="validate every N steps")
+    p.add_argument("--val-fraction", type=cli.float_range(0.0, 0.9), default=0.1, help="held out of each folder")
+    p.add_argument("--val-max", type=cli.positive_int, default=2000, help="at most N validation pictures a folder")
+    p.add_argument("--seed", type=cli.nonnegative_int, default=0, help="seed")
     p.add_argument("--init", help="start from this model's weights")
-    p.add_argument("--minutes", type=float, help="stop (validated and saved) after this many minutes")
+    p.add_argument("--minutes", type=cli.positive_float, help="stop (validated and saved) after this many minutes")
     a = p.parse_args(argv)
-    if a.steps < 1 or a.batch_size < 1:
-        p.error("--steps and --batch-size must be positive")
+    cli.setup_logging(a.verbose, a.quiet)
     cfg = TrainConfig(data=a.data, out=a.out, arch=a.arch, steps=a.steps, batch_size=a.batch_size,
                       learning_rate=a.learning_rate, warmup_steps=a.warmup_steps, eval_every=a.eval_every,
                       checkpoint_every=a.eval_every, val_fraction=a.val_fraction, val_max=a.val_max, seed=a.seed,
                       init=a.init)
-    metrics = train_portable(cfg, a.minutes)
-    print(f"done: {metrics['steps_done']} steps, best validation sequence accuracy {metrics['best_val_sequence_accuracy']:.3f} "
-          f"at step {metrics['best_step']}, {metrics['train_images_per_second']:.0f} pictures/s ({metrics['backend']})")
+    return cli.run(lambda: _main(cfg, a.minutes), errors=(DataError,))
+
+
+def _main(cfg: TrainConfig, minutes: float | None) -> int:
+    metrics = train_portable(cfg, minutes)
+    print(f"done: {metrics['steps_done']} steps, best validation sequence accuracy "
+          f"{metrics['best_val_sequence_accuracy']:.3f} at step {metrics['best_step']}, "
+          f"{metrics['train_images_per_second']:.0f} pictures/s ({metrics['backend']})")
     return 0
 
 

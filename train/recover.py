@@ -11,12 +11,19 @@ function too). Example:
 
 from __future__ import annotations
 
-import argparse
+import logging
 import os
 import sys
 from pathlib import Path
 
 import numpy as np
+
+from edge_app import cli
+from edge_app.atomic import atomic_path
+
+from .tflite_ops import operators
+
+log = logging.getLogger("train.recover")
 
 
 def _dequantised(interpreter, index: int) -> np.ndarray:
@@ -33,17 +40,16 @@ def _dequantised(interpreter, index: int) -> np.ndarray:
 
 def folded_weights(tflite: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Layer name -> (Keras-shaped kernel, bias) for every convolution and dense layer of the export."""
-    from edge_app.interpreter import interpreter_class
+    from edge_app.inference.runtime import interpreter_class
 
     interpreter = interpreter_class()[0](model_path=str(tflite))
     interpreter.allocate_tensors()
     names = {d["index"]: d["name"] for d in interpreter.get_tensor_details()}
     out = {}
-    for op in interpreter._get_ops_details():
-        kind = op["op_name"]
+    for kind, inputs in operators(tflite):  # tensor indices of the file are the interpreter's
         if kind not in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"):
             continue
-        w_index, b_index = int(op["inputs"][1]), int(op["inputs"][2])
+        w_index, b_index = inputs[1], inputs[2]
         suffix = {"CONV_2D": "/convolution", "DEPTHWISE_CONV_2D": "/depthwise", "FULLY_CONNECTED": "/MatMul"}[kind]
         part = next(p for p in names[w_index].split(";") if p.endswith(suffix))
         layer = part.split("/")[-2].rsplit("_", 1)[0]  # 'edge_1/block3_dw_1/depthwise' -> 'block3_dw'
@@ -77,33 +83,33 @@ def recover(tflite: Path, inputs: np.ndarray):
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m train.recover", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = cli.parser("python -m train.recover", __doc__)
     p.add_argument("--tflite", type=Path, required=True, help="an int8 (or float) TF Lite export of the edge network")
     p.add_argument("--data", required=True, help="a training folder whose pictures set the batch-norm statistics")
-    p.add_argument("--count", type=int, default=512, help="pictures used for the statistics (default 512)")
-    p.add_argument("--out", type=Path, required=True, help="the .keras file to write")
+    p.add_argument("--count", type=cli.int_range(1, 100_000), default=512, help="pictures used for the statistics")
+    p.add_argument("--out", type=cli.output_file, required=True, help="the .keras file to write")
     args = p.parse_args(argv)
+    cli.setup_logging(args.verbose, args.quiet)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    from .cache import DataError, load_crops
+    from .cache import DataError
+
+    return cli.run(lambda: _main(args), errors=(DataError,))
+
+
+def _main(args) -> int:
+    from .cache import load_crops
     from .folders import eval_inputs
 
     if not args.tflite.is_file():
-        print(f"error: {args.tflite}: no such model file", file=sys.stderr)
-        return 2
-    try:
-        crops = load_crops(args.data)
-    except DataError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+        raise cli.UserError(f"{args.tflite}: no such model file")
+    crops = load_crops(args.data)
     inputs = eval_inputs(crops.regions[: args.count])
     model = recover(args.tflite, inputs)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = args.out.with_name(args.out.stem + ".tmp.keras")
-    model.save(tmp)
-    os.replace(tmp, args.out)
-    print(f"{args.out}: edge model recovered from {args.tflite}")
-    return 0
+    with atomic_path(args.out, suffix=".keras") as tmp:
+        model.save(tmp)
+    log.info("%s: edge model recovered from %s", args.out, args.tflite)
+    return cli.EXIT_OK
 
 
 if __name__ == "__main__":

@@ -55,11 +55,15 @@ def check_scene_data(spec: str) -> None:
         if not Path(folder).is_dir():
             raise DataError(f"{folder}: no such folder")
         if not is_scene_folder(folder):
-            raise DataError(f"{folder} holds no scenes.json: the detector trains on whole frames from "
-                            "python -m train.synth scenes, not on number pictures")
+            raise DataError(
+                f"{folder} holds no scenes.json: the detector trains on whole frames from "
+                "python -m train.synth scenes, not on number pictures"
+            )
         if evaluation_only(folder):
-            raise DataError(f"{folder} is made from test pictures (evaluation only, like the dev scenes): "
-                            "never train or calibrate on it")
+            raise DataError(
+                f"{folder} is made from test pictures (evaluation only, like the dev scenes): "
+                "never train or calibrate on it"
+            )
 
 
 def evaluation_only(folder) -> bool:
@@ -145,7 +149,14 @@ def train_dataset(splits: list[SceneSplit], batch_size: int, seed: int, start_st
         heat, box = encode_all([s.boxes[j] for j in s.train])
         frames, heat, box = tf.constant(s.frames[s.train]), tf.constant(heat), tf.constant(box)
         ds = tf.data.Dataset.range(len(s.train)).shuffle(len(s.train), seed=seed + 1000 * i + start_step).repeat()
-        parts.append(ds.map(lambda j, f=frames, h=heat, b=box: (tf.gather(f, j), {"heatmap": tf.gather(h, j), "box": tf.gather(b, j)})))
+        parts.append(
+            ds.map(
+                lambda j, f=frames, h=heat, b=box: (
+                    tf.gather(f, j),
+                    {"heatmap": tf.gather(h, j), "box": tf.gather(b, j)},
+                )
+            )
+        )
         weights.append(s.weight)
     if not parts:
         raise DataError("every --data folder has weight 0")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
+import argparse
 import os
-import tempfile
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,11 +12,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from ..atomic import atomic_path
 from .base import FrameView, Output, OutputError
 
 if TYPE_CHECKING:
     from ..app import AppConfig
 
+FRAME_NAME = re.compile(r"\d{6}\.jpg")  # what this output writes: NNNNNN.jpg, the frame index
 ROI_COLOUR = (0, 255, 0)  # green reads on most street scenes: a reported reading
 PENDING_COLOUR = (255, 170, 0)  # amber: read, but below the confidence gate
 BOX_COLOUR = (0, 160, 255)  # the detector's box, where there is one
@@ -56,7 +58,7 @@ def annotate_view(view: FrameView) -> Image.Image:
 
 
 def save_annotated(image: Image.Image, folder: str | os.PathLike, name: str) -> Path:
-    """Write the picture to folder/name atomically (temp file in the same folder, then os.replace)."""
+    """Write the picture to folder/name whole or not at all (edge_app.atomic)."""
     folder = Path(folder)
     target = folder / name
     image_format = Image.registered_extensions().get(target.suffix.lower())
@@ -64,19 +66,10 @@ def save_annotated(image: Image.Image, folder: str | os.PathLike, name: str) -> 
         raise OutputError(f"{target}: unknown picture type {target.suffix or '(none)'}; use .png or .jpg")
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
+        with atomic_path(target) as tmp:
+            image.save(tmp, format=image_format)
     except OSError as err:
-        raise OutputError(f"cannot save annotated pictures in {folder}: {err.strerror or err}") from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            image.save(f, format=image_format)
-        os.replace(tmp, target)
-    except BaseException as err:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        if isinstance(err, OSError):
-            raise OutputError(f"cannot save {target}: {err.strerror or err}") from None
-        raise
+        raise OutputError(f"cannot save {target}: {err.strerror or err}") from None
     return target
 
 
@@ -85,16 +78,30 @@ class AnnotateOutput(Output):
 
     key = "annotate"
 
-    def __init__(self, folder: str | os.PathLike) -> None:
+    def __init__(self, folder: str | os.PathLike, force: bool = False) -> None:
         self.folder = Path(folder)
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
+            earlier = sorted(p for p in self.folder.iterdir() if FRAME_NAME.fullmatch(p.name))
         except OSError as err:
             raise OutputError(f"--annotate {self.folder}: cannot make the folder ({err.strerror or err})") from None
+        if earlier and not force:  # its 000001.jpg would be overwritten and the rest mixed into this run's
+            raise OutputError(f"--annotate {self.folder} holds {len(earlier)} pictures of an earlier run; "
+                              "pick another folder or pass --force to replace them")
+        for path in earlier:
+            path.unlink(missing_ok=True)
+
+    @classmethod
+    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--annotate", type=Path,
+                            help="save every frame with the region and reading drawn into this folder "
+                            "(for a short look: a file a frame)")
+        parser.add_argument("--force", action="store_true",
+                            help="let --annotate replace the pictures of an earlier run")
 
     @classmethod
     def from_config(cls, cfg: AppConfig) -> AnnotateOutput | None:
-        return cls(cfg.annotate) if cfg.annotate else None
+        return cls(cfg.annotate, cfg.force) if cfg.annotate else None
 
     def frame(self, view: FrameView) -> None:
         if view.image is not None:

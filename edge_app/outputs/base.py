@@ -1,7 +1,9 @@
-"""The output interface: a typed Event per reported reading, a cheap per-frame view, and the fan-out that guards each output."""
+"""The output interface: a typed Event per reported reading, a cheap per-frame view, and the fan-out that guards
+each output."""
 
 from __future__ import annotations
 
+import argparse
 import logging
 import time
 from dataclasses import asdict, dataclass, field
@@ -66,6 +68,10 @@ class Output:
 
     key: ClassVar[str] = ""
     max_failures: ClassVar[int | None] = 20
+
+    @classmethod
+    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
+        """Declare this output's flags (each is also a --config key); its settings are checked where declared."""
 
     @classmethod
     def from_config(cls, cfg: AppConfig) -> Output | None:
@@ -143,6 +149,19 @@ class Fanout:
                 log.error("%s output: %d readings could not be delivered", o.key, n)
             lost += n
         return lost
+
+
+def flag_type(parse):
+    """An argparse type from a parser that raises ValueError with its message."""
+
+    def checked(text: str):
+        try:
+            return parse(text)
+        except ValueError as err:
+            raise argparse.ArgumentTypeError(str(err)) from None
+
+    checked.__name__ = parse.__name__
+    return checked
 
 
 def _one_line(err: BaseException) -> str:

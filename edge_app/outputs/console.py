@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 from typing import TYPE_CHECKING
 
 from .base import Event, Output
@@ -32,6 +33,11 @@ class ConsoleOutput(Output):
     """On unless --quiet."""
 
     key = "console"
+
+    @classmethod
+    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--quiet", "-q", action=argparse.BooleanOptionalAction, default=False,
+                            help="no console line per reading (the log keeps its info lines: outages, reconnections)")
 
     @classmethod
     def from_config(cls, cfg: AppConfig) -> ConsoleOutput | None:

@@ -8,6 +8,7 @@ Bound to 127.0.0.1 unless a host is given; any other host needs a token (Authori
 
 from __future__ import annotations
 
+import argparse
 import hmac
 import io
 import ipaddress
@@ -26,7 +27,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from ..contract import Box
 from .annotate import annotate_view
-from .base import Event, FrameView, Output, OutputError
+from .base import Event, FrameView, Output, OutputError, flag_type
 from .jsonl import to_json
 
 if TYPE_CHECKING:
@@ -83,6 +84,16 @@ class HttpOutput(Output):
         self._thread = threading.Thread(target=self.server.serve_forever, name="http", daemon=True)
 
     @classmethod
+    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
+        w = parser.add_argument_group("web page and JSON API")
+        w.add_argument("--http", type=flag_type(parse_http),
+                       help="[HOST:]PORT: serve the status page (live view, draw the region) and /api/...; loopback "
+                       "unless a host is given")
+        w.add_argument("--http-token",
+                       help="a secret the page and API ask for (?token=... or Authorization: Bearer ...); required "
+                       "for a host other than loopback")
+
+    @classmethod
     def from_config(cls, cfg: AppConfig) -> HttpOutput | None:
         return cls(*cfg.http, token=cfg.http_token) if cfg.http else None
 
@@ -114,7 +125,8 @@ class HttpOutput(Output):
         s = app.summary
         return {
             "source": app.cfg.source,
-            "mode": "boxes" if app.labels is not None else "roi" if app.roi is not None else "scan" if app.scan else "frame",
+            "mode": ("boxes" if app.labels is not None else "roi" if app.roi is not None
+                     else "scan" if app.scan else "frame"),
             "roi": [round(v, 1) for v in app.roi] if app.roi is not None else None,
             "frame_size": [int(view.image.shape[1]), int(view.image.shape[0])] if view else None,
             "frames": s.frames, "skipped": s.skipped, "readings": s.readings,
@@ -152,7 +164,8 @@ class HttpOutput(Output):
         if view is None:
             return 409, {"error": "no frame yet: wait for the first frame, then draw the region"}
         if (not isinstance(values, list) or len(values) != 4
-                or not all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in values)):
+                or not all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+                           for v in values)):
             return 400, {"error": "expected a JSON list of four numbers [x, y, w, h] in frame pixels"}
         x, y, w, h = (round(float(v), 1) for v in values)
         width, height = view.image.shape[1], view.image.shape[0]
@@ -162,9 +175,10 @@ class HttpOutput(Output):
             return 400, {"error": f"region [{x:g}, {y:g}, {w:g}, {h:g}] is outside the {width}x{height} frame"}
         try:
             saved = app.set_roi(Box(x, y, w, h))
-        except OSError as err:
-            log.warning("http: region applied but not saved to %s (%s)", app.cfg.config, err.strerror or err)
-            return 200, {"roi": [x, y, w, h], "saved": False, "error": f"not saved: {err.strerror or err}"}
+        except (OSError, ValueError) as err:  # ValueError: a config file this writer cannot edit safely
+            why = getattr(err, "strerror", None) or err
+            log.warning("http: region applied but not saved to %s (%s)", app.cfg.config, why)
+            return 200, {"roi": [x, y, w, h], "saved": False, "error": f"not saved to {app.cfg.config}: {why}"}
         return 200, {"roi": [x, y, w, h], "saved": saved, "config": str(app.cfg.config) if saved else None}
 
 
@@ -216,12 +230,13 @@ class _Handler(BaseHTTPRequestHandler):
         if not self._authorised(url):
             return
         if url.path != "/api/roi":
-            return self._json(404, {"error": f"no such page: {url.path}"})
+            return self._json(404, {"error": f"no such page: {url.path}"}, close=True)
         length = self.headers.get("Content-Length", "")
         if not length.isdigit():
             return self._json(400, {"error": "a Content-Length is required"}, close=True)
         if int(length) > MAX_BODY:
-            return self._json(400, {"error": f"body of {length} bytes is too big: a region is [x, y, w, h]"}, close=True)
+            return self._json(400, {"error": f"body of {length} bytes is too big: a region is [x, y, w, h]"},
+                              close=True)
         try:
             values = json.loads(self.rfile.read(int(length)) or b"null")
         except (ValueError, UnicodeDecodeError):
@@ -239,7 +254,7 @@ class _Handler(BaseHTTPRequestHandler):
         if hmac.compare_digest(given.encode(), token.encode()):
             return True
         self._json(401, {"error": "missing or wrong token: open the page as /?token=TOKEN"},
-                   extra={"WWW-Authenticate": "Bearer"})
+                   extra={"WWW-Authenticate": "Bearer"}, close=True)  # a body may be left unread
         return False
 
     def _json(self, status: int, body, extra: dict | None = None, close: bool = False) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import errno
 import json
 import logging
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .. import cli
 from .base import Event, Output, OutputError
 
 if TYPE_CHECKING:
@@ -38,9 +40,8 @@ def to_json(record: dict) -> str:
 class JsonlWriter:
     """Appends one JSON object a line; a line is written whole or not at all."""
 
-    def __init__(self, path: str | os.PathLike, *, fsync: bool = False) -> None:
+    def __init__(self, path: str | os.PathLike) -> None:
         self.path = Path(path)
-        self.fsync = fsync  # also push each line to the disk (slower; survives a power cut)
         try:
             self._fd: int | None = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         except OSError as err:
@@ -58,8 +59,6 @@ class JsonlWriter:
             written = os.write(self._fd, data)
             if written != len(data):
                 raise OSError(errno.ENOSPC, f"short write ({written} of {len(data)} bytes)")
-            if self.fsync:
-                os.fsync(self._fd)
         except OSError as err:
             self._cut_back(before)
             raise OutputError(f"cannot write readings to {self.path}: {err.strerror or err}") from None
@@ -99,6 +98,10 @@ class JsonlOutput(Output):
         self.pending: deque[dict] = deque()
         self.backlog = backlog
         self.dropped = 0
+
+    @classmethod
+    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--jsonl", type=cli.output_file, help="append one JSON line per reported reading")
 
     @classmethod
     def from_config(cls, cfg: AppConfig) -> JsonlOutput | None:

@@ -9,6 +9,7 @@ ever puts an event on a queue.
 
 from __future__ import annotations
 
+import argparse
 import logging
 import queue
 import re
@@ -21,7 +22,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
-from .base import Event, Output, OutputError
+from .. import cli
+from .base import Event, Output, OutputError, flag_type
 from .jsonl import to_json
 from .spool import Spool
 
@@ -154,6 +156,29 @@ class MqttOutput(Output):
         self._worker = threading.Thread(target=self._send_loop, name="mqtt-spool", daemon=True)
 
     @classmethod
+    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
+        m = parser.add_argument_group("MQTT (Home Assistant finds the sensor by itself through MQTT discovery)")
+        m.add_argument("--mqtt", type=flag_type(parse_mqtt_url),
+                       help="broker: mqtt://[user:pass@]host[:port] or mqtts://... for TLS (port 1883 / 8883)")
+        m.add_argument("--mqtt-prefix", type=flag_type(topic_part), default=DEFAULT_PREFIX,
+                       help="first topic level (default %(default)s)")
+        m.add_argument("--mqtt-id", type=flag_type(topic_part),
+                       help="device id, the second topic level (default: the hostname)")
+        m.add_argument("--mqtt-ca", type=Path,
+                       help="CA certificate file to check the broker with (TLS; default: the system's CAs)")
+        m.add_argument("--mqtt-cert", type=Path, help="client certificate file, for brokers that ask for one (TLS)")
+        m.add_argument("--mqtt-key", type=Path, help="the client certificate's private key file")
+        m.add_argument("--mqtt-spool", type=Path,
+                       help="folder where readings wait while the broker is away (default "
+                       "~/.local/state/house-numbers/mqtt-spool/ID)")
+        m.add_argument("--mqtt-spool-max", type=cli.positive_int, default=10_000,
+                       help="readings the spool keeps at most; beyond, the oldest are dropped and counted (default "
+                       "%(default)s)")
+        m.add_argument("--mqtt-retry-max", type=cli.float_range(1, 3600), default=30.0,
+                       help="longest wait in seconds between reconnect attempts; they start at 1 s and double "
+                       "(default %(default)s)")
+
+    @classmethod
     def from_config(cls, cfg: AppConfig) -> MqttOutput | None:
         if cfg.mqtt is None:
             return None
@@ -266,7 +291,8 @@ class MqttOutput(Output):
         self.client.disconnect()
         self.client.loop_stop()
         if self.spool:
-            log.warning("mqtt: %d readings not yet delivered wait in %s for the next run", len(self.spool), self.spool.folder)
+            log.warning("mqtt: %d readings not yet delivered wait in %s for the next run", len(self.spool),
+                        self.spool.folder)
 
     def lost(self) -> int:
         return self.spool.dropped + self.spool.in_memory()

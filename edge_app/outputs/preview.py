@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import logging
 import os
 from typing import TYPE_CHECKING
@@ -42,6 +43,11 @@ class PreviewOutput(Output):
                         "(pip uninstall opencv-python-headless && pip install opencv-python); %s", INSTEAD)
             return
         self.cv2 = cv2
+
+    @classmethod
+    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--preview", action=argparse.BooleanOptionalAction, default=False,
+                            help="show frames in a window (needs a display and a GUI build of OpenCV)")
 
     @classmethod
     def from_config(cls, cfg: AppConfig) -> PreviewOutput | None:

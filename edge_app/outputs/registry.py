@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 from typing import TYPE_CHECKING
 
 from .annotate import AnnotateOutput
@@ -19,6 +20,12 @@ if TYPE_CHECKING:
 KINDS: tuple[type[Output], ...] = (JsonlOutput, ConsoleOutput, AnnotateOutput, PreviewOutput, MqttOutput,
                                      HttpOutput)
 REGISTRY: dict[str, type[Output]] = {kind.key: kind for kind in KINDS}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Every output's flags, declared by the output itself."""
+    for kind in KINDS:
+        kind.add_arguments(parser)
 
 
 def build_outputs(cfg: AppConfig) -> list[Output]:

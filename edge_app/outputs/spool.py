@@ -27,7 +27,8 @@ class Entry:
 
 
 class Spool:
-    """Append at the back, peek and pop at the front; files are named by a sequence number, so order survives restarts."""
+    """Append at the back, peek and pop at the front; files are named by a sequence number, so order survives
+    restarts."""
 
     def __init__(self, folder: str | os.PathLike, limit: int = 10_000, name: str = "mqtt spool") -> None:
         self.folder = Path(folder)
@@ -59,7 +60,8 @@ class Spool:
             self._remove(old)
             self.dropped += 1
             if self.dropped == 1 or self.dropped % 1000 == 0:
-                log.error("%s is full (%d readings): dropped the oldest, %d dropped so far", self.name, self.limit, self.dropped)
+                log.error("%s is full (%d readings): dropped the oldest, %d dropped so far", self.name, self.limit,
+                          self.dropped)
         seq, self._next = self._next, self._next + 1
         path = self.folder / f"{seq:012d}{SUFFIX}"
         try:

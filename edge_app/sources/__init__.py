@@ -53,7 +53,8 @@ def source_kind(spec: str) -> str:
     if suffix in VIDEO_EXTENSIONS:
         return "video"
     raise SourceError(
-        f"{spec}: unknown file type {suffix or '(none)'}; pictures are png/jpg/jpeg/bmp/webp, videos mp4/avi/mkv/mov/mjpeg"
+        f"{spec}: unknown file type {suffix or '(none)'}; pictures are png/jpg/jpeg/bmp/webp/gif/tif, "
+        "videos mp4/avi/mkv/mov/mjpeg"
     )
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from .base import SourceError, SourceOptions, import_cv2
-from .live import CameraSource, Shot
+from .live import CameraSource, OpenCvCapture
 
 
-class UsbCamera:
+class UsbCamera(OpenCvCapture):
     """A USB camera opened with cv2.VideoCapture(N); frames come back RGB, without lores."""
+
+    lost = "no frame (camera unplugged or timed out)"
 
     def __init__(self, number: int, size: tuple[int, int], timeout: float) -> None:
         self._cv2 = cv2 = import_cv2()
@@ -20,15 +22,6 @@ class UsbCamera:
         # A read blocked longer than this fails like an unplugged camera (on backends that honour it).
         if hasattr(cv2, "CAP_PROP_READ_TIMEOUT_MSEC"):
             self._cap.set(cv2.CAP_PROP_READ_TIMEOUT_MSEC, timeout * 1000)
-
-    def read(self) -> Shot:
-        ok, bgr = self._cap.read()
-        if not ok or bgr is None:
-            raise OSError("no frame (camera unplugged or timed out)")
-        return self._cv2.cvtColor(bgr, self._cv2.COLOR_BGR2RGB), None
-
-    def close(self) -> None:
-        self._cap.release()
 
 
 def camera_number(spec: str) -> int:

@@ -20,6 +20,21 @@ logger = logging.getLogger("edge_app")
 Shot = tuple[np.ndarray, "np.ndarray | None"]  # (image, lores or None)
 
 
+
+class OpenCvCapture:
+    """What USB cameras and network streams share: a cv2.VideoCapture read as RGB shots (no lores)."""
+
+    lost = "no frame"  # what a failed read means for this kind of capture, for the outage log line
+
+    def read(self) -> Shot:
+        ok, bgr = self._cap.read()
+        if not ok or bgr is None:
+            raise OSError(self.lost)
+        return self._cv2.cvtColor(bgr, self._cv2.COLOR_BGR2RGB), None
+
+    def close(self) -> None:
+        self._cap.release()
+
 class Camera(Protocol):
     """An open camera or stream: read() the next shot or raise; close() releases it."""
 
@@ -48,7 +63,6 @@ class Reconnecting:
         self._connect = connect
         self._heartbeat = heartbeat or (lambda: None)  # a reconnecting app is alive, not hung
         self.retries, self.backoff, self.max_backoff = retries, backoff, max_backoff
-        self.outages = 0
         self._closed = False
         try:
             self._camera: Camera | None = connect()
@@ -67,7 +81,6 @@ class Reconnecting:
                 raise OSError("no open camera")
             return self._camera.read()
         except Exception as err:  # any failure of the device counts as losing it
-            self.outages += 1
             logger.warning("%s: camera lost (%s); reconnecting", self.name, err)
         delay, last_error = self.backoff, None
         for attempt in range(1, self.retries + 1):

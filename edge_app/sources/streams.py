@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from .base import SourceOptions, import_cv2
-from .live import CameraSource, Shot
+from .live import CameraSource, OpenCvCapture
 
 STREAM_SCHEMES = ("rtsp", "rtsps", "http", "https")
 
@@ -19,8 +19,10 @@ def redact(url: str) -> str:
     return re.sub(r"(://[^/:@]+):[^/@]*@", r"\1:***@", url)
 
 
-class StreamCamera:
+class StreamCamera(OpenCvCapture):
     """One connection to a stream; frames at the stream's own size, RGB."""
+
+    lost = "no frame (stream dropped or timed out)"
 
     def __init__(self, url: str, timeout: float) -> None:
         self._cv2 = cv2 = import_cv2()
@@ -33,15 +35,6 @@ class StreamCamera:
         if not self._cap.isOpened():
             self._cap.release()
             raise OSError(f"cannot connect to {redact(url)} (address, credentials, or the camera's stream path?)")
-
-    def read(self) -> Shot:
-        ok, bgr = self._cap.read()
-        if not ok or bgr is None:
-            raise OSError("no frame (stream dropped or timed out)")
-        return self._cv2.cvtColor(bgr, self._cv2.COLOR_BGR2RGB), None
-
-    def close(self) -> None:
-        self._cap.release()
 
 
 def open_stream(spec: str, options: SourceOptions) -> CameraSource:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
 from .base import Frame, Source, SourceError, SourceOptions, import_cv2
 
+log = logging.getLogger("edge_app")
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mkv", ".mov", ".mjpeg", ".mjpg", ".webm", ".m4v", ".h264", ".mpg", ".mpeg")
 
 
@@ -25,12 +27,16 @@ class VideoSource(Source):
 
     def _frames(self) -> Iterator[Frame]:
         index = 0
+        expected = int(self._cap.get(self._cv2.CAP_PROP_FRAME_COUNT) or 0)  # from the header; 0 when unknown
         while self._cap.isOpened():
             ok, bgr = self._cap.read()
             if not ok or bgr is None:
-                return
+                break
             yield Frame(index, self._cv2.cvtColor(bgr, self._cv2.COLOR_BGR2RGB))
             index += 1
+        if index < expected:  # OpenCV stops at the first frame it cannot decode, without a word
+            log.warning("%s: the video ended at frame %d of the %d its header announces (damaged or cut short?)",
+                        self.name, index, expected)
 
     def close(self) -> None:
         self._cap.release()

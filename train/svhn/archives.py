@@ -21,7 +21,15 @@ _DATA_FILTER = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
 
 
 class DownloadError(Exception):
-    """A failure the user can act on (unreachable, wrong or unsafe archive); one line for the terminal."""
+    """A failure the user can act on (unreachable, wrong or unsafe archive); one line for the terminal.
+
+    `code` is the exit code: 1 (failed mid-run: network, a broken download) unless the user's own input
+    was refused (2: a hand-fetched archive that is missing or wrong, a half-extracted folder).
+    """
+
+    def __init__(self, message: str, code: int = 1):
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass(frozen=True)

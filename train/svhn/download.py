@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import logging
 import os
 import socket
 import threading
@@ -18,6 +19,7 @@ from tqdm import tqdm
 from .archives import ARCHIVES, BASE_URL, Archive, DownloadError, extract, is_complete, mismatch, url_of
 
 CHUNK = 1 << 16
+_log = logging.getLogger("train.svhn")
 
 
 def download(
@@ -31,7 +33,7 @@ def download(
     timeout: float = 10.0,
     retries: int = 3,
     progress: bool = True,
-    log: Callable[[str], None] = print,
+    log: Callable[[str], None] = _log.info,
 ) -> list[Path]:
     """Make root/<split>/ (N.png + digitStruct.mat) for each split, skipping complete ones."""
     root = Path(root)
@@ -47,7 +49,7 @@ def download(
             continue
         if folder.exists():  # checked before fetching gigabytes we could not extract
             raise DownloadError(
-                f"{folder} exists but is not a complete extraction of {archive.name}: remove it and rerun"
+                f"{folder} exists but is not a complete extraction of {archive.name}: remove it and rerun", code=2
             )
         root.mkdir(parents=True, exist_ok=True)
         if archives_dir is not None:
@@ -67,9 +69,10 @@ def hand_fetched(archives_dir: Path, archive: Archive, base_url: str = BASE_URL)
     """The user's own copy of `archive` in `archives_dir`, once its size and MD5 check out."""
     path, url = archives_dir / archive.name, url_of(archive, base_url)
     if not path.is_file():
-        raise DownloadError(f"{path} not found: download it from {url} into {archives_dir}")
+        raise DownloadError(f"{path} not found: download it from {url} into {archives_dir}", code=2)
     if why := mismatch(path, archive):
-        raise DownloadError(f"{path} is not the published {archive.name} ({why}): download it again from {url}")
+        raise DownloadError(f"{path} is not the published {archive.name} ({why}): download it again from {url}",
+                            code=2)
     return path
 
 
@@ -81,7 +84,7 @@ def fetch_verified(
     timeout: float = 10.0,
     retries: int = 3,
     progress: bool = True,
-    log: Callable[[str], None] = print,
+    log: Callable[[str], None] = _log.info,
 ) -> Path:
     """Download `archive` to root/<name> through root/.partial/<name>.part; returns it verified."""
     path, url = root / archive.name, url_of(archive, base_url)

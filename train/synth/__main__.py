@@ -9,40 +9,26 @@ Whole camera frames for the detector: python -m train.synth scenes --help
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from pathlib import Path
 
+from edge_app import cli
 from edge_app.contract import ContractError
 
 from . import SynthError, generate
 
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):
-        # One line, no usage block: scripts and people both read it.
-        self.exit(2, f"{self.prog}: error: {message}\n")
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
+log = logging.getLogger("train.synth")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Parse the command line."""
-    p = _Parser(
-        prog="python -m train.synth", description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter
-    )
+    p = cli.parser("python -m train.synth", __doc__)
     p.add_argument("--out", type=Path, required=True, help="folder to create (must be absent or empty)")
-    p.add_argument("--count", type=_positive, required=True, help="number of pictures")
-    p.add_argument("--seed", type=int, default=0, help="same seed and count give identical files")
-    p.add_argument("--workers", type=_positive, default=os.cpu_count() or 1, help="processes")
+    p.add_argument("--count", type=cli.positive_int, required=True, help="number of pictures")
+    p.add_argument("--seed", type=cli.nonnegative_int, default=0, help="same seed and count give identical files")
+    p.add_argument("--workers", type=cli.int_range(1, 256), default=os.cpu_count() or 1, help="processes")
     p.add_argument(
         "--real-digits",
         type=Path,
@@ -51,7 +37,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument(
         "--real-share",
-        type=float,
+        type=cli.probability,
         default=0.25,
         help="share of pictures composed from real crops when --real-digits is given",
     )
@@ -62,34 +48,28 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "decorated big digits",
     )
     p.add_argument("--force", action="store_true", help="replace a non-empty --out folder")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the generator; errors print one line and return non-zero."""
+    """Run the generator; errors print one line and return non-zero (cli's exit codes)."""
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["scenes"]:
         from .scenes_cli import main as scenes_main
 
-        return scenes_main(argv[1:], _Parser, _positive)
+        return scenes_main(argv[1:])
     args = parse_args(argv)
-    try:
-        out = generate(
-            args.out, args.count, args.seed, args.workers, args.force, args.real_digits, args.real_share, not args.quiet,
-            focus=args.focus,
-        )
-    except (SynthError, ContractError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    except OSError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("interrupted; nothing written", file=sys.stderr)
-        return 130
-    print(f"{out}: {args.count} pictures")
-    return 0
+    cli.setup_logging(args.verbose, args.quiet)
+    return cli.run(lambda: _main(args), errors=(SynthError, ContractError))
+
+
+def _main(args) -> int:
+    out = generate(
+        args.out, args.count, args.seed, args.workers, args.force, args.real_digits, args.real_share, not args.quiet,
+        focus=args.focus,
+    )
+    log.info("%s: %d pictures", out, args.count)
+    return cli.EXIT_OK
 
 
 if __name__ == "__main__":

@@ -36,7 +36,8 @@ def door(rng, draw: ImageDraw.ImageDraw, w: int, h: int) -> None:
     draw.rectangle([x0, y1 - dh, x0 + dw, y1], fill=body)
     for i in range(int(rng.integers(0, 4))):  # panels, a little darker or lighter than the door
         py = y1 - dh + dh * (0.08 + 0.3 * i)
-        draw.rectangle([x0 + 0.15 * dw, py, x0 + 0.85 * dw, py + 0.22 * dh], outline=_shade(body, rng.uniform(0.6, 1.3)),
+        draw.rectangle([x0 + 0.15 * dw, py, x0 + 0.85 * dw, py + 0.22 * dh],
+                       outline=_shade(body, rng.uniform(0.6, 1.3)),
                        width=max(1, int(dw * 0.03)))
     k = dw * 0.05
     kx, ky = x0 + dw * rng.choice([0.12, 0.88]), y1 - dh * 0.45
@@ -69,7 +70,8 @@ def lamp(rng, draw, w: int, h: int) -> None:
     draw.rectangle([x - s * 0.2, y - s * 0.3, x + s * 0.2, y + s * 1.1], fill=_colour(rng, (40, 40, 40), 20))
     glow = _colour(rng, (250, 235, 180), 15) if rng.random() < 0.6 else _colour(rng, (200, 200, 200), 30)
     shape = draw.ellipse if rng.random() < 0.6 else draw.rectangle
-    shape([x - s * 0.5, y - s * 0.6, x + s * 0.5, y + s * 0.7], fill=glow, outline=(30, 30, 30), width=max(1, int(s * 0.06)))
+    shape([x - s * 0.5, y - s * 0.6, x + s * 0.5, y + s * 0.7], fill=glow, outline=(30, 30, 30),
+          width=max(1, int(s * 0.06)))
 
 
 def foliage(rng, draw, w: int, h: int) -> None:

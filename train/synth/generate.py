@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 from dataclasses import dataclass
 from multiprocessing import Pool
 from pathlib import Path
@@ -39,9 +40,12 @@ class Job:
 _job: Job | None = None  # set once per worker process by _start
 
 
-def _start(job: Job) -> None:
+def _start(job: Job, worker: bool = True) -> None:
     global _job
     _job = job
+    if worker:  # Ctrl-C and SIGTERM are the parent's to handle: it stops the pool and removes the folder
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def draw(job: Job, index: int):
@@ -108,7 +112,7 @@ def generate(
         indices = range(1, count + 1)
         bar = dict(total=count, unit="pic", disable=not progress, desc=f"synth -> {out}")
         if workers == 1:
-            _start(job)  # in this process: no pool to start, simpler tracebacks when debugging
+            _start(job, worker=False)  # in this process: no pool to start, simpler tracebacks when debugging
             annotations = [_one(i) for i in tqdm(indices, **bar)]
         else:
             chunk = max(1, min(64, count // (workers * 8)))

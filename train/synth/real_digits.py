@@ -14,6 +14,7 @@ from typing import NamedTuple
 import numpy as np
 from PIL import Image
 
+from edge_app.annotations import csv_labels
 from edge_app.contract import Box, ContractError, svhn_digit
 
 from . import camera, stats
@@ -31,19 +32,12 @@ class Crop(NamedTuple):
 
 
 def _train_boxes(svhn: Path, wanted: set[str]) -> dict[tuple[str, int], tuple[int, float, float]]:
-    """(image name, digit index) -> (SVHN label, box width, box height) from the train annotations."""
+    """(image name, digit index) -> (digit 0..9, box width, box height) from the train annotations."""
     path = svhn / TRAIN_CSV
     if not path.is_file():
         raise ContractError(f"{path}: missing; real-digit crops need the train annotations for their box sizes")
-    out, counts = {}, {}
-    with open(path, newline="") as f:
-        for row in csv.DictReader(f, delimiter=";"):
-            name = row["name"]
-            if name in wanted:
-                i = counts.get(name, 0)
-                counts[name] = i + 1
-                out[(name, i)] = (int(float(row["label"])), float(row["width"]), float(row["height"]))
-    return out
+    return {(a.name, i): (d, b.width, b.height) for a in csv_labels(path).annotations if a.name in wanted
+            for i, (d, b) in enumerate(zip(a.digits, a.boxes))}
 
 
 @lru_cache(maxsize=2)
@@ -60,7 +54,7 @@ def load_crops(folder: Path) -> dict[int, list[Crop]]:
     mismatched = 0
     for r in rows:
         key = (r["format1_image"], int(r["digit_index"]))
-        if key not in boxes or boxes[key][0] != int(r["label"]):
+        if key not in boxes or boxes[key][0] != svhn_digit(int(r["label"])):
             mismatched += 1  # a crop whose label disagrees with the train annotation is not from the train split
             continue
         _, w, h = boxes[key]

@@ -115,7 +115,8 @@ def _paste(canvas: np.ndarray, patch: np.ndarray, alpha: np.ndarray, x: int, y: 
 
 
 def _overlaps(a: Box, b: Box) -> bool:
-    return a.left < b.left + b.width and b.left < a.left + a.width and a.top < b.top + b.height and b.top < a.top + a.height
+    return (a.left < b.left + b.width and b.left < a.left + a.width
+            and a.top < b.top + b.height and b.top < a.top + a.height)
 
 
 def _place(rng, canvas, patch, number: Number, taken: list[Box]) -> Number | None:

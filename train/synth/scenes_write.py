@@ -65,7 +65,7 @@ def write_scenes(out, count: int, seed: int = 0, spec: SceneSpec | None = None, 
                  force: bool = False, progress: bool = True) -> Path:
     """Write `count` frames 1.png..N.png with digitStruct.csv and scenes.json into `out`; return `out`."""
     out = Path(out)
-    spec = spec or SceneSpec()
+    spec = SceneSpec() if spec is None else spec
     workers = (os.cpu_count() or 1) if workers is None else workers
     _check(out, count, workers, force, spec)
     out.parent.mkdir(parents=True, exist_ok=True)

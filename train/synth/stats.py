@@ -6,11 +6,12 @@ pictures, 73,257 boxes); `measure(path)` recomputes them from that file.
 
 from __future__ import annotations
 
-import csv
 import math
-from collections import Counter, defaultdict
+from collections import Counter
 
 import numpy as np
+
+from edge_app.annotations import csv_labels
 
 # P(number length = 1..5). Real train split: 1: .15379, 2: .54278, 3: .26019, 4: .04293, 5: .00027,
 # 6: .00003; the single 6-digit picture is folded into 5 because the model reads at most 5 digits.
@@ -37,7 +38,7 @@ FOCUS_DIGIT_TILT = np.array([1.0, 1.4, 1.0, 1.0, 1.0, 1.0, 1.0, 1.5, 1.0, 1.0])
 
 
 def sample_digits(rng: np.random.Generator, focus: bool = False) -> list[int]:
-    """A house number as digits 0..9, its length and digits drawn from the real train frequencies (tilted by `focus`)."""
+    """A house number as digits 0..9, length and digits drawn from the real train frequencies (tilted by `focus`)."""
     lp, fp, op = (LENGTH_P * FOCUS_LENGTH_TILT, FIRST_DIGIT_P * FOCUS_DIGIT_TILT, OTHER_DIGIT_P * FOCUS_DIGIT_TILT) \
         if focus else (LENGTH_P, FIRST_DIGIT_P, OTHER_DIGIT_P)
     length = 1 + int(rng.choice(len(lp), p=lp / lp.sum()))
@@ -54,14 +55,11 @@ def sample_box_height(rng: np.random.Generator) -> float:
 
 def measure(path) -> dict:
     """Recompute the tables above from an SVHN digitStruct.csv (name;label;top;left;height;width)."""
-    numbers: dict[str, list[tuple[int, float]]] = defaultdict(list)
-    with open(path, newline="") as f:
-        for row in csv.DictReader(f, delimiter=";"):
-            numbers[row["name"]].append((int(row["label"]) % 10, float(row["height"])))
-    lengths = Counter(len(v) for v in numbers.values())
-    first = Counter(v[0][0] for v in numbers.values())
-    other = Counter(d for v in numbers.values() for d, _ in v[1:])
-    logs = np.log([h for v in numbers.values() for _, h in v])
+    numbers = [[(d, b.height) for d, b in zip(a.digits, a.boxes)] for a in csv_labels(path).annotations]
+    lengths = Counter(len(v) for v in numbers)
+    first = Counter(v[0][0] for v in numbers)
+    other = Counter(d for v in numbers for d, _ in v[1:])
+    logs = np.log([h for v in numbers for _, h in v])
     return {
         "length_p": {k: lengths[k] / len(numbers) for k in sorted(lengths)},
         "first_digit_p": [first[d] / sum(first.values()) for d in range(10)],

@@ -54,7 +54,8 @@ class Picamera2:
 
     @staticmethod
     def global_camera_info():
-        return [{"Model": "imx708", "Location": 2, "Rotation": 180, "Id": "/base/soc/i2c0mux/i2c@1/imx708@1a", "Num": 0}]
+        return [{"Model": "imx708", "Location": 2, "Rotation": 180, "Id": "/base/soc/i2c0mux/i2c@1/imx708@1a",
+                 "Num": 0}]
 
     def __init__(self, camera_num=0):
         if _failing():

@@ -1,0 +1,117 @@
+"""The number detector: a downscaled frame in, boxes around house numbers (frame pixels) with a score out.
+
+Outputs (CenterNet style, stride 8, both sigmoid): `heatmap` (H/8, W/8, 1) peaks at number centres;
+`box` (H/8, W/8, 4) = (dx, dy) the centre's offset inside its cell in [0, 1], and (w, h) as fractions of
+the input's width and height. Decoding is numpy: 3x3 local maxima above the score threshold, boxes,
+greedy non-maximum suppression, then mapped to the frame by its own width and height.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from ..contract import Box, detector_input
+from ..package import models_dir
+from .card import ModelError
+from .runtime import TFLiteModel
+
+DEFAULT_DETECTOR = models_dir() / "number_detector.tflite"  # the shipped detector (installed or in the checkout)
+NMS_IOU = 0.45  # two boxes overlapping more than this are one number
+MAX_DETECTIONS = 8
+
+
+class Detection(NamedTuple):
+    """One found number: its box (the union of its digits) in frame pixels and the detector's score."""
+
+    box: Box
+    score: float
+
+
+class FrameTooSmall(ValueError):
+    """A frame smaller than the detector's input: upscaling would invent detail, so it is refused."""
+
+
+def local_peaks(heat: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    """Rows and columns of cells that are the maximum of their 3x3 neighbourhood and >= threshold."""
+    padded = np.pad(heat, 1, mode="constant", constant_values=-np.inf)
+    h, w = heat.shape
+    neighbours = np.max(np.stack([padded[dy : dy + h, dx : dx + w] for dy in range(3) for dx in range(3)]), axis=0)
+    return np.nonzero((heat >= neighbours) & (heat >= threshold))
+
+
+def iou(a: Box, b: Box) -> float:
+    """Intersection over union of two boxes."""
+    ix = max(0.0, min(a.left + a.width, b.left + b.width) - max(a.left, b.left))
+    iy = max(0.0, min(a.top + a.height, b.top + b.height) - max(a.top, b.top))
+    inter = ix * iy
+    union = a.width * a.height + b.width * b.height - inter
+    return inter / union if union > 0 else 0.0
+
+
+def nms(detections: list[Detection], max_iou: float = NMS_IOU) -> list[Detection]:
+    """Greedy non-maximum suppression, best score first."""
+    kept: list[Detection] = []
+    for d in sorted(detections, key=lambda d: -d.score):
+        if all(iou(d.box, k.box) <= max_iou for k in kept):
+            kept.append(d)
+    return kept
+
+
+def decode_detections(
+    heatmap: np.ndarray,
+    boxes: np.ndarray,
+    frame_size: tuple[int, int],
+    threshold: float,
+    max_iou: float = NMS_IOU,
+    limit: int = MAX_DETECTIONS,
+) -> list[Detection]:
+    """Dequantised heatmap (gh, gw[, 1]) and boxes (gh, gw, 4) -> detections in a frame of (width, height) pixels."""
+    heat = heatmap.reshape(heatmap.shape[0], heatmap.shape[1])
+    gh, gw = heat.shape
+    fw, fh = frame_size
+    found = []
+    for r, c in zip(*local_peaks(heat, threshold)):
+        dx, dy, w, h = (float(v) for v in boxes[r, c])
+        cx, cy = (c + dx) / gw * fw, (r + dy) / gh * fh  # cell + offset, as a fraction of the grid, to frame pixels
+        bw, bh = w * fw, h * fh
+        if bw > 0 and bh > 0:
+            found.append(Detection(Box(cx - bw / 2, cy - bh / 2, bw, bh), float(heat[r, c])))
+    return nms(found, max_iou)[:limit]
+
+
+class NumberDetector(TFLiteModel):
+    """A loaded detector .tflite (card kind `detector`): a frame in, its detections out."""
+
+    kind = "detector"
+    flag = "--detector"
+
+    def __init__(self, model_path=DEFAULT_DETECTOR, threads: int | None = None, edgetpu: bool = False):
+        super().__init__(model_path, threads, edgetpu)
+        w, h = self.card.input_size
+        heat, box = self.card.outputs["heatmap"].shape, self.card.outputs["box"].shape
+        if w % 8 or h % 8 or heat[1:] != (h // 8, w // 8, 1) or box[1:] != (h // 8, w // 8, 4):
+            raise ModelError(
+                f"{self.path}: a detector needs an input of multiples of 8 and stride-8 outputs "
+                f"(heatmap {list(heat)}, box {list(box)} for input {w}x{h}); re-export it"
+            )
+        self.score_threshold = self.card.gate.threshold  # None: the card says why; the app asks for one
+
+    def detect(
+        self, frame: np.ndarray, lores: np.ndarray | None = None, threshold: float | None = None
+    ) -> list[Detection]:
+        """Detections in `frame` pixels; runs on `lores` (a camera's small stream of the same view) when given."""
+        fh, fw = frame.shape[:2]
+        small = lores if lores is not None else frame
+        w, h = self.card.input_size
+        if small.shape[1] < w or small.shape[0] < h:
+            raise FrameTooSmall(
+                f"a {small.shape[1]}x{small.shape[0]} frame is smaller than the detector's {w}x{h} "
+                "input; use --roi or --boxes for small pictures, or a larger camera --size"
+            )
+        out = self.run(detector_input(small))
+        limit = self.score_threshold if threshold is None else threshold
+        if limit is None:  # never a silent 0
+            raise ModelError(f"{self.path} has no measured box score threshold ({self.card.gate.basis}); give one")
+        return decode_detections(out["heatmap"], out["box"], (fw, fh), limit)

@@ -1,0 +1,31 @@
+"""Test-time views: read a region through a few shifted and scaled crops and average the heads.
+
+The views are the contract's (contract.TTA_VIEWS); the cost grows about linearly with their number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from .contract import tta_views
+from .decode import Reading, decode
+
+Probabilities = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+
+def average_heads(length_probs: np.ndarray, digit_probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(n, 7) and (n, 5, 11) probabilities of n views -> their mean (7,) and (5, 11), still distributions."""
+    return np.mean(length_probs, axis=0), np.mean(digit_probs, axis=0)
+
+
+def view_probabilities(probabilities: Probabilities, region: np.ndarray, views: int) -> tuple[np.ndarray, np.ndarray]:
+    """A model's averaged head probabilities over the first `views` test-time views of a 64x64 region."""
+    outs = [probabilities(v) for v in tta_views(region, views)]
+    return average_heads(np.stack([o[0] for o in outs]), np.stack([o[1] for o in outs]))
+
+
+def read_region(probabilities: Probabilities, region: np.ndarray, views: int = 1) -> Reading:
+    """The decoded reading of a 64x64 region through `views` test-time views."""
+    return decode(*view_probabilities(probabilities, region, views))

@@ -1,0 +1,80 @@
+"""Detector decoding on made-up quantised outputs: peaks, boxes, NMS and the mapping to frame pixels."""
+
+import numpy as np
+import pytest
+
+from edge_app.contract import Box
+from edge_app.inference.detector import Detection, decode_detections, iou, local_peaks, nms
+from edge_app.inference.runtime import dequantize
+
+GH, GW = 18, 24  # a 192x144 input at stride 8
+FRAME = (640, 480)
+
+
+def _outputs(numbers, zero_point=0):
+    """uint8 heatmap (GH, GW, 1) and box (GH, GW, 4) with a Gaussian peak per (cx, cy, w, h) in input fractions."""
+    heat = np.zeros((GH, GW), np.float64)
+    box = np.zeros((GH, GW, 4), np.float64)
+    rows, cols = np.mgrid[0:GH, 0:GW]
+    for cx, cy, w, h, peak in numbers:
+        gx, gy = cx * GW, cy * GH  # centre in grid cells
+        r, c = int(gy), int(gx)
+        heat = np.maximum(heat, 0.8 * peak * np.exp(-((rows - r) ** 2 + (cols - c) ** 2) / 2.0))
+        heat[r, c] = peak  # the centre's own cell is the peak
+        box[r, c] = (gx - c, gy - r, w, h)
+    scale = 1 / 256
+    q = lambda x: np.clip(np.round(x / scale + zero_point), 0, 255).astype(np.uint8)  # noqa: E731
+    detail = {"quantization": (scale, zero_point)}
+    return dequantize(q(heat)[..., None], detail), dequantize(q(box), detail)
+
+
+def test_two_numbers_are_found_where_they_are_in_frame_pixels():
+    heat, box = _outputs([(0.25, 0.30, 0.10, 0.08, 0.9), (0.70, 0.75, 0.20, 0.15, 0.6)])
+    found = decode_detections(heat, box, FRAME, threshold=0.3)
+    assert len(found) == 2 and found[0].score > found[1].score
+    a, b = found
+    assert a.score == pytest.approx(0.9, abs=0.01) and b.score == pytest.approx(0.6, abs=0.01)
+    # centre (0.25, 0.30) of 640x480 = (160, 144), size 64x38.4
+    assert a.box == pytest.approx(Box(160 - 32, 144 - 19.2, 64, 38.4), abs=2.0)
+    assert b.box == pytest.approx(Box(448 - 64, 360 - 36, 128, 72), abs=2.0)
+
+
+def test_nothing_above_the_threshold_finds_nothing():
+    heat, box = _outputs([(0.5, 0.5, 0.1, 0.1, 0.4)])
+    assert decode_detections(heat, box, FRAME, threshold=0.5) == []
+    assert decode_detections(np.zeros((GH, GW, 1)), np.zeros((GH, GW, 4)), FRAME, threshold=0.1) == []
+
+
+def test_dequantising_widens_before_the_zero_point():
+    """With zero point 128 a uint8 subtraction would wrap (100 - 128 = 228) and make every cell a peak."""
+    heat, box = _outputs([(0.5, 0.5, 0.1, 0.1, 0.45)], zero_point=128)
+    assert heat.min() >= -0.51 and heat.max() <= 0.5
+    assert len(decode_detections(heat, box, FRAME, threshold=0.3)) == 1
+
+
+def test_a_flat_peak_gives_one_box_after_nms():
+    heat = np.zeros((GH, GW, 1))
+    heat[5, 5:7] = 0.8  # quantisation often leaves two equal neighbours at the top
+    box = np.zeros((GH, GW, 4))
+    box[5, 5] = (0.9, 0.5, 0.2, 0.2)
+    box[5, 6] = (0.1, 0.5, 0.2, 0.2)  # both cells point at the same centre
+    rows, cols = local_peaks(heat[..., 0], 0.5)
+    assert len(rows) == 2
+    assert len(decode_detections(heat, box, FRAME, threshold=0.5)) == 1
+
+
+def test_peak_on_the_border_and_frames_of_another_aspect():
+    heat, box = _outputs([(0.01, 0.02, 0.05, 0.1, 0.7)])
+    (d,) = decode_detections(heat, box, (1280, 720), threshold=0.5)
+    assert d.box.left + d.box.width / 2 == pytest.approx(0.01 * 1280, abs=4) and d.box.height == pytest.approx(
+        72, abs=2
+    )
+
+
+def test_nms_and_iou():
+    a = Detection(Box(0, 0, 10, 10), 0.9)
+    b = Detection(Box(1, 1, 10, 10), 0.8)
+    c = Detection(Box(30, 30, 10, 10), 0.5)
+    assert iou(a.box, a.box) == 1 and iou(a.box, c.box) == 0
+    assert iou(a.box, b.box) == pytest.approx(81 / 119)
+    assert nms([c, b, a]) == [a, c]
