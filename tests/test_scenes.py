@@ -97,4 +97,4 @@ def test_cli_writes_scenes_and_refuses_a_full_folder(tmp_path):
     proc = run_module("train.synth", "scenes", "--out", out, "--count", "3", "--quiet")
     assert proc.returncode == 2 and "not empty" in proc.stderr and "Traceback" not in proc.stderr
     proc = run_module("train.synth", "scenes", "--out", tmp_path / "x", "--count", "3", "--size", "big")
-    assert proc.returncode == 2 and "not a size" in proc.stderr
+    assert proc.returncode == 2 and "WIDTHxHEIGHT" in proc.stderr and "Traceback" not in proc.stderr
