@@ -40,14 +40,15 @@ def check_model(model) -> None:
 
 def convert(model: keras.Model, variant: str, calibration: np.ndarray | None = None) -> bytes:
     """Convert to one TF Lite variant: 'int8' (needs calibration inputs), 'float' or 'dynamic'."""
+    shape = (1, *model.inputs[0].shape[1:])  # a reader's 54x54x3 region or a detector's whole frame
     if variant == "int8":
         # A float32 twin of the model: the uint8 -> float cast would otherwise stay in the int8
         # graph as a float op. With the representative set spanning 0..255 the converter gives the
         # uint8 input scale 1 and zero point 0: raw pixels go in unchanged.
-        model = _float_input_twin(model)
-        spec = tf.TensorSpec((1, INPUT_SIZE, INPUT_SIZE, 3), tf.float32, name="pixels")
+        model = _float_input_twin(model, shape)
+        spec = tf.TensorSpec(shape, tf.float32, name="pixels")
     else:
-        spec = tf.TensorSpec((1, INPUT_SIZE, INPUT_SIZE, 3), tf.uint8, name="pixels")
+        spec = tf.TensorSpec(shape, tf.uint8, name="pixels")
     with tempfile.TemporaryDirectory() as folder:
         archive = keras.export.ExportArchive()
         archive.track(model)
@@ -58,7 +59,7 @@ def convert(model: keras.Model, variant: str, calibration: np.ndarray | None = N
             if calibration is None or len(calibration) == 0:
                 raise ExportError("int8 export needs a calibration set (python -m calibration)")
             converter.optimizations = [tf.lite.Optimize.DEFAULT]
-            converter.representative_dataset = lambda: _representative(calibration)
+            converter.representative_dataset = lambda: _representative(calibration, shape)
             converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
             converter.inference_input_type = tf.uint8
             converter.inference_output_type = tf.uint8
@@ -69,17 +70,16 @@ def convert(model: keras.Model, variant: str, calibration: np.ndarray | None = N
         return converter.convert()
 
 
-def _float_input_twin(model: keras.Model) -> keras.Model:
-    pixels = keras.Input((INPUT_SIZE, INPUT_SIZE, 3), batch_size=1, dtype="float32")
-    twin = keras.models.clone_model(model, input_tensors=pixels)
+def _float_input_twin(model: keras.Model, shape: tuple[int, ...]) -> keras.Model:
+    twin = keras.models.clone_model(model, input_tensors=keras.Input(shape[1:], batch_size=1, dtype="float32"))
     twin.set_weights(model.get_weights())
     return twin
 
 
-def _representative(calibration: np.ndarray) -> Iterator[list[np.ndarray]]:
+def _representative(calibration: np.ndarray, shape: tuple[int, ...]) -> Iterator[list[np.ndarray]]:
     # Black and white frames first so the input range is exactly 0..255, whatever the pictures span.
-    yield [np.zeros((1, INPUT_SIZE, INPUT_SIZE, 3), np.float32)]
-    yield [np.full((1, INPUT_SIZE, INPUT_SIZE, 3), 255, np.float32)]
+    yield [np.zeros(shape, np.float32)]
+    yield [np.full(shape, 255, np.float32)]
     for x in calibration:
         yield [x[None].astype(np.float32)]
 

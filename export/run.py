@@ -59,8 +59,13 @@ def export(cfg: ExportConfig) -> dict:
     except Exception as err:  # noqa: BLE001 - a missing file, a bad zip or a foreign object all mean "not a model"
         why = f"{type(err).__name__}: {err}"[:240]
         raise cv.ExportError(f"{cfg.model}: not a Keras model this export can load ({why})") from None
+    from .detector import export_detector, is_detector
+
+    if is_detector(model):  # its own conversion checks, threshold and report (export/detector.py)
+        _check_out_folder(cfg)
+        return export_detector(cfg, model, _training_info(cfg.model))
     cv.check_model(model)
-    calibration, provenance = load_calibration(cfg.calibration)
+    calibration, provenance = load_calibration(cfg.calibration, kind="reader")
     _check_out_folder(cfg)
     training = _training_info(cfg.model)
 
@@ -176,7 +181,7 @@ def _training_info(model_path: Path) -> dict:
         info["provenance"] = json.loads((run / PROVENANCE).read_text())
     if (run / "metrics.json").exists():
         m = json.loads((run / "metrics.json").read_text())
-        info.update({k: m.get(k) for k in ("steps", "best_step", "best_val_sequence_accuracy")})
+        info.update({k: v for k, v in m.items() if k in ("steps", "best_step") or k.startswith("best_val_")})
     return info
 
 

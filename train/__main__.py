@@ -1,9 +1,11 @@
-"""Train a house-number reader.
+"""Train a house-number reader, or the detector that finds numbers in whole frames.
 
-Example (synthetic data plus real SVHN train pictures, the compact edge network, on a CPU):
+Examples (on a CPU): the compact edge reader on synthetic plus real SVHN train pictures, and the
+detector on scenes from `python -m train.synth scenes`:
 
     python -m train --data data/synth:0.7,../shared/data/svhn/recon/train:0.3 --arch edge \
         --out runs/edge --steps 3000
+    python -m train --data data/scenes --arch detector --out runs/detector --steps 4000 --batch-size 32
 
 Interrupt with Ctrl-C (or SIGTERM): the run is checkpointed; continue it with `--out runs/edge --resume`.
 Exit codes: 0 done, 1 failed mid-run (disk), 2 bad arguments or data, 130 interrupted (checkpointed).
@@ -84,10 +86,14 @@ def main(argv=None) -> int:
 
 
 def _main(args, given: set[str]) -> int:
-    from .folders import check_data
+    from .config import TASK_OF_ARCH
+    from .tasks import TASKS
 
-    if args.data:
-        check_data(args.data, doing="training")  # a typo in --data should not cost a TensorFlow start-up
+    if args.data:  # a typo in --data should not cost a TensorFlow start-up
+        arch = args.arch
+        if arch is None and args.resume and (Path(args.out) / "config.json").is_file():
+            arch = TrainConfig.load(Path(args.out) / "config.json").arch  # the run's own, not the default
+        TASKS[TASK_OF_ARCH[arch or TrainConfig.arch]].check_data(args.data)
     from .checkpoint import CheckpointError
     from .distribute import PlacementError
     from .fit import Interrupted, RunError, train
@@ -106,8 +112,9 @@ def _main(args, given: set[str]) -> int:
         if created and not (out / "ckpt").exists():  # nothing trained yet: leave no half-made run folder
             shutil.rmtree(out, ignore_errors=True)
         raise
-    log.info("done: %s/model.keras (best validation sequence accuracy %.3f at step %s; %s img/s)", cfg.out,
-             metrics["best_val_sequence_accuracy"], metrics["best_step"], metrics["train_images_per_second"])
+    metric = metrics["metric"]
+    log.info("done: %s/model.keras (best validation %s %.3f at step %s; %s img/s)", cfg.out, metric.replace("_", " "),
+             metrics[f"best_val_{metric}"], metrics["best_step"], metrics["train_images_per_second"])
     return cli.EXIT_OK
 
 

@@ -91,3 +91,13 @@ def _low_resolution(x, seed):
     small = tf.image.resize(tf.image.resize(x, [size, size], antialias=True), [INPUT_SIZE, INPUT_SIZE])
     pick = tf.random.stateless_uniform([tf.shape(x)[0], 1, 1, 1], seed + 1) < 0.33
     return tf.where(pick, small, x)
+
+
+def photometric(frames, seeds):
+    """Colour, contrast, blur and noise of uint8 (B, H, W, 3) frames, no geometry (their boxes stay put)."""
+    x = tf.cast(frames, tf.float32)
+    s = [tf.random.experimental.stateless_split(seeds, 4)[i] for i in range(4)]
+    x = _blur(_colour(x, s[0]), s[1])
+    noise = tf.random.stateless_uniform([tf.shape(x)[0], 1, 1, 1], s[2], 0.0, 6.0)
+    x = x + noise * tf.random.stateless_normal(tf.shape(x), s[3])
+    return tf.cast(tf.clip_by_value(tf.round(x), 0, 255), tf.uint8)

@@ -8,7 +8,9 @@ from pathlib import Path
 
 from edge_app.atomic import write_atomic
 
-ARCH_NAMES = ("edge", "goodfellow")  # the builders in train/models/, named here so the CLI need not import Keras
+# The builders in train/models/, named here so the CLI need not import Keras; and what each learns (train/tasks.py).
+ARCH_NAMES = ("edge", "goodfellow", "detector")
+TASK_OF_ARCH = {"edge": "reader", "goodfellow": "reader", "detector": "detector"}
 
 
 @dataclass

@@ -16,17 +16,15 @@ import tensorflow as tf
 from tqdm import tqdm
 
 from edge_app.atomic import atomic_path, write_atomic
-from edge_app.contract import HEADS
 
 from . import checkpoint, distill
 from .config import TrainConfig
-from .data import train_dataset
 from .distill import student_of
 from .distribute import compute_policy, place
-from .folders import data_splits, eval_inputs, record_provenance
-from .metrics import score
+from .folders import record_provenance
 from .models import build_model
 from .plots import plot_training
+from .tasks import task_for
 
 
 class RunError(RuntimeError):
@@ -51,7 +49,8 @@ def train(cfg: TrainConfig, resume: bool = False, given: set[str] | None = None)
     elif resume:
         cfg = TrainConfig.load(out / "config.json")  # written by the chief: --out must be shared to resume
     own = out if placement.chief else Path(tempfile.mkdtemp(prefix=f"worker{placement.worker}-"))
-    splits = data_splits(cfg)
+    task = task_for(cfg.arch)  # what is learnt: data, losses, validation metric (tasks.py)
+    splits = task.load(cfg)
     n_train = sum(len(s.train) for s in splits)
     steps = cfg.steps or max(1, math.ceil(cfg.epochs * n_train / cfg.batch_size))
     if cfg.batch_size % placement.replicas:
@@ -62,20 +61,20 @@ def train(cfg: TrainConfig, resume: bool = False, given: set[str] | None = None)
             if resume and any((out / "ckpt" / f).exists() for f in ("last.keras", "prev.keras")):
                 model, state = checkpoint.load(out / "ckpt")
             else:
-                model, state = _new_model(cfg, steps), {"best": -1.0, "history": []}
-        return _loop(cfg, placement, model, state, splits, steps, own)
+                model, state = _new_model(cfg, steps, task.losses()), {"best": -1.0, "history": []}
+        return _loop(task, cfg, placement, model, state, splits, steps, own)
     finally:
         keras.mixed_precision.set_global_policy("float32")
         if not placement.chief:
             shutil.rmtree(own, ignore_errors=True)
 
 
-def _loop(cfg: TrainConfig, placement, model, state: dict, splits, steps: int, out: Path) -> dict:
+def _loop(task, cfg: TrainConfig, placement, model, state: dict, splits, steps: int, out: Path) -> dict:
     """Steps until `steps`: validate, checkpoint, stop cleanly on SIGTERM/Ctrl-C."""
     student = student_of(model, cfg.arch)
     step = int(model.optimizer.iterations.numpy())
-    val = [(s.name, eval_inputs(s.crops.regions[s.val]), s.crops.targets[s.val]) for s in splits if len(s.val)]
-    data = train_dataset(splits, cfg.batch_size, cfg.seed, start_step=step, augment=cfg.augment)
+    val = task.validation(splits)
+    data = task.batches(splits, cfg, step)
     # Keras's own distributed step: each global batch is split between the replicas.
     batches = iter(placement.strategy.experimental_distribute_dataset(data))
     model._maybe_symbolic_build(data_batch=data.element_spec)  # metrics/optimizer state made outside the step
@@ -99,15 +98,15 @@ def _loop(cfg: TrainConfig, placement, model, state: dict, splits, steps: int, o
                 with writer.as_default(step=step):
                     tf.summary.scalar("train/loss", loss)
             if step % cfg.eval_every == 0 or step == steps:
-                state = _validate(student, val, step, state, out, writer, bar, cfg.mixed_precision)
+                state = _validate(task, student, val, step, state, out, writer, bar, cfg.mixed_precision)
             if step % cfg.checkpoint_every == 0 or step == steps or stop.requested:
                 checkpoint.save(model, out / "ckpt", state)
             if stop.requested:
                 raise Interrupted(f"stopped at step {step} of {steps}; checkpoint saved in {out / 'ckpt'}; "
                                   f"continue with: python -m train --out {cfg.out} --resume")
     seconds = time.perf_counter() - started
-    return _finish(cfg, out, student, state, steps, (step - start_step) * cfg.batch_size / max(seconds, 1e-9),
-                   placement)
+    return _finish(task, cfg, out, student, state, steps,
+                   (step - start_step) * cfg.batch_size / max(seconds, 1e-9), placement)
 
 
 def _worker_step(model, strategy):
@@ -123,7 +122,7 @@ def _worker_step(model, strategy):
     return step
 
 
-def _new_model(cfg: TrainConfig, steps: int) -> keras.Model:
+def _new_model(cfg: TrainConfig, steps: int, loss: dict) -> keras.Model:
     keras.utils.set_random_seed(cfg.seed)  # the same first weights on one device, several, or several workers
     model = build_model(cfg.arch, cfg.dropout)
     if cfg.init:  # fine-tuning: same architecture, weights from another run
@@ -134,17 +133,10 @@ def _new_model(cfg: TrainConfig, steps: int) -> keras.Model:
     schedule = keras.optimizers.schedules.CosineDecay(
         0.0, decay_steps=max(steps - cfg.warmup_steps, 1), warmup_target=cfg.learning_rate,
         warmup_steps=min(cfg.warmup_steps, steps // 2), alpha=0.02)
-    loss = {name: keras.losses.SparseCategoricalCrossentropy() for name in HEADS}
     if cfg.teacher:
         model, loss = distill.with_teacher(model, cfg.teacher), distill.losses(cfg.distill_weight)
     model.compile(optimizer=keras.optimizers.AdamW(schedule, weight_decay=cfg.weight_decay), loss=loss)
     return model
-
-
-def _predict(model, inputs: np.ndarray, batch: int = 256) -> dict:
-    """Head probabilities by plain batched calls: the same on one device, several, or several workers."""
-    parts = [model(inputs[i : i + batch], training=False) for i in range(0, len(inputs), batch)]
-    return {h: np.concatenate([np.asarray(p[h], np.float32) for p in parts]) for h in HEADS}
 
 
 def float32_twin(model: keras.Model, arch: str, dropout: float | None) -> keras.Model:
@@ -155,33 +147,30 @@ def float32_twin(model: keras.Model, arch: str, dropout: float | None) -> keras.
     return twin
 
 
-def _validate(model, val, step: int, state: dict, out: Path, writer, bar, mixed: bool = False) -> dict:
-    """Sequence accuracy on each folder's held-out part; the mean over folders picks the best model."""
+def _validate(task, model, val, step: int, state: dict, out: Path, writer, bar, mixed: bool = False) -> dict:
+    """The task's metric on each folder's held-out part; the mean over folders picks the best model."""
     if not val:
         return state
-    accuracies = {}
-    for name, inputs, targets in val:
-        probs = _predict(model, inputs)
-        accuracies[name] = score(probs["length"], np.stack([probs[h] for h in HEADS[1:]], 1),
-                                 targets)["sequence_accuracy"]
-    mean = float(np.mean(list(accuracies.values())))
+    scores = {name: task.score(model, inputs, targets) for name, inputs, targets in val}
+    mean = float(np.mean(list(scores.values())))
     with writer.as_default(step=step):
-        for name, acc in accuracies.items():
-            tf.summary.scalar(f"val/{name}/sequence_accuracy", acc)
-    history = state["history"] + [{"step": step, "val_sequence_accuracy": mean,
-                                   **{f"val/{k}": v for k, v in accuracies.items()}}]
+        for name, value in scores.items():
+            tf.summary.scalar(f"val/{name}/{task.metric}", value)
+    history = state["history"] + [{"step": step, f"val_{task.metric}": mean,
+                                   **{f"val/{k}": v for k, v in scores.items()}}]
     state = {**state, "history": history}
-    each = " ".join(f"{k}={v:.3f}" for k, v in accuracies.items())
-    bar.write(f"step {step}: validation sequence accuracy {mean:.3f} {each}")
+    each = " ".join(f"{k}={v:.3f}" for k, v in scores.items())
+    bar.write(f"step {step}: validation {task.metric} {mean:.3f} {each}")
     if mean > state["best"]:
         _save_atomic(model, out / "best.keras", mixed)
         state = {**state, "best": mean, "best_step": step}
     return state
 
 
-def _finish(cfg: TrainConfig, out: Path, model, state: dict, steps: int, images_per_second: float,
+def _finish(task, cfg: TrainConfig, out: Path, model, state: dict, steps: int, images_per_second: float,
             placement) -> dict:
-    metrics = {"arch": cfg.arch, "steps": steps, "best_val_sequence_accuracy": state["best"],
+    metrics = {"arch": cfg.arch, "task": task.kind, "metric": task.metric, "steps": steps,
+               f"best_val_{task.metric}": state["best"],
                "best_step": state.get("best_step"), "history": state["history"],
                "train_images_per_second": round(images_per_second, 1), "data": cfg.data,
                "replicas": placement.replicas, "workers": placement.workers}
@@ -193,7 +182,7 @@ def _finish(cfg: TrainConfig, out: Path, model, state: dict, steps: int, images_
             shutil.copyfile(best, tmp)
     else:
         _save_atomic(model, out / "model.keras", cfg.mixed_precision)
-    plot_training(state["history"], out / "training_curve.png")
+    plot_training(state["history"], out / "training_curve.png", task.metric)
     write_atomic(out / "metrics.json", json.dumps(metrics, indent=2))
     return metrics
 

@@ -12,16 +12,16 @@ matplotlib.use("Agg")  # no display on workstations over ssh or in CI
 import matplotlib.pyplot as plt  # noqa: E402
 
 
-def plot_training(history: list[dict], path: Path) -> None:
-    """Validation sequence accuracy per folder against the step."""
+def plot_training(history: list[dict], path: Path, metric: str = "sequence_accuracy") -> None:
+    """The validation metric (sequence accuracy, or a detector's AP) per folder against the step."""
     if not history:
         return
     fig, ax = plt.subplots(figsize=(6, 4))
     steps = [h["step"] for h in history]
     for key in sorted(k for k in history[0] if k.startswith("val/")):
         ax.plot(steps, [h.get(key) for h in history], label=key[4:])
-    ax.plot(steps, [h["val_sequence_accuracy"] for h in history], "k--", label="mean")
-    ax.set(xlabel="step", ylabel="validation sequence accuracy", ylim=(0, 1), title="training")
+    ax.plot(steps, [h[f"val_{metric}"] for h in history], "k--", label="mean")
+    ax.set(xlabel="step", ylabel=f"validation {metric.replace('_', ' ')}", ylim=(0, 1), title="training")
     ax.grid(alpha=0.3)
     ax.legend()
     _save(fig, path)

@@ -1,0 +1,52 @@
+"""Build the detector's dev scenes: 640x480 frames holding real SVHN test numbers (recon/test), fixed seed.
+
+EVALUATION ONLY: nothing is trained, tuned or picked on these frames (training and calibration refuse
+them, since synth.json records that their numbers come from a test split). Rebuilt in about a minute,
+so the folder is generated, never committed.
+
+    python scripts/make_dev_scenes.py                      # -> data/dev_scenes
+    python scripts/make_dev_scenes.py --out out/main/dev_scenes --svhn ../shared/data/svhn
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from train.synth.scenes import SceneSpec  # noqa: E402
+from train.synth.scenes_write import write_scenes  # noqa: E402
+
+SEED = 20131312  # fixed: the dev set is the same frames everywhere (arXiv 1312.6082)
+COUNT = 420  # with this seed: 357 frames with a number, 63 without
+MIN_WITH, MIN_EMPTY = 300, 60
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--out", type=Path, default=ROOT / "data" / "dev_scenes", help="folder to (re)build")
+    p.add_argument("--svhn", type=Path, default=ROOT.parent / "shared" / "data" / "svhn", help="the real SVHN data")
+    p.add_argument("--workers", type=int, default=2, help="processes")
+    args = p.parse_args(argv)
+    record = args.out / "scenes.json"
+    if record.is_file() and json.loads(record.read_text()).get("seed") == SEED:
+        print(f"{args.out}: already built")
+        return 0
+    spec = SceneSpec(size=(640, 480), real=args.svhn / "recon" / "test", real_share=1.0)
+    write_scenes(args.out, COUNT, SEED, spec, workers=args.workers, force=True, progress=False)
+    frames = json.loads(record.read_text())["frames"]
+    empty = sum(not f["numbers"] for f in frames)
+    if len(frames) - empty < MIN_WITH or empty < MIN_EMPTY:
+        print(f"error: {args.out} holds {len(frames) - empty} frames with a number and {empty} without; "
+              f"the dev set needs {MIN_WITH} and {MIN_EMPTY}", file=sys.stderr)
+        return 1
+    print(f"{args.out}: {len(frames) - empty} frames with a number, {empty} without (640x480, from recon/test)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,142 @@
+"""The number detector: targets, a tiny real run through the train CLI, calibration and int8 export, mix-ups refused."""
+
+import json
+
+import numpy as np
+import pytest
+
+from edge_app.contract import Box
+from tests.conftest import run_module
+from train.detection_metrics import iou_matrix
+from train.scene_data import decode, encode
+from train.synth.scenes import SceneSpec
+from train.synth.scenes_write import write_scenes
+
+
+@pytest.fixture(scope="module")
+def scenes(tmp_path_factory):
+    """48 training frames at the detector's own size."""
+    return write_scenes(
+        tmp_path_factory.mktemp("det") / "scenes",
+        48,
+        seed=11,
+        spec=SceneSpec(size=(192, 144)),
+        workers=1,
+        progress=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def det_run(tmp_path_factory, scenes):
+    out = tmp_path_factory.mktemp("det_runs") / "run"
+    proc = run_module(
+        "train",
+        "--data",
+        scenes,
+        "--arch",
+        "detector",
+        "--out",
+        out,
+        "--steps",
+        "6",
+        "--batch-size",
+        "8",
+        "--eval-every",
+        "3",
+        "--checkpoint-every",
+        "3",
+        "--val-fraction",
+        "0.25",
+        "--warmup-steps",
+        "2",
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return out
+
+
+@pytest.fixture(scope="module")
+def det_calib(tmp_path_factory, scenes):
+    out = tmp_path_factory.mktemp("det_calib") / "calib.npz"
+    proc = run_module("calibration", "--kind", "detector", "--data", scenes, "--count", "16", "--out", out)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return out
+
+
+@pytest.fixture(scope="module")
+def det_export(tmp_path_factory, det_run, det_calib, scenes):
+    out = tmp_path_factory.mktemp("det_export")
+    proc = run_module(
+        "export",
+        "--model",
+        det_run / "model.keras",
+        "--calibration",
+        det_calib,
+        "--out",
+        out,
+        "--name",
+        "number_detector",
+        "--eval-data",
+        scenes,
+        "--eval-limit",
+        "12",
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return out
+
+
+def test_targets_decode_back_to_their_boxes():
+    boxes = [Box(20.3, 30.1, 40.0, 22.0), Box(130.0, 90.5, 17.0, 30.0)]
+    heat, box = encode(boxes)
+    assert heat.shape == (18, 24, 1) and box.shape == (18, 24, 5)
+    assert heat.max() == 1.0 and (heat == 1.0).sum() == 2 and box[..., 4].sum() == 2
+    found = decode(heat, box[..., :4], 0.5)
+    assert len(found) == 2
+    ious = iou_matrix([b for b, _ in found], boxes)
+    assert ious.max(axis=0).min() > 0.99
+
+
+def test_tiny_detector_run_writes_its_artifacts(det_run):
+    metrics = json.loads((det_run / "metrics.json").read_text())
+    assert metrics["arch"] == "detector" and metrics["metric"] == "ap50" and metrics["steps"] == 6
+    assert [h["step"] for h in metrics["history"]] == [3, 6] and 0 <= metrics["best_val_ap50"] <= 1
+    assert (det_run / "training_curve.png").is_file() and (det_run / "model.keras").is_file()
+
+
+def test_int8_detector_takes_uint8_frames_and_passes_the_edgetpu_op_check(det_export):
+    from ai_edge_litert.interpreter import Interpreter
+
+    path = det_export / "number_detector.tflite"
+    interpreter = Interpreter(model_path=str(path))
+    inp = interpreter.get_input_details()[0]
+    assert inp["dtype"] == np.uint8 and list(inp["shape"]) == [1, 144, 192, 3] and inp["quantization"] == (1.0, 0)
+    assert all(o["dtype"] == np.uint8 for o in interpreter.get_output_details())
+    card = json.loads((det_export / "number_detector.json").read_text())
+    assert card["kind"] == "detector" and set(card["outputs"]) == {"heatmap", "box"}
+    assert card["outputs"]["heatmap"]["shape"] == [1, 18, 24, 1] and card["outputs"]["box"]["shape"] == [1, 18, 24, 4]
+    assert card["preprocessing"]["input_size"] == [192, 144] and card["preprocessing"]["stride"] == 8
+    assert card["edgetpu"]["unsupported_ops"] == []
+    assert "validation scenes" in card["gate"]["basis"] and 0 < card["gate"]["threshold"] < 1
+    assert path.stat().st_size < 1_000_000
+    report = json.loads((det_export / "report.json").read_text())
+    assert report["count"] == 12 and set(report["variants"]["int8"]["eval"]) >= {"recall", "precision", "mean_iou"}
+
+
+def test_mixups_are_refused_with_one_line(tmp_path, scenes, synth, det_run, det_calib, tiny_run, svhn):
+    refusals = [
+        (("train", "--data", scenes, "--arch", "edge", "--out", tmp_path / "r1", "--steps", "2"), "--arch detector"),
+        (("train", "--data", synth, "--arch", "detector", "--out", tmp_path / "r2", "--steps", "2"), "scenes.json"),
+        (("calibration", "--data", scenes, "--count", "4", "--out", tmp_path / "c1.npz"), "--kind detector"),
+        (
+            ("calibration", "--kind", "detector", "--data", synth, "--count", "4", "--out", tmp_path / "c2.npz"),
+            "scenes.json",
+        ),
+        (
+            ("export", "--model", tiny_run / "model.keras", "--calibration", det_calib, "--out", tmp_path / "e1"),
+            "calibrates a detector",
+        ),
+    ]
+    for args, says in refusals:
+        proc = run_module(*args)
+        assert proc.returncode == 2, (args, proc.stderr[-500:])
+        assert says in proc.stderr and "Traceback" not in proc.stderr, proc.stderr[-500:]
+        assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr

@@ -1,0 +1,100 @@
+"""Scene generator for the detector: format-1 layout, boxes inside the frame, empty frames recorded, determinism."""
+
+import hashlib
+import json
+
+import pytest
+
+from edge_app.annotations import read_annotations
+from edge_app.contract import load_image, union_box
+from edge_app.scenes import read_scenes
+from tests.conftest import run_module
+from train.synth.scenes import SceneSpec
+from train.synth.scenes_write import write_scenes
+
+
+def hashes(folder):
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+
+
+@pytest.fixture(scope="module")
+def scenes(tmp_path_factory):
+    # Half the frames empty, so a small folder surely holds both kinds.
+    spec = SceneSpec(size=(192, 144), empty_share=0.4, two_share=0.3)
+    return write_scenes(tmp_path_factory.mktemp("scenes") / "s", 12, seed=7, spec=spec, workers=1, progress=False)
+
+
+def test_frames_boxes_inside_and_empty_frames_recorded(scenes):
+    frames = read_scenes(scenes)
+    record = json.loads((scenes / "scenes.json").read_text())
+    assert [f.name for f in frames] == [f"{i}.png" for i in range(1, 13)]
+    empty = [f for f in frames if not f.numbers]
+    assert record["empty"] == len(empty) and 0 < len(empty) < 12
+    assert any(len(f.numbers) == 2 for f in frames)
+    # digitStruct.csv holds exactly the non-empty frames' digit boxes, in format 1
+    labelled = {a.name: a for a in read_annotations(scenes)}
+    assert set(labelled) == {f.name for f in frames if f.numbers}
+    for f in frames:
+        image = load_image(scenes / f.name)
+        assert image.shape == (144, 192, 3)
+        for n in f.numbers:
+            assert 1 <= len(n.digits) <= 5
+            for b in n.boxes:
+                assert 0 <= b.left and b.left + b.width <= 192 and 0 <= b.top and b.top + b.height <= 144, (f.name, b)
+            h = union_box(n.boxes).height
+            assert 0.04 * 144 <= h <= 0.45 * 144, (f.name, h)  # number height 5-40% of the frame, give or take pose
+        if len(f.numbers) == 2:  # two numbers never overlap
+            a, b = f.number_boxes()
+            assert (
+                a.left + a.width <= b.left
+                or b.left + b.width <= a.left
+                or a.top + a.height <= b.top
+                or b.top + b.height <= a.top
+            )
+
+
+def test_same_seed_same_bytes_whatever_the_workers(scenes, tmp_path):
+    spec = SceneSpec(size=(192, 144), empty_share=0.4, two_share=0.3)
+    again = write_scenes(tmp_path / "again", 12, seed=7, spec=spec, workers=2, progress=False)
+    assert hashes(again) == hashes(scenes)
+
+
+def test_real_pictures_are_pasted_with_their_labels(tmp_path, svhn):
+    real = svhn / "recon" / "train"
+    out = write_scenes(
+        tmp_path / "real",
+        6,
+        seed=3,
+        progress=False,
+        workers=1,
+        spec=SceneSpec(size=(320, 240), empty_share=0.0, real=real, real_share=1.0),
+    )
+    known = {a.digits for a in read_annotations(real)}
+    numbers = [n for f in read_scenes(out) for n in f.numbers]
+    assert numbers and all(n.digits in known for n in numbers)
+    assert json.loads((out / "synth.json").read_text())["real_digits"] == str(real)  # licence follows it
+
+
+def test_cli_writes_scenes_and_refuses_a_full_folder(tmp_path):
+    out = tmp_path / "cli"
+    proc = run_module(
+        "train.synth",
+        "scenes",
+        "--out",
+        out,
+        "--count",
+        "3",
+        "--seed",
+        "1",
+        "--size",
+        "192x144",
+        "--workers",
+        "1",
+        "--quiet",
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert len(read_scenes(out)) == 3
+    proc = run_module("train.synth", "scenes", "--out", out, "--count", "3", "--quiet")
+    assert proc.returncode == 2 and "not empty" in proc.stderr and "Traceback" not in proc.stderr
+    proc = run_module("train.synth", "scenes", "--out", tmp_path / "x", "--count", "3", "--size", "big")
+    assert proc.returncode == 2 and "WIDTHxHEIGHT" in proc.stderr and "Traceback" not in proc.stderr

@@ -1,0 +1,215 @@
+"""Detector data: scene folders as downscaled frames and number boxes, the heatmap/box targets, tf.data batches.
+
+Frames go through the contract's detector_input (the one downscale the app uses too); boxes are kept
+in detector-input pixels. numpy only, except train_dataset.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from edge_app.contract import (
+    DETECTOR_HEIGHT,
+    DETECTOR_STRIDE,
+    DETECTOR_WIDTH,
+    Box,
+    ContractError,
+    detector_input,
+    load_image,
+)
+from edge_app.scenes import is_scene_folder, read_scenes
+
+from .cache import DataError
+from .folders import parse_data
+from .synth.generate import PROVENANCE
+
+GRID = (DETECTOR_HEIGHT // DETECTOR_STRIDE, DETECTOR_WIDTH // DETECTOR_STRIDE)  # (18, 24) cells
+SIZE_WEIGHT = 5.0  # box loss: sizes (fractions ~0.05-0.4) count 5x against offsets (0..1)
+POSITIVE_WEIGHT = 9.0  # heatmap loss: a centre cell weighs 1 + 9 against a background cell
+
+
+@dataclass
+class SceneSplit:
+    """One scene folder: frames (N, 144, 192, 3) uint8, each frame's number boxes in input pixels, and the split."""
+
+    folder: Path
+    weight: float
+    frames: np.ndarray
+    boxes: list[list[Box]]
+    train: np.ndarray
+    val: np.ndarray
+
+    @property
+    def name(self) -> str:
+        return f"{self.folder.parent.name}/{self.folder.name}"
+
+
+def check_scene_data(spec: str) -> None:
+    """Refuse a --data spec for the detector unless every folder is a scene folder made without test pictures."""
+    for folder, _ in parse_data(spec):
+        if not Path(folder).is_dir():
+            raise DataError(f"{folder}: no such folder")
+        if not is_scene_folder(folder):
+            raise DataError(
+                f"{folder} holds no scenes.json: the detector trains on whole frames from "
+                "python -m train.synth scenes, not on number pictures"
+            )
+        if evaluation_only(folder):
+            raise DataError(
+                f"{folder} is made from test pictures (evaluation only, like the dev scenes): "
+                "never train or calibrate on it"
+            )
+
+
+def evaluation_only(folder) -> bool:
+    """True for scenes whose pasted real pictures come from a test split (synth.json records the folder)."""
+    try:
+        real = json.loads((Path(folder) / PROVENANCE).read_text()).get("real_digits")
+    except (OSError, ValueError, AttributeError):
+        return False
+    parts = Path(real).parts[-2:] if real else ()
+    return any("test" in re.split(r"[^a-z0-9]+", p.lower()) for p in parts)
+
+
+def load_frames(folder) -> tuple[np.ndarray, list[list[Box]], list[str]]:
+    """All frames of a scene folder downscaled to the detector input, their number boxes scaled alike, names."""
+    try:
+        scenes = read_scenes(folder)
+    except ContractError as err:
+        raise DataError(str(err)) from None
+    frames = np.empty((len(scenes), DETECTOR_HEIGHT, DETECTOR_WIDTH, 3), np.uint8)
+    boxes = []
+    for i, s in enumerate(scenes):
+        try:
+            image = load_image(Path(folder) / s.name)
+            frames[i] = detector_input(image)
+        except ContractError as err:
+            raise DataError(str(err)) from None
+        sx, sy = DETECTOR_WIDTH / image.shape[1], DETECTOR_HEIGHT / image.shape[0]
+        boxes.append([Box(b.left * sx, b.top * sy, b.width * sx, b.height * sy) for b in s.number_boxes()])
+    return frames, boxes, [s.name for s in scenes]
+
+
+def load_scene_splits(spec: str, val_fraction: float, seed: int, val_max: int | None = None) -> list[SceneSplit]:
+    """Every scene folder of a --data spec, loaded, with its validation part held out (as folders.load_splits)."""
+    check_scene_data(spec)
+    splits = []
+    for folder, weight in parse_data(spec):
+        frames, boxes, _ = load_frames(folder)
+        order = np.random.default_rng([seed, len(frames)]).permutation(len(frames))
+        n_val = int(round(len(frames) * val_fraction))
+        n_val = min(n_val, val_max) if val_max else n_val
+        if len(frames) - n_val < 1:
+            raise DataError(f"{folder}: {len(frames)} frames leave nothing to train on after the validation split")
+        splits.append(SceneSplit(Path(folder), weight, frames, boxes, np.sort(order[n_val:]), np.sort(order[:n_val])))
+    if all(s.weight == 0 for s in splits):
+        for s in splits:
+            s.weight = float(len(s.train))
+    return splits
+
+
+def encode(boxes: list[Box]) -> tuple[np.ndarray, np.ndarray]:
+    """Number boxes (input pixels) -> heatmap target (18, 24, 1) and box target (18, 24, 5: dx, dy, w, h, mask)."""
+    gh, gw = GRID
+    heat = np.zeros((gh, gw), np.float32)
+    box = np.zeros((gh, gw, 5), np.float32)
+    rows, cols = np.mgrid[0:gh, 0:gw]
+    for b in boxes:
+        cx, cy = (b.left + b.width / 2) / DETECTOR_STRIDE, (b.top + b.height / 2) / DETECTOR_STRIDE
+        c, r = min(int(cx), gw - 1), min(int(cy), gh - 1)
+        # A Gaussian around the centre cell, wider for bigger numbers, never narrower than about a cell.
+        sx = max(0.7, b.width / DETECTOR_STRIDE / 5)
+        sy = max(0.7, b.height / DETECTOR_STRIDE / 5)
+        heat = np.maximum(heat, np.exp(-((cols - c) ** 2 / (2 * sx**2) + (rows - r) ** 2 / (2 * sy**2))))
+        box[r, c] = (cx - c, cy - r, b.width / DETECTOR_WIDTH, b.height / DETECTOR_HEIGHT, 1.0)
+    return heat[..., None].astype(np.float32), box
+
+
+def encode_all(boxes: list[list[Box]]) -> tuple[np.ndarray, np.ndarray]:
+    """encode() for many frames: (N, 18, 24, 1), (N, 18, 24, 5)."""
+    pairs = [encode(b) for b in boxes]
+    return np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])
+
+
+def train_dataset(splits: list[SceneSplit], batch_size: int, seed: int, start_step: int = 0, augment: bool = True):
+    """Endless batches of (uint8 frames (B, 144, 192, 3), {heatmap, box targets}), mixed by weight."""
+    import tensorflow as tf
+
+    from .augment import photometric
+
+    parts, weights = [], []
+    for i, s in enumerate(splits):
+        if s.weight <= 0:
+            continue
+        heat, box = encode_all([s.boxes[j] for j in s.train])
+        frames, heat, box = tf.constant(s.frames[s.train]), tf.constant(heat), tf.constant(box)
+        ds = tf.data.Dataset.range(len(s.train)).shuffle(len(s.train), seed=seed + 1000 * i + start_step).repeat()
+        parts.append(
+            ds.map(
+                lambda j, f=frames, h=heat, b=box: (
+                    tf.gather(f, j),
+                    {"heatmap": tf.gather(h, j), "box": tf.gather(b, j)},
+                )
+            )
+        )
+        weights.append(s.weight)
+    if not parts:
+        raise DataError("every --data folder has weight 0")
+    total = sum(weights)
+    ds = tf.data.Dataset.sample_from_datasets(parts, [w / total for w in weights], seed=seed + start_step)
+    ds = ds.batch(batch_size, drop_remainder=True).enumerate(start=start_step)
+
+    def prepare(step, batch):
+        frames, targets = batch
+        if augment:
+            frames = photometric(frames, tf.stack([tf.cast(seed, tf.int64), step]))
+        return frames, targets
+
+    return ds.map(prepare, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+
+
+def heatmap_loss(y_true, y_pred):
+    """Cross-entropy against the Gaussian target on every cell, cells near a centre weighted up to 10x; per frame.
+
+    Dense, not CenterNet's focal loss with one positive cell per number: every cell of a number's
+    Gaussian pulls, which learns in the few hundred steps a CPU affords (the focal loss had not moved
+    after 500). The peak stays at the centre cell, where the box is read.
+    """
+    import tensorflow as tf
+
+    p = tf.clip_by_value(y_pred, 1e-6, 1 - 1e-6)
+    loss = -(y_true * tf.math.log(p) + (1 - y_true) * tf.math.log(1 - p)) * (1 + POSITIVE_WEIGHT * y_true)
+    # Normalised by the batch's count of numbers (times the batch size: Keras then averages over frames).
+    centres = tf.reduce_sum(tf.cast(y_true >= 0.999, tf.float32))
+    scale = tf.cast(tf.shape(y_true)[0], tf.float32) / tf.maximum(centres, 1.0)
+    return tf.reduce_sum(loss, axis=[1, 2, 3]) * scale
+
+
+def box_loss(y_true, y_pred):
+    """L1 of (dx, dy, w, h) at the centre cells only (y_true's 5th channel is the mask); per frame."""
+    import tensorflow as tf
+
+    mask = y_true[..., 4:5]
+    weight = tf.constant([1.0, 1.0, SIZE_WEIGHT, SIZE_WEIGHT])
+    loss = tf.reduce_sum(tf.abs(y_true[..., :4] - y_pred) * weight * mask, axis=[1, 2, 3])
+    return loss * tf.cast(tf.shape(y_true)[0], tf.float32) / tf.maximum(tf.reduce_sum(mask), 1.0)
+
+
+def decode(heat: np.ndarray, box: np.ndarray, threshold: float, limit: int = 8) -> list[tuple[Box, float]]:
+    """One frame's outputs (18, 24, 1), (18, 24, 4) -> [(box in input pixels, score)], 3x3 peaks, best first."""
+    h = heat[..., 0]
+    padded = np.pad(h, 1, constant_values=-1.0)
+    neighbours = np.max([padded[dy : dy + GRID[0], dx : dx + GRID[1]] for dy in range(3) for dx in range(3)], axis=0)
+    rows, cols = np.nonzero((h >= neighbours) & (h >= threshold))
+    out = []
+    for r, c in zip(rows, cols):
+        dx, dy, w, hh = (float(v) for v in box[r, c])
+        bw, bh = w * DETECTOR_WIDTH, hh * DETECTOR_HEIGHT
+        cx, cy = (c + dx) * DETECTOR_STRIDE, (r + dy) * DETECTOR_STRIDE
+        out.append((Box(cx - bw / 2, cy - bh / 2, bw, bh), float(h[r, c])))
+    return sorted(out, key=lambda d: -d[1])[:limit]
