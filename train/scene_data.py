@@ -141,28 +141,14 @@ def train_dataset(splits: list[SceneSplit], batch_size: int, seed: int, start_st
     import tensorflow as tf
 
     from .augment import photometric
+    from .data import mixed_batches
 
-    parts, weights = [], []
-    for i, s in enumerate(splits):
-        if s.weight <= 0:
-            continue
+    live = [s for s in splits if s.weight > 0]
+    parts = []
+    for s in live:
         heat, box = encode_all([s.boxes[j] for j in s.train])
-        frames, heat, box = tf.constant(s.frames[s.train]), tf.constant(heat), tf.constant(box)
-        ds = tf.data.Dataset.range(len(s.train)).shuffle(len(s.train), seed=seed + 1000 * i + start_step).repeat()
-        parts.append(
-            ds.map(
-                lambda j, f=frames, h=heat, b=box: (
-                    tf.gather(f, j),
-                    {"heatmap": tf.gather(h, j), "box": tf.gather(b, j)},
-                )
-            )
-        )
-        weights.append(s.weight)
-    if not parts:
-        raise DataError("every --data folder has weight 0")
-    total = sum(weights)
-    ds = tf.data.Dataset.sample_from_datasets(parts, [w / total for w in weights], seed=seed + start_step)
-    ds = ds.batch(batch_size, drop_remainder=True).enumerate(start=start_step)
+        parts.append((tf.constant(s.frames[s.train]), {"heatmap": tf.constant(heat), "box": tf.constant(box)}))
+    ds = mixed_batches(parts, [s.weight for s in live], batch_size, seed, start_step)
 
     def prepare(step, batch):
         frames, targets = batch
