@@ -120,13 +120,12 @@ class HttpOutput(Output):
     def status(self) -> dict:
         app = self.app
         view = self.latest
-        card = app.model.card if app else {}
         latencies = sorted(self.latencies)
         s = app.summary
         return {
             "source": app.cfg.source,
             "mode": ("boxes" if app.labels is not None else "roi" if app.roi is not None
-                     else "scan" if app.scan else "frame"),
+                     else "scan" if app.scan else "detect" if app.detector is not None else "frame"),
             "roi": [round(v, 1) for v in app.roi] if app.roi is not None else None,
             "frame_size": [int(view.image.shape[1]), int(view.image.shape[0])] if view else None,
             "frames": s.frames, "skipped": s.skipped, "readings": s.readings,
@@ -137,7 +136,7 @@ class HttpOutput(Output):
             "current": {"frame": view.index, "reading": view.reading, "confidence": view.confidence,
                         "region": view.region, "box": view.box} if view else None,
             "model": app.model.path.name,
-            "licence": (card.get("training") or {}).get("licence"),
+            "licence": app.model.card.training.get("licence"),
             "threshold": app.threshold,
             "config": str(app.cfg.config) if app.cfg.config else None,
         }
