@@ -260,7 +260,8 @@ def test_paho_is_needed_only_for_mqtt(pictures, tmp_path):
     imported = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert imported.stdout.strip() == "False", imported.stderr
     without = {"PYTHONPATH": os.pathsep.join([str(FAKES / "no_paho"), str(FAKES / "blocked"), str(ROOT)])}
-    proc = app("--model", SHIPPED, "--source", pictures / "1.png", "--jsonl", tmp_path / "r.jsonl", env=without)
+    proc = app("--model", SHIPPED, "--source", pictures / "1.png", "--scan", "--jsonl", tmp_path / "r.jsonl",
+               env=without)
     assert proc.returncode == 0, proc.stderr  # no paho-mqtt: everything but MQTT works
-    proc = app("--model", SHIPPED, "--source", pictures / "1.png", "--mqtt", "mqtt://127.0.0.1", env=without)
+    proc = app("--model", SHIPPED, "--source", pictures / "1.png", "--scan", "--mqtt", "mqtt://127.0.0.1", env=without)
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "pip install 'paho-mqtt>=2.1,<3'" in proc.stderr
