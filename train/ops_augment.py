@@ -12,7 +12,7 @@ import math
 import keras
 from keras import ops
 
-from edge_app.contract import INPUT_SIZE, REGION_SIZE
+from edge_app.contract import CROP_RANGE, INPUT_SIZE, REGION_SIZE
 
 LOW_RES_SIZES = (16, 24, 32, 40)  # static sizes: a jitted step cannot resize to a random size
 
@@ -28,7 +28,7 @@ class Augment(keras.layers.Layer):
     def call(self, regions, training=None):
         x = ops.cast(regions, "float32")
         if not training:
-            m = (REGION_SIZE - INPUT_SIZE) // 2
+            m = CROP_RANGE // 2  # the contract's centre crop
             return ops.cast(x[:, m:m + INPUT_SIZE, m:m + INPUT_SIZE], "uint8")
         b = ops.shape(x)[0]
         x = ops.image.affine_transform(x, self._warp(b), interpolation="bilinear", fill_mode="nearest")
@@ -44,7 +44,7 @@ class Augment(keras.layers.Layer):
     def _warp(self, b):
         # Output pixel (x, y) samples the region at A(x + ox, y + oy) + t: rotation +-8 degrees,
         # scale 0.9..1.1, shear +-0.15 about the centre, then the random crop offset (ox, oy).
-        offset = ops.cast(keras.random.randint((b, 2), 0, REGION_SIZE - INPUT_SIZE + 1, seed=self.seeds), "float32")
+        offset = ops.cast(keras.random.randint((b, 2), 0, CROP_RANGE + 1, seed=self.seeds), "float32")
         r = keras.random.uniform((b, 3), -1.0, 1.0, seed=self.seeds) * (1.0 if self.photometric else 0.0)
         angle, scale, shear = r[:, 0] * 8 * math.pi / 180, 1.0 + 0.1 * r[:, 1], 0.15 * r[:, 2]
         a0, b0 = ops.cos(angle) / scale, ops.sin(angle) / scale
