@@ -1,6 +1,7 @@
 """Models and the training loop: heads, shapes, a real tiny run, resume after a kill, refusals."""
 
 import json
+import shutil
 import signal
 import subprocess
 import sys
@@ -71,8 +72,8 @@ def test_empty_data_folder_is_refused(tmp_path):
 
 def test_killed_run_resumes_where_it_stopped(tmp_path, synth):
     out = tmp_path / "run"
-    args = [sys.executable, "-m", "train", "--data", str(synth), "--out", str(out), "--steps", "60",
-            "--batch-size", "16", "--checkpoint-every", "5", "--eval-every", "30"]
+    args = [sys.executable, "-m", "train", "--data", str(synth), "--out", str(out), "--steps", "20",
+            "--batch-size", "16", "--checkpoint-every", "5", "--eval-every", "10"]
     proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 300
     while not (out / "ckpt" / "last.json").exists() and time.time() < deadline:
@@ -85,30 +86,29 @@ def test_killed_run_resumes_where_it_stopped(tmp_path, synth):
     import keras
 
     step = int(keras.models.load_model(out / "ckpt" / "last.keras").optimizer.iterations.numpy())
-    assert 5 <= step < 60 and not (out / "metrics.json").exists()
-    # Validation ran at step 30 if and only if the run got that far before SIGTERM.
-    assert [h["step"] for h in stopped["history"]] == ([30] if step >= 30 else [])
+    assert 5 <= step < 20 and not (out / "metrics.json").exists()
+    # Validation ran at step 10 if and only if the run got that far before SIGTERM.
+    assert [h["step"] for h in stopped["history"]] == ([10] if step >= 10 else [])
 
     proc = run_module("train", "--out", out, "--resume")
     assert proc.returncode == 0, proc.stderr[-2000:]
     metrics = json.loads((out / "metrics.json").read_text())
-    assert metrics["steps"] == 60
+    assert metrics["steps"] == 20 and [h["step"] for h in metrics["history"]] == [10, 20]
     # It went on from the checkpoint: the progress bar starts at the saved step, not at 0.
-    assert f"{step}/60" in proc.stderr
+    assert f"{step}/20" in proc.stderr
 
 
-def test_corrupt_checkpoint_falls_back_to_the_previous_one(tmp_path, synth):
+def test_corrupt_checkpoint_falls_back_to_the_previous_one(tmp_path, tiny_run):
     out = tmp_path / "run"
-    proc = run_module("train", "--data", synth, "--out", out, "--steps", "10", "--batch-size", "16",
-                      "--checkpoint-every", "5")
-    assert proc.returncode == 0, proc.stderr[-2000:]
+    shutil.copytree(tiny_run, out)  # a real finished run, checkpointed at steps 20 (prev) and 40 (last)
     (out / "metrics.json").unlink()  # pretend the run stopped after its last checkpoint
     (out / "ckpt" / "last.keras").write_bytes(b"not a zip")
-    proc = run_module("train", "--out", out, "--resume", "--steps", "15")
+    proc = run_module("train", "--out", out, "--resume", "--steps", "45")
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "last.keras is unreadable" in proc.stderr and "resuming from" in proc.stderr
     assert (out / "ckpt" / "last.keras.corrupt").exists()
-    assert json.loads((out / "metrics.json").read_text())["steps"] == 15
+    assert "20/45" in proc.stderr  # went on from prev.keras, the checkpoint before the corrupt one
+    assert json.loads((out / "metrics.json").read_text())["steps"] == 45
 
 
 def test_evaluate_writes_the_design_keys(tiny_run, svhn, tmp_path):
