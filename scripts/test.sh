@@ -30,4 +30,7 @@ fi
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
 "$VENV/bin/pip" install -q --disable-pip-version-check -r requirements-dev.txt
 "$VENV/bin/ruff" check .
-"$VENV/bin/python" -m pytest "$@"
+# Two workers, whole files each (module fixtures are built once); the session's tiny run and export are built
+# once and shared (tests/conftest.py built_once). Most of the suite is single-threaded (imports, graph tracing,
+# subprocesses, brokers), so 2 workers on 2 cores nearly halve it. Pass -n 0 for one process.
+"$VENV/bin/python" -m pytest -n 2 --dist loadfile "$@"

@@ -1,5 +1,6 @@
-"""Shared fixtures: the real SVHN data in ../shared, and a real tiny model trained and exported once per session."""
+"""Shared fixtures: the real SVHN data in ../shared, and a real tiny model trained and exported once per test run."""
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -44,35 +45,56 @@ def svhn() -> Path:
     return SVHN
 
 
+def built_once(tmp_path_factory, name: str, build) -> Path:
+    """The folder `name`, made by build(folder) once per test run and reused.
+
+    Under pytest-xdist every worker has a session of its own: the first worker to ask builds the folder in
+    the run's common temp folder while the others wait on a lock, then all read the same one.
+    """
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    folder, done = root / name, root / f"{name}.done"
+    with open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():  # not built yet, or a worker's build failed: (re)build it, failing here too
+            shutil.rmtree(folder, ignore_errors=True)
+            build(folder)
+            done.touch()
+    return folder
+
+
 @pytest.fixture(scope="session")
 def synth(tmp_path_factory) -> Path:
     """300 synthetic pictures from the real generator."""
     from train.synth.generate import generate
 
-    return generate(tmp_path_factory.mktemp("data") / "synth", 300, seed=5, workers=1, progress=False)
+    return built_once(tmp_path_factory, "synth", lambda out: generate(out, 300, seed=5, workers=1, progress=False))
 
 
 @pytest.fixture(scope="session")
 def tiny_run(tmp_path_factory, synth, svhn) -> Path:
     """A real (tiny) training run of the edge network: 40 steps on synthetic + recon/train pictures."""
-    out = tmp_path_factory.mktemp("runs") / "tiny"
-    proc = run_module("train", "--data", f"{synth}:0.5,{svhn / 'recon' / 'train'}:0.5", "--arch", "edge",
-                      "--out", out, "--steps", "40", "--batch-size", "32", "--eval-every", "20",
-                      "--checkpoint-every", "20", "--val-fraction", "0.1", "--learning-rate", "0.003",
-                      "--warmup-steps", "5")
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return out
+    def build(out):
+        proc = run_module("train", "--data", f"{synth}:0.5,{svhn / 'recon' / 'train'}:0.5", "--arch", "edge",
+                          "--out", out, "--steps", "40", "--batch-size", "32", "--eval-every", "20",
+                          "--checkpoint-every", "20", "--val-fraction", "0.1", "--learning-rate", "0.003",
+                          "--warmup-steps", "5")
+        assert proc.returncode == 0, proc.stderr[-2000:]
+
+    return built_once(tmp_path_factory, "tiny_run", build)
 
 
 @pytest.fixture(scope="session")
 def tiny_export(tmp_path_factory, tiny_run, svhn) -> Path:
     """The tiny run calibrated on training data and exported (int8 + float) with a parity report."""
-    folder = tmp_path_factory.mktemp("export")
-    calib = folder / "calib.npz"
-    proc = run_module("calibration", "--data", svhn / "recon" / "train", "--count", "64", "--out", calib)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    out = folder / "models"
-    proc = run_module("export", "--model", tiny_run / "model.keras", "--calibration", calib, "--out", out,
-                      "--variants", "int8,float", "--eval-data", svhn / "recon" / "test", "--eval-limit", "100")
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return out
+    def build(folder):
+        folder.mkdir()
+        calib = folder / "calib.npz"
+        proc = run_module("calibration", "--data", svhn / "recon" / "train", "--count", "64", "--out", calib)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        proc = run_module("export", "--model", tiny_run / "model.keras", "--calibration", calib,
+                          "--out", folder / "models", "--variants", "int8,float",
+                          "--eval-data", svhn / "recon" / "test", "--eval-limit", "100")
+        assert proc.returncode == 0, proc.stderr[-2000:]
+
+    return built_once(tmp_path_factory, "tiny_export", build) / "models"
