@@ -140,14 +140,19 @@ def test_interrupted_synth_leaves_no_partial_folder_and_no_traceback(tmp_path, s
     proc = subprocess.Popen([sys.executable, "-m", "train.synth", "--out", str(out), "--count", "20000",
                              "--workers", "2", "-q"], cwd=ROOT, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
-    deadline = time.time() + 60
-    while time.time() < deadline and sum(len(os.listdir(p)) for p in tmp_path.glob(".synth.partial-*")) < 20:
-        time.sleep(0.1)
-    assert list(tmp_path.glob(".synth.partial-*")), "the generator never started"
-    os.killpg(proc.pid, sig) if sig == signal.SIGINT else proc.send_signal(sig)  # Ctrl-C reaches the workers too
-    _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130 and "Traceback" not in err and "BrokenPipe" not in err, err
-    assert os.listdir(tmp_path) == []
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline and sum(len(os.listdir(p)) for p in tmp_path.glob(".synth.partial-*")) < 20:
+            time.sleep(0.1)
+        assert list(tmp_path.glob(".synth.partial-*")), "the generator never started"
+        os.killpg(proc.pid, sig) if sig == signal.SIGINT else proc.send_signal(sig)  # Ctrl-C reaches the workers too
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 130 and "Traceback" not in err and "BrokenPipe" not in err, err
+        assert os.listdir(tmp_path) == []
+    finally:  # a failed check must not leave 20000 pictures being drawn through the rest of the suite
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
 
 
 def test_a_video_that_ends_early_says_so_with_the_frame_count(tmp_path):
