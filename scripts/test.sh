@@ -30,7 +30,8 @@ fi
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
 "$VENV/bin/pip" install -q --disable-pip-version-check -r requirements-dev.txt
 "$VENV/bin/ruff" check .
-# Two workers, whole files each (module fixtures are built once); the session's tiny run and export are built
+# Two workers, whole files each (module fixtures are built once), the slowest files first (tests/conftest.py
+# SLOW_FIRST; xdist would otherwise order files by test count). The session's tiny run and export are built
 # once and shared (tests/conftest.py built_once). Most of the suite is single-threaded (imports, graph tracing,
 # subprocesses, brokers), so 2 workers on 2 cores nearly halve it. Pass -n 0 for one process.
-"$VENV/bin/python" -m pytest -n 2 --dist loadfile "$@"
+"$VENV/bin/python" -m pytest -n 2 --dist loadfile --no-loadscope-reorder "$@"
