@@ -33,5 +33,5 @@ fi
 # Two workers, whole files each (module fixtures are built once), the slowest files first (tests/conftest.py
 # SLOW_FIRST; xdist would otherwise order files by test count). The session's tiny run and export are built
 # once and shared (tests/conftest.py built_once). Most of the suite is single-threaded (imports, graph tracing,
-# subprocesses, brokers), so 2 workers on 2 cores nearly halve it. Pass -n 0 for one process.
+# subprocesses, brokers), so 2 workers overlap on 2 cores (not yet timed on an idle machine). -n 0: one process.
 "$VENV/bin/python" -m pytest -n 2 --dist loadfile --no-loadscope-reorder "$@"
