@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", type=Path, default=ROOT / "out" / "fault_pass.json",
                    help="where the report goes (default: out/fault_pass.json)")
     p.add_argument("--seed", type=int, default=20261126, help="seed of the fuzz and the garbled bytes")
-    p.add_argument("--fuzz-seconds", type=float, help="time for the fuzz cases (default: 240, 15 with --quick)")
+    p.add_argument("--fuzz-seconds", type=float, help="time for the fuzz cases (default: 240, 10 with --quick)")
     p.add_argument("--svhn", type=Path, default=SVHN, help="the real SVHN folder (default: ../shared/data/svhn)")
     p.add_argument("--keep", action="store_true", help="keep the scratch folder and print where it is")
     args = p.parse_args(argv)
@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     cases = [c for c in CASES if (c.id in wanted if wanted else c.quick or not args.quick)]
     if wanted and (unknown := wanted - {c.id for c in CASES}):
         p.error(f"no case {', '.join(sorted(unknown))}; the ids are {', '.join(c.id for c in CASES)}")
-    fuzz = args.fuzz_seconds if args.fuzz_seconds is not None else 15 if args.quick else 240
+    fuzz = args.fuzz_seconds if args.fuzz_seconds is not None else 10 if args.quick else 240
 
     scratch = tempfile.TemporaryDirectory(prefix="fault_pass.")
     ctx = Ctx(ROOT, args.svhn, Path(scratch.name), sys.executable, args.seed, fuzz, args.quick)

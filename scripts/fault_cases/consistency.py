@@ -23,7 +23,7 @@ CLIS = ["edge_app", "edge_app.bench", "train", "train.evaluate", "train.bench", 
 
 
 @case("7.2", "--help of every CLI", "examples kept as written (continuation lines too), no '(default: None)', exit 0",
-      "examples collapsed into runs of spaces; '(default: None)' on required flags", quick=True)
+      "examples collapsed into runs of spaces; '(default: None)' on required flags")
 def help_renders(ctx: Ctx):
     steps = []
     for module in CLIS:

@@ -86,7 +86,7 @@ def evaluate_sigterm(ctx: Ctx):
 
 
 @case("6.6", "Ctrl-C to edge_app once it reads", "it flushes, prints its summary, exit 0 (the README's table); "
-      "each JSONL line whole", "exit 0 where train said 130: undocumented", quick=True)
+      "each JSONL line whole", "exit 0 where train said 130: undocumented")
 def edge_app_sigint(ctx: Ctx):
     import json
 

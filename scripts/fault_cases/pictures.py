@@ -91,7 +91,7 @@ def roi_huge(ctx: Ctx):
     return _roi(ctx, "0,0,1e9,1e9", "within 65536")
 
 
-@case("2.2", "--roi 0,0,200000,200000", "refused in one line, exit 2", "MemoryError traceback", quick=True)
+@case("2.2", "--roi 0,0,200000,200000", "refused in one line, exit 2", "MemoryError traceback")
 def roi_large(ctx: Ctx):
     return _roi(ctx, "0,0,200000,200000", "within 65536")
 
