@@ -59,6 +59,8 @@ def train(cfg: TrainConfig, resume: bool = False, given: set[str] | None = None)
     try:
         with placement.strategy.scope():
             if resume and any((out / "ckpt" / f).exists() for f in ("last.keras", "prev.keras")):
+                if placement.chief:
+                    checkpoint.sweep(out / "ckpt")
                 model, state = checkpoint.load(out / "ckpt")
             else:
                 model, state = _new_model(cfg, steps, task.losses()), {"best": -1.0, "history": []}

@@ -22,8 +22,10 @@ CLIS = ["edge_app", "edge_app.bench", "train", "train.evaluate", "train.bench", 
         "export", "train.recover", "train.breakdown", "train.tta_bench", "train.svhn download"]
 
 
-@case("7.2", "--help of every CLI", "examples kept as written (continuation lines too), no '(default: None)', exit 0",
-      "examples collapsed into runs of spaces; '(default: None)' on required flags")
+@case("7.2", "--help of every CLI", "examples kept as written (continuation lines too), -v/-q, no '(default: "
+      "None)', exit 0",
+      "three argparse styles: examples collapsed into runs of spaces, '(default: None)' on required flags, "
+      "no -v/-q")
 def help_renders(ctx: Ctx):
     steps = []
     for module in CLIS:
@@ -33,8 +35,10 @@ def help_renders(ctx: Ctx):
         collapsed = [x.strip() for x in examples if re.search(r"\S {2,}--", x.split("#")[0])]
         reflowed = not examples or any(not x.startswith("    ") or x.count("python -m") > 1 for x in examples)
         out = judge(proc, 0)
-        if out.verdict == "ok" and ("(default: None)" in proc.stdout or reflowed or collapsed):
-            out.verdict, out.why = "unexpected", f"{module} --help: {collapsed[0] if collapsed else 'reflowed'}"
+        flags = all(f in proc.stdout for f in ("-v, --verbose", "-q"))
+        if out.verdict == "ok" and ("(default: None)" in proc.stdout or reflowed or collapsed or not flags):
+            why = collapsed[0] if collapsed else "no -v/-q" if not flags else "reflowed or (default: None)"
+            out.verdict, out.why = "unexpected", f"{module} --help: {why}"
         out.line = f"{len(CLIS)} CLIs, examples as written"
         steps.append(out)
     return steps

@@ -112,7 +112,8 @@ def _is_json(json, line: str) -> bool:
 
 
 @case("6.7", "train: Ctrl-C mid-run, then SIGKILL at a random moment of its checkpoint saves, then --resume",
-      "130 with a checkpoint; the killed run resumes from a consistent checkpoint and finishes, exit 0",
+      "130 with a checkpoint; the killed run resumes from a consistent checkpoint and finishes, exit 0; no temp "
+      "files of the killed save left",
       "130 on Ctrl-C; a kill between the two renames could pair model and metadata (read from the code)")
 def train_kill_resume(ctx: Ctx):
     run = ctx.dir("resume") / "run"
@@ -132,4 +133,6 @@ def train_kill_resume(ctx: Ctx):
     finish(proc)
     done = ctx.run(*args, "--resume")
     steps.append(judge(done, 0, lost=None if (run / "model.keras").exists() else "no model.keras"))
+    litter = sorted(p.name for p in run.rglob(".*") if p.is_file())  # temp files of a save the kill cut short
+    steps.append(check(not litter, "unexpected", f"left {litter}"))
     return steps

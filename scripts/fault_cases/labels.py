@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .kit import Ctx, case, judge
+from .kit import Ctx, case, check, judge
 from .pictures import accounted
 
 NAN_TOP = "field 'top' is nan"  # picture 1 of the .mat folders
@@ -126,7 +126,8 @@ def train_skip_bad(ctx: Ctx):
 
 
 @case("3.7", "export --eval-data on the .mat, then with --skip-bad",
-      "exit 2 naming file and field, no model or report left half-done; then the report of 10, exit 0",
+      "exit 2 naming file and field, no model or report left half-done; then the report of 10 and model "
+      "cards of mode 0644, exit 0",
       "ContractError traceback")
 def export_mat(ctx: Ctx):
     (run, trained), (calib, _) = tiny_run(ctx), calibration_set(ctx)
@@ -141,4 +142,7 @@ def export_mat(ctx: Ctx):
     proc = ctx.run(*args, "--skip-bad")
     report = json.loads((out / "report.json").read_text()) if (out / "report.json").exists() else {}
     lost = None if report.get("count") == 10 else f"report counts {report.get('count')}"
-    return [first, judge(proc, 0, says=NAN_TOP, lost=lost)]
+    modes = {p.name: oct(p.stat().st_mode & 0o777) for p in out.iterdir() if p.is_file()}
+    wrong = {name: mode for name, mode in modes.items() if mode != "0o644"}  # the card the service user reads
+    return [first, judge(proc, 0, says=NAN_TOP, lost=lost),
+            check(bool(modes) and not wrong, "unexpected", f"modes under umask 022: {wrong or 'no files'}")]
