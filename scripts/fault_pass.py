@@ -47,7 +47,8 @@ def run_case(case, ctx: Ctx) -> dict:
     except Exception as err:  # noqa: BLE001 - a broken case is reported, and the pass goes on
         row = {"verdict": "unexpected", "why": f"the case itself failed: {type(err).__name__}: {err}"[:300],
                "rc": [], "line": ""}
-    row["line"] = row["line"].replace(f"{ctx.tmp}/", "") or "(nothing on stderr)"  # the scratch path says nothing
+    # the scratch folder's name says nothing, and the data's place differs between machines
+    row["line"] = row["line"].replace(f"{ctx.tmp}/", "").replace(str(ctx.svhn), "SVHN") or "(nothing on stderr)"
     return {"id": case.id, "case": case.title, "expect": case.expect, "before": case.before, **row,
             "seconds": round(time.perf_counter() - start, 1)}
 
