@@ -35,7 +35,9 @@ SVHN = ROOT.parent / "shared" / "data" / "svhn"
 def merge(steps: list[Outcome]) -> dict:
     """A case's steps as one row: the worst verdict, every exit code, the line of the step that decided."""
     worst = min(steps, key=lambda s: VERDICTS.index(s.verdict))
-    decided = worst if worst.verdict != "ok" else next((s for s in steps if s.line), steps[0])
+    # all ok: a refusal's line says more than a summary line (a second --annotate run refused, not the first)
+    told = [s for s in steps if s.line and s.rc] + [s for s in steps if s.line]
+    decided = worst if worst.verdict != "ok" else (told or steps)[0]
     return {"verdict": worst.verdict, "why": worst.why, "rc": [s.rc for s in steps if s.rc is not None],
             "line": decided.line}
 
