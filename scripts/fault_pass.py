@@ -39,7 +39,7 @@ def merge(steps: list[Outcome]) -> dict:
     told = [s for s in steps if s.line and s.rc] + [s for s in steps if s.line]
     decided = worst if worst.verdict != "ok" else (told or steps)[0]
     return {"verdict": worst.verdict, "why": worst.why, "rc": [s.rc for s in steps if s.rc is not None],
-            "line": decided.line}
+            "line": decided.line, **({"stderr_tail": worst.tail} if worst.tail else {})}
 
 
 def run_case(case, ctx: Ctx) -> dict:

@@ -28,6 +28,7 @@ class Outcome:
     line: str
     verdict: str = "ok"
     why: str = ""
+    tail: list[str] = field(default_factory=list)  # the last stderr lines of a step that is not ok
 
 
 @dataclass
@@ -168,6 +169,8 @@ def judge(proc: subprocess.CompletedProcess, rc: int | tuple[int, ...], says: st
         out.verdict, out.why = "unexpected", f"{err.count(chr(10))} lines on stderr, not one"
     elif lost:
         out.why = lost  # not exit 0: the loss is announced by the exit code
+    if out.verdict != "ok":
+        out.tail = [x.split("\r")[-1] for x in err.strip().split("\n")[-6:]]
     return out
 
 
