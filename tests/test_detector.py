@@ -5,10 +5,11 @@ import json
 import numpy as np
 import pytest
 
-from edge_app.contract import Box
+from edge_app.contract import DETECTOR_HEIGHT, DETECTOR_WIDTH, Box
+from edge_app.inference.detector import decode_detections
 from tests.conftest import run_module
 from train.detection_metrics import iou_matrix
-from train.scene_data import decode, encode
+from train.scene_data import encode
 from train.synth.scenes import SceneSpec
 from train.synth.scenes_write import write_scenes
 
@@ -89,7 +90,7 @@ def test_targets_decode_back_to_their_boxes():
     heat, box = encode(boxes)
     assert heat.shape == (18, 24, 1) and box.shape == (18, 24, 5)
     assert heat.max() == 1.0 and (heat == 1.0).sum() == 2 and box[..., 4].sum() == 2
-    found = decode(heat, box[..., :4], 0.5)
+    found = decode_detections(heat, box[..., :4], (DETECTOR_WIDTH, DETECTOR_HEIGHT), 0.5)  # the app's decoding
     assert len(found) == 2
     ious = iou_matrix([b for b, _ in found], boxes)
     assert ious.max(axis=0).min() > 0.99
