@@ -38,6 +38,19 @@ def save(model: keras.Model, folder: Path, state: dict) -> None:
     os.replace(folder / "tmp.keras", folder / "last.keras")
 
 
+def sweep(folder: Path) -> list[str]:
+    """Remove the temp files of saves that a kill (SIGKILL, power loss) cut short; their names.
+
+    Only the process that writes the folder may call this (the chief, before it resumes).
+    """
+    stale = sorted(folder.glob(".tmp.*"))  # atomic_path's temp names for tmp.keras and tmp.json
+    for path in stale:
+        path.unlink(missing_ok=True)
+    if stale:
+        log.info("removed %d temp files of a checkpoint save cut short by a kill", len(stale))
+    return [p.name for p in stale]
+
+
 def load(folder: Path, custom_objects: dict | None = None) -> tuple[keras.Model, dict]:
     """The newest readable checkpoint whose model and state belong together, and its state.
 

@@ -59,6 +59,8 @@ def train(cfg: TrainConfig, resume: bool = False, given: set[str] | None = None)
     try:
         with placement.strategy.scope():
             if resume and any((out / "ckpt" / f).exists() for f in ("last.keras", "prev.keras")):
+                if placement.chief:
+                    checkpoint.sweep(out / "ckpt")
                 model, state = checkpoint.load(out / "ckpt", custom_objects=task.losses())
                 # --steps may differ from the interrupted run's: the cosine decay ends at this run's last step
                 model.optimizer.learning_rate = _schedule(cfg, steps)
