@@ -70,8 +70,10 @@ def edgetpu_missing(ctx: Ctx):
             judge(ctx.run(*args, env=env), 2, says="cannot load the Edge TPU delegate", never=QUIET, one_line=True)]
 
 
+# Not in --quick (CI): once, under a load of 7.5, it printed its interrupted line and then died by SIGINT (rc -2);
+# not reproduced since. The full pass keeps it, with the stderr tail of any failure in its report.
 @case("6.5", "SIGTERM to train.evaluate while it builds the crop cache", "exit 130, no report, no half-built "
-      "cache", "(not tried)", quick=True)
+      "cache", "(not tried)")
 def evaluate_sigterm(ctx: Ctx):
     folder = ctx.dir("eval_sigterm")
     cache = folder / "cache"
