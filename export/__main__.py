@@ -2,7 +2,7 @@
 
 Example:
 
-    python -m export --model runs/edge/model.keras --calibration calib.npz --out models \
+    python -m export --model runs/edge/model.keras --calibration calib.npz --out models \\
         --variants int8,float,dynamic --eval-data ../shared/data/svhn/recon/test
 
 Writes <name>.tflite + <name>.json (and <name>_float / _dynamic variants on request), report.json

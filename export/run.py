@@ -15,7 +15,7 @@ import numpy as np
 from calibration.build import load as load_calibration
 from edge_app.atomic import write_atomic
 from edge_app.contract import HEADS
-from edge_app.inference.card import Gate, ModelCard, ModelError, card_path, read_card
+from edge_app.inference.card import DETECTOR_OUTPUTS, Gate, ModelCard, ModelError, card_path, read_card
 from train.cache import load_crops
 from train.config import TrainConfig
 from train.evaluate import predict
@@ -25,7 +25,7 @@ from train.metrics import TARGET_ACCURACY, coverage_at, judge, score
 from . import convert as cv
 from .edgetpu import compile_edgetpu, unsupported_ops
 from .parity import markdown, readings, variant_report
-from .sidecar import build_card
+from .sidecar import build_card, build_detector_card
 
 log = logging.getLogger("export")
 SUFFIX = {"int8": "", "float": "_float", "dynamic": "_dynamic"}
@@ -76,8 +76,8 @@ def export(cfg: ExportConfig) -> dict:
         cards = {}
         for variant in cfg.variants:
             log.info("converting %s ...", variant)
-            cards[variant] = _convert_variant(staging, cfg, model, variant, calibration if variant == "int8" else None,
-                                              provenance, training)
+            cards[variant] = convert_variant(staging, cfg, model, variant, calibration if variant == "int8" else None,
+                                             provenance, training)
         validation = _validation(cfg.model, cfg.threshold_data)
         for card in cards.values():
             card.gate = _gate(staging / card.file, validation)  # each variant its own, or a stated none
@@ -108,17 +108,19 @@ def export(cfg: ExportConfig) -> dict:
     return report
 
 
-def _convert_variant(staging: Path, cfg: ExportConfig, model, variant: str, calibration, provenance: dict,
-                     training: dict) -> ModelCard:
+def convert_variant(staging: Path, cfg: ExportConfig, model, variant: str, calibration, provenance: dict,
+                    training: dict, kind: str = "reader") -> ModelCard:
+    """One variant converted into `staging`, checked, with a working card beside it (gate not measured yet)."""
     path = staging / f"{cfg.name}{SUFFIX[variant]}.tflite"
     path.write_bytes(cv.convert(model, variant, calibration))
     info = cv.inspect(path)
     if variant == "int8" and (left := info.float_tensors):
         raise cv.ExportError(f"the int8 model still holds {len(left)} float tensors ({', '.join(left[:3])}...): "
                              "some op did not quantise; not writing it")
-    if sorted(info.heads.values()) != sorted(HEADS):
-        raise cv.ExportError(f"converted outputs are named {sorted(info.heads.values())}, not the six heads")
-    card = build_card(path, variant, info, training, provenance if variant == "int8" else None)
+    want, build = (HEADS, build_card) if kind == "reader" else (DETECTOR_OUTPUTS, build_detector_card)
+    if sorted(info.heads.values()) != sorted(want):
+        raise cv.ExportError(f"converted outputs are named {sorted(info.heads.values())}, not {list(want)}")
+    card = build(path, variant, info, training, provenance if variant == "int8" else None)
     card.write(card_path(path))  # a working copy: the edge app's wrapper runs the staged model for gate and parity
     return card
 

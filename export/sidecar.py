@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from edge_app.contract import EXPAND, INPUT_SIZE, NO_DIGIT, REGION_SIZE
+from edge_app.contract import DETECTOR_STRIDE, EXPAND, INPUT_SIZE, NO_DIGIT, REGION_SIZE
 from edge_app.inference.card import Gate, ModelCard, Tensor
 
 SVHN_LICENCE = "trained on SVHN: non-commercial use only (Netzer et al. 2011)"
@@ -51,6 +51,24 @@ def build_card(tflite: Path, variant: str, info, training: dict, calibration: di
         },
         decode={"rule": "argmax over L of log P(L) + sum_{i<=L} log P(digit_i); confidence = exp(score)",
                 "no_digit_class": NO_DIGIT, "length_classes": "0..5 digits, 6 = more than 5"},
+        training={**training, "licence": licence(training.get("folders") or [], training.get("provenance"))},
+        calibration=calibration,
+    )
+
+
+def build_detector_card(tflite: Path, variant: str, info, training: dict, calibration: dict | None) -> ModelCard:
+    """The detector's card (kind "detector"); the score threshold and measured figures come later."""
+    inp, outputs = describe(info.input, info.outputs, info.heads)
+    return ModelCard(
+        kind="detector", file=tflite.name, variant=variant, input=inp, outputs=outputs, gate=NOT_MEASURED,
+        preprocessing={
+            "input_size": [inp.shape[2], inp.shape[1]], "stride": DETECTOR_STRIDE,
+            "resize": "whole frame -> edge_app.contract.detector_input (box-reduce, then bilinear)",
+            "pixels": "RGB uint8 0..255 as decoded; scaling is inside the model",
+        },
+        decode={"heatmap": "3x3 local maxima at or above the gate threshold are number centres",
+                "box": "(dx, dy) offset in the cell, (w, h) fractions of the input width and height",
+                "box_is": "the union of the number's digit boxes"},
         training={**training, "licence": licence(training.get("folders") or [], training.get("provenance"))},
         calibration=calibration,
     )

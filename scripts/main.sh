@@ -30,8 +30,9 @@ if [ "$MODE" = "--full" ]; then
   DET_SCENES=12000; DET_STEPS=6000
 else
   SETS=("synth 6000 0"); STEPS=1500; EVAL_EVERY=500
-  DET_SCENES=2000; DET_STEPS=400
+  DET_SCENES=1500; DET_STEPS=300
 fi
+APP_FRAMES=100  # scenes the edge app reads with --detect at the end
 mkdir -p "$OUT"
 
 REAL_DIGITS=(); SYNTH=(); for s in "${SETS[@]}"; do SYNTH+=("$OUT/${s%% *}"); done
@@ -83,7 +84,12 @@ DET_EVAL=()
 if [ -d "$SVHN/recon/test" ]; then
   step "dev scenes: 640x480 frames of real SVHN test numbers (evaluation only)"
   "$PY" scripts/make_dev_scenes.py --out "$OUT/dev_scenes" --svhn "$SVHN"
-  DET_EVAL=(--eval-data "$OUT/dev_scenes")
+  DET_EVAL=(--eval-data "$OUT/dev_scenes"); SCENES="$OUT/dev_scenes"
+else
+  step "app scenes: $APP_FRAMES synthetic 640x480 frames (no real data here)"
+  [ -f "$OUT/app_scenes/scenes.json" ] || "$PY" -m train.synth scenes --out "$OUT/app_scenes" --count "$APP_FRAMES" \
+    --seed 7 --quiet
+  SCENES="$OUT/app_scenes"
 fi
 
 step "train the detector: $DET_STEPS steps"
@@ -98,12 +104,20 @@ step "detector: calibration (training scenes) and int8 export + report on the de
 "$PY" -m export --model "$OUT/det_run/model.keras" --calibration "$OUT/det_calib.npz" --out "$OUT/detector" --force \
   --name number_detector "${DET_EVAL[@]}"
 
+step "edge app --detect (no ROI, no boxes) on $APP_FRAMES whole frames of $SCENES: the detector just trained, then the shipped one"
+rm -f "$OUT"/detect_*.jsonl
+"$PY" -m edge_app --source "$SCENES" --detector "$OUT/detector/number_detector.tflite" --max-frames "$APP_FRAMES" \
+  --jsonl "$OUT/detect_new_detector.jsonl" --quiet
+"$PY" -m edge_app --source "$SCENES" --max-frames "$APP_FRAMES" --jsonl "$OUT/detect_shipped_detector.jsonl" --quiet
+
 step "summary"
-"$PY" - "$OUT" "$EVAL" "$PICTURES" <<'PYEOF'
+"$PY" - "$OUT" "$EVAL" "$PICTURES" "$SCENES" "$APP_FRAMES" <<'PYEOF'
 import json, sys
 from pathlib import Path
 from edge_app.annotations import read_annotations
-out, data, pictures = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
+from edge_app.scenes import read_scenes
+from edge_app.sources import natural_key
+out, data, pictures, scenes, app_frames = Path(sys.argv[1]), sys.argv[2], sys.argv[3], Path(sys.argv[4]), int(sys.argv[5])
 truth = {a.name: "".join(map(str, a.digits)) for a in read_annotations(pictures)}
 for which in ("new", "shipped"):
     events = [json.loads(line) for line in (out / f"readings_{which}_model.jsonl").read_text().splitlines()]
@@ -124,5 +138,16 @@ if det.exists():
     print(f"detector int8    {out / 'detector' / 'number_detector.tflite'} ({d['bytes'] / 1e6:.2f} MB): on {e['frames']} dev "
           f"scenes recall {e['recall']:.3f}, precision {e['precision']:.3f}, mean IoU {e['mean_iou']:.3f} at IoU 0.5 "
           f"(threshold {d['threshold']}); latency {d['latency_1_thread']['p50_ms']:.2f} ms (1 thread)")
-print(f"edge readings    {out / 'readings_new_model.jsonl'}, {out / 'readings_shipped_model.jsonl'}")
+frames = sorted(read_scenes(scenes), key=lambda f: natural_key(f.name))[:app_frames]  # the app's order
+truth = {f.name: {"".join(map(str, n.digits)) for n in f.numbers} for f in frames}
+with_number = sum(bool(t) for t in truth.values())
+for which in ("new", "shipped"):
+    events = [json.loads(line) for line in (out / f"detect_{which}_detector.jsonl").read_text().splitlines()]
+    right = sum(e["reading"] in truth[e["file"]] for e in events)
+    false_empty = sum(not truth[e["file"]] for e in events)
+    print(f"edge app --detect, {which} detector: {right} of {with_number} frames with a number read right, "
+          f"precision {right / max(len(events), 1):.3f} ({len(events)} readings), {false_empty} readings on "
+          f"{len(frames) - with_number} frames without a number")
+print(f"edge readings    {out / 'readings_new_model.jsonl'}, {out / 'readings_shipped_model.jsonl'}, "
+      f"{out / 'detect_new_detector.jsonl'}, {out / 'detect_shipped_detector.jsonl'}")
 PYEOF

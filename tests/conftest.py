@@ -2,12 +2,13 @@
 
 import fcntl
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from .hostile import copy_labelled  # noqa: F401 - tests import it from here
 
 ROOT = Path(__file__).resolve().parents[1]
 SVHN = ROOT.parent / "shared" / "data" / "svhn"
@@ -17,18 +18,6 @@ def run_module(*args, env=None, timeout=600, **kwargs) -> subprocess.CompletedPr
     """Run `python -m ...` from the repo root, as a user would."""
     return subprocess.run([sys.executable, "-m", *map(str, args)], cwd=ROOT, capture_output=True, text=True,
                           timeout=timeout, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})}, **kwargs)
-
-
-def copy_labelled(svhn: Path, folder: Path, count: int) -> list:
-    """The first `count` real recon/test pictures copied into `folder` with their digitStruct.csv; their annotations."""
-    from edge_app.annotations import read_annotations, write_csv
-
-    folder.mkdir(parents=True, exist_ok=True)
-    anns = read_annotations(svhn / "recon" / "test")[:count]
-    for a in anns:
-        shutil.copyfile(svhn / "recon" / "test" / a.name, folder / a.name)
-    write_csv(folder / "digitStruct.csv", anns)
-    return anns
 
 
 @pytest.fixture(scope="session", autouse=True)

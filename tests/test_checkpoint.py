@@ -51,3 +51,13 @@ def test_a_state_without_its_model_is_never_used(tmp_path):
     os.replace(tmp_path / "prev.json", tmp_path / "gone.json")
     with pytest.raises(checkpoint.CheckpointError, match="no state of its step"):
         checkpoint.load(tmp_path)
+
+
+def test_resume_sweeps_the_temp_files_of_a_killed_save(tmp_path):
+    _saves(tmp_path, [1, 2])
+    (tmp_path / ".tmp.keras.k1ll3d.keras").write_bytes(b"PK\x03\x04 half a zip")  # SIGKILL inside model.save
+    (tmp_path / ".tmp.json.k1ll3d.tmp").write_text("{")
+    assert checkpoint.sweep(tmp_path) == [".tmp.json.k1ll3d.tmp", ".tmp.keras.k1ll3d.keras"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["last.json", "last.keras", "prev.json", "prev.keras"]
+    loaded, state = checkpoint.load(tmp_path)
+    assert state["history"] == [2]

@@ -2,6 +2,7 @@
 
 import importlib
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -32,6 +33,7 @@ def test_help_renders_examples_and_no_empty_defaults(module, capsys):
     assert "(default: None)" not in out and "(default: False)" not in out
     example = [line for line in out.splitlines() if line.strip().startswith("python -m")]
     assert example and all(line.startswith("    ") for line in example), out  # kept as written, not reflowed
+    assert not any(re.search(r"\S {2,}--", line) for line in example), out  # a `\` continuation not eaten
     assert all(flag in out for flag in ("-v", "--verbose", "-q", "--quiet"))
 
 

@@ -1,14 +1,16 @@
 """The number detector: targets, a tiny real run through the train CLI, calibration and int8 export, mix-ups refused."""
 
 import json
+import shutil
 
 import numpy as np
 import pytest
 
-from edge_app.contract import Box
+from edge_app.contract import DETECTOR_HEIGHT, DETECTOR_WIDTH, Box
+from edge_app.inference.detector import decode_detections
 from tests.conftest import run_module
 from train.detection_metrics import iou_matrix
-from train.scene_data import decode, encode
+from train.scene_data import encode
 from train.synth.scenes import SceneSpec
 from train.synth.scenes_write import write_scenes
 
@@ -89,7 +91,7 @@ def test_targets_decode_back_to_their_boxes():
     heat, box = encode(boxes)
     assert heat.shape == (18, 24, 1) and box.shape == (18, 24, 5)
     assert heat.max() == 1.0 and (heat == 1.0).sum() == 2 and box[..., 4].sum() == 2
-    found = decode(heat, box[..., :4], 0.5)
+    found = decode_detections(heat, box[..., :4], (DETECTOR_WIDTH, DETECTOR_HEIGHT), 0.5)  # the app's decoding
     assert len(found) == 2
     ious = iou_matrix([b for b, _ in found], boxes)
     assert ious.max(axis=0).min() > 0.99
@@ -100,6 +102,17 @@ def test_tiny_detector_run_writes_its_artifacts(det_run):
     assert metrics["arch"] == "detector" and metrics["metric"] == "ap50" and metrics["steps"] == 6
     assert [h["step"] for h in metrics["history"]] == [3, 6] and 0 <= metrics["best_val_ap50"] <= 1
     assert (det_run / "training_curve.png").is_file() and (det_run / "model.keras").is_file()
+
+
+def test_an_interrupted_detector_run_resumes_and_can_be_lengthened(det_run, tmp_path):
+    # Its losses are plain functions: the checkpoint must load them back by name (it once called them corrupt).
+    run = tmp_path / "run"
+    shutil.copytree(det_run, run)
+    (run / "metrics.json").unlink()  # as if stopped after its last checkpoint
+    proc = run_module("train", "--out", run, "--resume", "--steps", "8")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "6/8" in proc.stderr and "unreadable" not in proc.stderr
+    assert json.loads((run / "metrics.json").read_text())["steps"] == 8
 
 
 def test_int8_detector_takes_uint8_frames_and_passes_the_edgetpu_op_check(det_export):

@@ -8,7 +8,6 @@ import struct
 import subprocess
 import sys
 import time
-import zlib
 
 import numpy as np
 import pytest
@@ -18,16 +17,8 @@ from edge_app.contract import Box, ContractError, crop_region, load_image, model
 from edge_app.interpreter import DEFAULT_MODEL, HouseNumberModel
 from edge_app.regions import parse_roi
 
-from .conftest import ROOT, copy_labelled, run_module
-
-
-def png_header(width: int, height: int) -> bytes:
-    """A PNG that claims width x height (so Pillow's bomb check fires at open) with no real pixels."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b""))
+from .conftest import ROOT, run_module
+from .hostile import copy_labelled, png_header
 
 
 @pytest.fixture

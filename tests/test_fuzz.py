@@ -4,7 +4,6 @@ Every mutated input must give a picture or one ContractError/DataError line, nev
 death by signal. FUZZ_SEED and FUZZ_SECONDS (default 24 s for the whole module) change the run.
 """
 
-import io
 import os
 import shutil
 import subprocess
@@ -13,70 +12,22 @@ import time
 
 import numpy as np
 import pytest
-from PIL import Image
 
-from edge_app.annotations import read_annotations, write_csv
+from edge_app.annotations import write_csv
 from edge_app.contract import Box, ContractError, crop_region, load_image
 from edge_app.interpreter import DEFAULT_MODEL
 
 from .conftest import ROOT, run_module
+from .hostile import FORMATS, encoded_pictures, mutate, mutate_csv
 
 SEED = int(os.environ.get("FUZZ_SEED", "20261126"))
 SECONDS = float(os.environ.get("FUZZ_SECONDS", "24"))
-FORMATS = {"png": "PNG", "jpg": "JPEG", "bmp": "BMP", "webp": "WEBP", "gif": "GIF"}
-TOKENS = ["nan", "inf", "-inf", "1e309", "", "x", "-5", "0", "13", "1e9", "-1e9", "3.5", "1" * 40, "\x00", "é"]
-
-
-def mutate(data: bytes, rng: np.random.Generator) -> bytes:
-    """One to four random edits: flipped bits, interesting bytes, a header byte, truncation, a repeated slice."""
-    b = bytearray(data)
-    for _ in range(int(rng.integers(1, 5))):
-        kind = int(rng.integers(0, 5))
-        i = int(rng.integers(0, len(b)))
-        if kind == 0:
-            b[i] ^= 1 << int(rng.integers(0, 8))
-        elif kind == 1:
-            b[i] = int(rng.choice([0, 1, 0x7F, 0x80, 0xFF]))
-        elif kind == 2:
-            b[int(rng.integers(0, min(64, len(b))))] = int(rng.integers(0, 256))  # headers hold the sizes
-        elif kind == 3:
-            b = b[: max(1, i)]
-        else:
-            j = min(len(b), i + int(rng.integers(1, 64)))
-            b[i:i] = b[i:j]
-    return bytes(b)
-
-
-def mutate_csv(text: str, rng: np.random.Generator) -> str:
-    lines = text.splitlines()
-    for _ in range(int(rng.integers(1, 4))):
-        k = int(rng.integers(1, len(lines)))
-        fields = lines[k].split(";")
-        kind = int(rng.integers(0, 4))
-        if kind == 0:
-            fields[int(rng.integers(0, len(fields)))] = str(rng.choice(TOKENS))
-        elif kind == 1:
-            fields = fields[: int(rng.integers(0, len(fields)))]
-        elif kind == 2:
-            lines.insert(k, lines[k])
-        else:
-            fields.append(str(rng.choice(TOKENS)))
-        lines[k] = ";".join(fields)
-    return "\n".join(lines) + "\n"
 
 
 @pytest.fixture(scope="module")
 def seeds(svhn):
     """Real pictures encoded in each format, and their annotations."""
-    anns = read_annotations(svhn / "recon" / "test")[:6]
-    encoded = {}
-    for a in anns:
-        im = Image.open(svhn / "recon" / "test" / a.name).convert("RGB")
-        for ext, fmt in FORMATS.items():
-            buf = io.BytesIO()
-            im.save(buf, fmt)
-            encoded[(a.name, ext)] = buf.getvalue()
-    return anns, encoded
+    return encoded_pictures(svhn / "recon" / "test", 6)
 
 
 def test_mutated_pictures_load_or_give_one_contract_error(seeds, tmp_path):

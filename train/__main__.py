@@ -3,7 +3,7 @@
 Examples (on a CPU): the compact edge reader on synthetic plus real SVHN train pictures, and the
 detector on scenes from `python -m train.synth scenes`:
 
-    python -m train --data data/synth:0.7,../shared/data/svhn/recon/train:0.3 --arch edge \
+    python -m train --data data/synth:0.7,../shared/data/svhn/recon/train:0.3 --arch edge \\
         --out runs/edge --steps 3000
     python -m train --data data/scenes --arch detector --out runs/detector --steps 4000 --batch-size 32
 

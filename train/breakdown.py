@@ -1,6 +1,6 @@
 """Sequence accuracy of models by number length and by digit height (median box height in picture px).
 
-    python -m train.breakdown --models models/house_numbers.tflite,new.tflite \
+    python -m train.breakdown --models models/house_numbers.tflite,new.tflite \\
         --data ../shared/data/svhn/recon/test --views 1 --json breakdown.json
 
 Only reports: a test folder may be read here, as by train.evaluate, but nothing is picked on it.

@@ -7,6 +7,7 @@ step: a kill between two renames can lose the newest checkpoint, never mix two.
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import os
@@ -37,8 +38,26 @@ def save(model: keras.Model, folder: Path, state: dict) -> None:
     os.replace(folder / "tmp.keras", folder / "last.keras")
 
 
-def load(folder: Path) -> tuple[keras.Model, dict]:
-    """The newest readable checkpoint whose model and state belong together, and its state."""
+def sweep(folder: Path) -> list[str]:
+    """Remove the temp files of saves that a kill (SIGKILL, power loss) cut short; their names.
+
+    Only the process that writes the folder may call this (the chief, before it resumes).
+    """
+    stale = sorted(folder.glob(".tmp.*"))  # atomic_path's temp names for tmp.keras and tmp.json
+    for path in stale:
+        path.unlink(missing_ok=True)
+    if stale:
+        log.info("removed %d temp files of a checkpoint save cut short by a kill", len(stale))
+    return [p.name for p in stale]
+
+
+def load(folder: Path, custom_objects: dict | None = None) -> tuple[keras.Model, dict]:
+    """The newest readable checkpoint whose model and state belong together, and its state.
+
+    custom_objects: the run's losses by head; the plain functions among them (the detector's) are
+    found again by name, as Keras saved them.
+    """
+    functions = {f.__name__: f for f in (custom_objects or {}).values() if inspect.isfunction(f)}
     states = {}
     for name in NAMES:
         try:
@@ -51,7 +70,7 @@ def load(folder: Path) -> tuple[keras.Model, dict]:
         if not path.exists():
             continue
         try:
-            model = keras.models.load_model(path)
+            model = keras.models.load_model(path, custom_objects=functions)
         except Exception as err:  # noqa: BLE001 - a corrupt zip, h5 or json all mean "unusable"
             errors.append(f"{path} is unreadable ({type(err).__name__})")
             if name == "last":  # set it aside so the next save cannot push it over the good one

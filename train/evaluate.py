@@ -2,7 +2,7 @@
 
 Example:
 
-    python -m train.evaluate --model models/house_numbers.tflite --data ../shared/data/svhn/recon/test \
+    python -m train.evaluate --model models/house_numbers.tflite --data ../shared/data/svhn/recon/test \\
         --json out/eval.json
 
 The .tflite path runs through the edge app's own interpreter wrapper: one code path for the device

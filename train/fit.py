@@ -59,7 +59,11 @@ def train(cfg: TrainConfig, resume: bool = False, given: set[str] | None = None)
     try:
         with placement.strategy.scope():
             if resume and any((out / "ckpt" / f).exists() for f in ("last.keras", "prev.keras")):
-                model, state = checkpoint.load(out / "ckpt")
+                if placement.chief:
+                    checkpoint.sweep(out / "ckpt")
+                model, state = checkpoint.load(out / "ckpt", custom_objects=task.losses())
+                # --steps may differ from the interrupted run's: the cosine decay ends at this run's last step
+                model.optimizer.learning_rate = _schedule(cfg, steps)
             else:
                 model, state = _new_model(cfg, steps, task.losses()), {"best": -1.0, "history": []}
         return _loop(task, cfg, placement, model, state, splits, steps, own)
@@ -130,13 +134,17 @@ def _new_model(cfg: TrainConfig, steps: int, loss: dict) -> keras.Model:
             model.set_weights(keras.models.load_model(cfg.init, compile=False).get_weights())
         except Exception as err:  # noqa: BLE001 - a missing file, a bad zip or another architecture: all refused
             raise RunError(f"--init {cfg.init}: not a {cfg.arch} model to start from ({type(err).__name__})") from None
-    schedule = keras.optimizers.schedules.CosineDecay(
-        0.0, decay_steps=max(steps - cfg.warmup_steps, 1), warmup_target=cfg.learning_rate,
-        warmup_steps=min(cfg.warmup_steps, steps // 2), alpha=0.02)
     if cfg.teacher:
         model, loss = distill.with_teacher(model, cfg.teacher), distill.losses(cfg.distill_weight)
-    model.compile(optimizer=keras.optimizers.AdamW(schedule, weight_decay=cfg.weight_decay), loss=loss)
+    model.compile(optimizer=keras.optimizers.AdamW(_schedule(cfg, steps), weight_decay=cfg.weight_decay), loss=loss)
     return model
+
+
+def _schedule(cfg: TrainConfig, steps: int):
+    """Linear warm-up to the learning rate, then cosine decay to 2% of it at the last step."""
+    return keras.optimizers.schedules.CosineDecay(
+        0.0, decay_steps=max(steps - cfg.warmup_steps, 1), warmup_target=cfg.learning_rate,
+        warmup_steps=min(cfg.warmup_steps, steps // 2), alpha=0.02)
 
 
 def float32_twin(model: keras.Model, arch: str, dropout: float | None) -> keras.Model:

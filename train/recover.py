@@ -5,7 +5,7 @@ into the Keras layers, and each batch norm is set so that it adds the folded bia
 for the statistics its input actually has on `--data` (so training-mode batch statistics keep the
 function too). Example:
 
-    python -m train.recover --tflite models/house_numbers.tflite --data ../shared/data/svhn/recon/train \
+    python -m train.recover --tflite models/house_numbers.tflite --data ../shared/data/svhn/recon/train \\
         --out runs/shipped/model.keras
 """
 

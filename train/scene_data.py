@@ -184,18 +184,3 @@ def box_loss(y_true, y_pred):
     weight = tf.constant([1.0, 1.0, SIZE_WEIGHT, SIZE_WEIGHT])
     loss = tf.reduce_sum(tf.abs(y_true[..., :4] - y_pred) * weight * mask, axis=[1, 2, 3])
     return loss * tf.cast(tf.shape(y_true)[0], tf.float32) / tf.maximum(tf.reduce_sum(mask), 1.0)
-
-
-def decode(heat: np.ndarray, box: np.ndarray, threshold: float, limit: int = 8) -> list[tuple[Box, float]]:
-    """One frame's outputs (18, 24, 1), (18, 24, 4) -> [(box in input pixels, score)], 3x3 peaks, best first."""
-    h = heat[..., 0]
-    padded = np.pad(h, 1, constant_values=-1.0)
-    neighbours = np.max([padded[dy : dy + GRID[0], dx : dx + GRID[1]] for dy in range(3) for dx in range(3)], axis=0)
-    rows, cols = np.nonzero((h >= neighbours) & (h >= threshold))
-    out = []
-    for r, c in zip(rows, cols):
-        dx, dy, w, hh = (float(v) for v in box[r, c])
-        bw, bh = w * DETECTOR_WIDTH, hh * DETECTOR_HEIGHT
-        cx, cy = (c + dx) * DETECTOR_STRIDE, (r + dy) * DETECTOR_STRIDE
-        out.append((Box(cx - bw / 2, cy - bh / 2, bw, bh), float(h[r, c])))
-    return sorted(out, key=lambda d: -d[1])[:limit]

@@ -3,7 +3,7 @@
 Reads a .tflite model through the edge app's own wrapper on the held-out part of training folders
 (split exactly as `python -m train` did with the same --val-fraction/--val-max/--seed), never on test.
 
-    python -m train.tta_bench --model models/house_numbers.tflite \
+    python -m train.tta_bench --model models/house_numbers.tflite \\
         --data data/focus6k,../shared/data/svhn/recon/train --val-fraction 0.2 --val-max 1000 --json tta.json
 """
 
