@@ -1,0 +1,56 @@
+"""The shipped detector and reader together, as a user runs them: whole 640x480 frames in, readings out, TF blocked.
+
+The frames hold real SVHN test numbers (recon/test: evaluation only) pasted into facade scenes by the
+generator of the dev scenes, with other seeds; one folder of frames holds no number at all. Nothing here
+is tuned on these frames. The bars are the shipped pair's level, below its dev-scene figures in the README
+(37% of number frames read right at 70% precision, 7.6 false readings per 60 empty frames): issue 10's goals
+(60% at 95%, at most 1 in 60) are not reached yet, and these tests catch a step back, not those goals.
+"""
+
+import pytest
+
+from edge_app.inference.card import read_card
+from edge_app.scenes import read_scenes
+from tests.test_edge_app import app, events
+from train.synth.scenes import SceneSpec
+from train.synth.scenes_write import write_scenes
+
+DETECTOR = "models/number_detector.tflite"
+
+
+@pytest.fixture(scope="module")
+def frames(svhn, tmp_path_factory):
+    """40 frames with a real test number each (a few with two), and 20 frames of facades alone."""
+    root = tmp_path_factory.mktemp("scenes")
+    spec = SceneSpec(real=svhn / "recon" / "test", real_share=1.0, empty_share=0.0)
+    numbers = write_scenes(root / "numbers", 40, seed=77, spec=spec, workers=1, progress=False)
+    empty = write_scenes(root / "empty", 20, seed=78, spec=SceneSpec(empty_share=1.0), workers=1, progress=False)
+    return numbers, empty
+
+
+def test_the_app_finds_and_reads_numbers_in_real_data_scenes(frames, tmp_path):
+    folder, _ = frames
+    truth = {f.name: {"".join(map(str, n.digits)) for n in f.numbers} for f in read_scenes(folder)}
+    out = tmp_path / "readings.jsonl"
+    proc = app("--source", folder, "--jsonl", out, "--quiet")  # --detect is the default: no ROI, no boxes
+    assert proc.returncode == 0, proc.stderr
+    found = events(out)
+    right = [e for e in found if e["reading"] in truth[e["file"]]]
+    assert len(right) >= 0.3 * len(truth), f"{len(right)} of {len(truth)} frames read right"
+    assert len(right) >= 0.6 * len(found), f"precision {len(right)}/{len(found)}"
+    gate = read_card(DETECTOR).gate.threshold
+    for e in found:
+        x, y, w, h = e["box"]
+        assert 0 <= x and 0 <= y and x + w <= 640 and y + h <= 480 and w > 0 and h > 0
+        assert e["box_confidence"] >= gate - 1 / 256 and e["model"] == "house_numbers.tflite"
+
+
+def test_frames_without_a_number_rarely_read(frames, tmp_path):
+    _, folder = frames
+    assert not any(f.numbers for f in read_scenes(folder))
+    out = tmp_path / "readings.jsonl"
+    proc = app("--source", folder, "--jsonl", out)
+    assert proc.returncode == 0, proc.stderr
+    assert "frames 20 (0 skipped)" in proc.stdout + proc.stderr
+    readings = events(out)
+    assert len(readings) <= 8, [(e["file"], e["reading"], e["confidence"]) for e in readings]
