@@ -130,7 +130,7 @@ def test_interrupted_synth_leaves_no_partial_folder_and_no_traceback(tmp_path, s
     out = tmp_path / "synth"
     proc = subprocess.Popen([sys.executable, "-m", "train.synth", "--out", str(out), "--count", "20000",
                              "--workers", "2", "-q"], cwd=ROOT, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=_default_sigint)
     try:
         deadline = time.time() + 240  # a loaded CI machine takes its time to start two workers
         while time.time() < deadline and sum(len(os.listdir(p)) for p in tmp_path.glob(".synth.partial-*")) < 20:
@@ -188,7 +188,7 @@ def test_ctrl_c_while_the_model_loads_is_a_quiet_exit_130(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "edge_app", "--model", str(tmp_path / "m_edgetpu.tflite"),
                              "--edgetpu", "--source", str(DEFAULT_MODEL), "--roi", "0,0,54,54",
                              "--jsonl", str(tmp_path / "r.jsonl")],
-                            cwd=ROOT, stderr=subprocess.PIPE, text=True,
+                            cwd=ROOT, stderr=subprocess.PIPE, text=True, preexec_fn=_default_sigint,
                             env={**os.environ, "HOUSE_NUMBERS_LIBEDGETPU": str(tmp_path / "libedgetpu.so.1")})
     deadline = time.time() + 60
     while time.time() < deadline and not _children(proc.pid):
@@ -196,6 +196,12 @@ def test_ctrl_c_while_the_model_loads_is_a_quiet_exit_130(tmp_path):
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130 and "Traceback" not in err and "KeyboardInterrupt" not in err, err
+
+
+def _default_sigint() -> None:
+    """In the child: Ctrl-C back to its default. A suite started in the background (`cmd &` without job
+    control) hands every process SIGINT ignored, and Python then never turns it into KeyboardInterrupt."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _children(pid: int) -> list[str]:
