@@ -21,11 +21,11 @@ from calibration.build import load as load_calibration
 from edge_app.atomic import write_atomic
 from edge_app.contract import DETECTOR_HEIGHT, DETECTOR_WIDTH
 from edge_app.inference.card import DETECTOR_OUTPUTS, Gate, card_path
-from edge_app.inference.detector import NumberDetector, decode_detections
+from edge_app.inference.detector import NumberDetector
 from edge_app.timing import latency_stats, time_calls
 from train.config import TrainConfig
 from train.detection_metrics import best_f1_threshold, report
-from train.scene_data import load_frames, load_scene_splits
+from train.scene_data import found_in, load_frames, load_scene_splits
 
 from . import convert as cv
 from .edgetpu import compile_edgetpu, unsupported_ops
@@ -48,12 +48,6 @@ def check_detector(model) -> None:
             f"detector input is {[(tuple(i.shape), i.dtype) for i in model.inputs]}; the contract "
             f"needs one (None, {DETECTOR_HEIGHT}, {DETECTOR_WIDTH}, 3) uint8 frame"
         )
-
-
-def found_in(heat: np.ndarray, box: np.ndarray, threshold: float = KERAS_THRESHOLD) -> list:
-    """Per frame, the app's decoding of (N, 18, 24, 1) heatmaps and (N, 18, 24, 4) boxes: detections in input pixels."""
-    size = (DETECTOR_WIDTH, DETECTOR_HEIGHT)
-    return [decode_detections(h, b, size, threshold) for h, b in zip(heat, box)]
 
 
 def run_frames(detector: NumberDetector, frames: np.ndarray, threshold: float = KERAS_THRESHOLD) -> list:

@@ -184,3 +184,10 @@ def box_loss(y_true, y_pred):
     weight = tf.constant([1.0, 1.0, SIZE_WEIGHT, SIZE_WEIGHT])
     loss = tf.reduce_sum(tf.abs(y_true[..., :4] - y_pred) * weight * mask, axis=[1, 2, 3])
     return loss * tf.cast(tf.shape(y_true)[0], tf.float32) / tf.maximum(tf.reduce_sum(mask), 1.0)
+
+
+def found_in(heat: np.ndarray, box: np.ndarray, threshold: float = 0.05) -> list:
+    """Per frame, the app's decoding of (N, 18, 24, 1) heatmaps and (N, 18, 24, 4) boxes: detections in input pixels."""
+    from edge_app.inference.detector import decode_detections
+
+    return [decode_detections(h, b, (DETECTOR_WIDTH, DETECTOR_HEIGHT), threshold) for h, b in zip(heat, box)]

@@ -90,15 +90,11 @@ class DetectorTask:
         return [(s.name, s.frames[s.val], [s.boxes[i] for i in s.val]) for s in splits if len(s.val)]
 
     def score(self, model, frames: np.ndarray, truths: list) -> float:
-        from edge_app.contract import DETECTOR_HEIGHT, DETECTOR_WIDTH
-        from edge_app.inference.detector import decode_detections
-
         from .detection_metrics import report
+        from .scene_data import found_in
 
         out = predict(model, frames, batch=64)
-        size = (DETECTOR_WIDTH, DETECTOR_HEIGHT)
-        found = [decode_detections(h, b, size, 0.05) for h, b in zip(out["heatmap"], out["box"])]
-        return report(found, truths, 0.3)["ap50"]
+        return report(found_in(out["heatmap"], out["box"]), truths, 0.3)["ap50"]
 
 
 def predict(model, inputs: np.ndarray, batch: int = 256) -> dict:
