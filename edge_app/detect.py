@@ -30,6 +30,11 @@ class Found(NamedTuple):
     detection: Detection
 
 
+def most_confident(found: list[Found]) -> Found | None:
+    """The candidate whose reading is the most confident (the first of equals), or None."""
+    return max(found, key=lambda f: f.reading.confidence, default=None)
+
+
 class DetectAndRead:
     """Detector + reader for one frame at a time; `tracker` (live sources) steadies the boxes."""
 
@@ -39,16 +44,14 @@ class DetectAndRead:
         self.tracker, self.max_read, self.scales = tracker, max_read, scales
 
     def __call__(self, image: np.ndarray, lores: np.ndarray | None = None) -> Found | None:
+        return most_confident(self.candidates(image, lores))
+
+    def candidates(self, image: np.ndarray, lores: np.ndarray | None = None) -> list[Found]:
+        """Each of the best `max_read` boxes of the frame with its reading, best box score first."""
         found = self.detector.detect(image, lores, self.box_threshold)
         if self.tracker is not None:
             found = self.tracker.update(found)
-        best = None
-        for d in found[: self.max_read]:
-            region = detection_region(d.box)
-            reading = self.read(image, d.box)
-            if best is None or reading.confidence > best.reading.confidence:
-                best = Found(reading, region, d)
-        return best
+        return [Found(self.read(image, d.box), detection_region(d.box), d) for d in found[: self.max_read]]
 
     def read(self, image: np.ndarray, box: Box) -> Reading:
         """The reader on the box's region; with several scales, on each, head probabilities averaged."""

@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))  # run as a script from anywhere
 
 from edge_app.atomic import write_atomic  # noqa: E402
 from edge_app.contract import Box, digit_region, load_image, model_input  # noqa: E402
-from edge_app.detect import DetectAndRead  # noqa: E402
+from edge_app.detect import DetectAndRead, most_confident  # noqa: E402
 from edge_app.inference.detector import DEFAULT_DETECTOR, NumberDetector, iou  # noqa: E402
 from edge_app.inference.reader import DEFAULT_MODEL, HouseNumberModel  # noqa: E402
 from edge_app.regions import scan_windows  # noqa: E402
@@ -61,13 +61,16 @@ def evaluate(data: Path, model_path: Path, detector_path: Path, box_threshold: f
         truth = [_text(n) for n in scene.numbers]
         true_boxes = scene.number_boxes()
         t = time.perf_counter()
-        found = finder(image)
+        candidates = finder.candidates(image)
+        found = most_confident(candidates)
         detect_ms = (time.perf_counter() - t) * 1000
         detections = detector.detect(image, threshold=threshold)
         rec = {"name": scene.name, "truth": truth, "true_boxes": [list(map(float, b)) for b in true_boxes],
                "detections": [{"box": list(map(float, d.box)), "score": d.score} for d in detections],
                "detect_ms": detect_ms,
                "best_iou": [max((iou(b, d.box) for d in detections), default=0.0) for b in true_boxes]}
+        rec["candidates"] = [{"score": c.detection.score, "reading": c.reading.text,
+                              "confidence": c.reading.confidence} for c in candidates]
         if found is not None:
             rec["detect"] = {"reading": found.reading.text, "confidence": found.reading.confidence,
                              "box": list(map(float, found.detection.box)),

@@ -1,7 +1,6 @@
 """Models and the training loop: heads, shapes, a real tiny run, resume after a kill, refusals."""
 
 import json
-import shutil
 import signal
 import subprocess
 import sys
@@ -70,13 +69,13 @@ def test_empty_data_folder_is_refused(tmp_path):
     assert "Traceback" not in proc.stderr
 
 
-def test_killed_run_resumes_where_it_stopped(tmp_path, synth):
+def test_killed_run_resumes_and_a_corrupt_checkpoint_falls_back_to_the_one_before(tmp_path, synth):
     out = tmp_path / "run"
     args = [sys.executable, "-m", "train", "--data", str(synth), "--out", str(out), "--steps", "20",
             "--batch-size", "16", "--checkpoint-every", "5", "--eval-every", "10"]
     proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 300
-    while not (out / "ckpt" / "last.json").exists() and time.time() < deadline:
+    while not (out / "ckpt" / "prev.json").exists() and time.time() < deadline:  # two checkpoints saved
         time.sleep(0.2)
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=120)
@@ -85,30 +84,23 @@ def test_killed_run_resumes_where_it_stopped(tmp_path, synth):
     stopped = json.loads((out / "ckpt" / "last.json").read_text())
     import keras
 
-    step = int(keras.models.load_model(out / "ckpt" / "last.keras").optimizer.iterations.numpy())
-    assert 5 <= step < 20 and not (out / "metrics.json").exists()
-    # Validation ran at step 10 if and only if the run got that far before SIGTERM.
-    assert [h["step"] for h in stopped["history"]] == ([10] if step >= 10 else [])
+    def saved_step(name):
+        return int(keras.models.load_model(out / "ckpt" / name).optimizer.iterations.numpy())
 
-    proc = run_module("train", "--out", out, "--resume")
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    metrics = json.loads((out / "metrics.json").read_text())
-    assert metrics["steps"] == 20 and [h["step"] for h in metrics["history"]] == [10, 20]
-    # It went on from the checkpoint: the progress bar starts at the saved step, not at 0.
-    assert f"{step}/20" in proc.stderr
+    step, before = saved_step("last.keras"), saved_step("prev.keras")
+    assert 10 <= step < 20 and 5 <= before < step and not (out / "metrics.json").exists()
+    # Validation ran at step 10 (the run got that far: two checkpoints) and not since.
+    assert [h["step"] for h in stopped["history"]] == [10]
 
-
-def test_corrupt_checkpoint_falls_back_to_the_previous_one(tmp_path, tiny_run):
-    out = tmp_path / "run"
-    shutil.copytree(tiny_run, out)  # a real finished run, checkpointed at steps 20 (prev) and 40 (last)
-    (out / "metrics.json").unlink()  # pretend the run stopped after its last checkpoint
+    # The last checkpoint is damaged (a disk error, a kill mid-copy): the run goes on from the one before.
     (out / "ckpt" / "last.keras").write_bytes(b"not a zip")
-    proc = run_module("train", "--out", out, "--resume", "--steps", "45")
+    proc = run_module("train", "--out", out, "--resume")
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "last.keras is unreadable" in proc.stderr and "resuming from" in proc.stderr
     assert (out / "ckpt" / "last.keras.corrupt").exists()
-    assert "20/45" in proc.stderr  # went on from prev.keras, the checkpoint before the corrupt one
-    assert json.loads((out / "metrics.json").read_text())["steps"] == 45
+    assert f"{before}/20" in proc.stderr  # the progress bar starts at the saved step, not at 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["steps"] == 20 and [h["step"] for h in metrics["history"]] == [10, 20]
 
 
 def test_evaluate_writes_the_design_keys(tiny_run, svhn, tmp_path):

@@ -94,11 +94,14 @@ def _main(args, given: set[str]) -> int:
         if arch is None and args.resume and (Path(args.out) / "config.json").is_file():
             arch = TrainConfig.load(Path(args.out) / "config.json").arch  # the run's own, not the default
         TASKS[TASK_OF_ARCH[arch or TrainConfig.arch]].check_data(args.data)
+    cfg = TrainConfig(**{k: getattr(args, k) for k in given | {"out"}} | {"data": args.data or ""})
+    problem = cfg.run_folder_problem(args.resume, given)
+    if problem:  # said before TensorFlow starts (fit checks again, for runs started from Python)
+        raise cli.UserError(problem)
     from .checkpoint import CheckpointError
     from .distribute import PlacementError
     from .fit import Interrupted, RunError, train
 
-    cfg = TrainConfig(**{k: getattr(args, k) for k in given | {"out"}} | {"data": args.data or ""})
     out = Path(cfg.out)
     created = not out.exists()
     try:

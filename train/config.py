@@ -60,3 +60,17 @@ class TrainConfig:
         """The identity fields, among those in `given`, in which two configs differ ('name: a != b')."""
         return [f"{k}: {getattr(self, k)!r} != {getattr(other, k)!r}"
                 for k in self.IDENTITY if k in given and getattr(self, k) != getattr(other, k)]
+
+    def run_folder_problem(self, resume: bool, given: set[str]) -> str | None:
+        """Why self.out cannot take this run, or None. It only reads, so the CLI asks before TensorFlow starts."""
+        out = Path(self.out)
+        if resume:
+            if not (out / "config.json").exists():
+                return f"{out} holds no run to resume (no config.json); drop --resume to start one"
+            diff = TrainConfig.load(out / "config.json").differences(self, given)
+            if diff:
+                return (f"{out} was trained with another configuration ({'; '.join(diff)}); "
+                        "resume it with the same settings or pick a new --out")
+        elif (out / "metrics.json").exists() or (out / "ckpt").exists():
+            return f"{out} already holds a run; pass --resume to continue it or pick a new --out"
+        return None

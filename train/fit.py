@@ -81,7 +81,10 @@ def _loop(task, cfg: TrainConfig, placement, model, state: dict, splits, steps: 
     data = task.batches(splits, cfg, step)
     # Keras's own distributed step: each global batch is split between the replicas.
     batches = iter(placement.strategy.experimental_distribute_dataset(data))
-    model._maybe_symbolic_build(data_batch=data.element_spec)  # metrics/optimizer state made outside the step
+    # Loss-metric and optimizer state made before the step is traced: Keras defers it to the first trace when
+    # no strategy was set, and a tf.function that creates variables is traced twice (15 s of a short run).
+    with placement.strategy.scope():
+        model._symbolic_build(data_batch=data.element_spec)
     model.make_train_function()
     train_step = _worker_step(model, placement.strategy) if placement.workers > 1 else model.train_function
     writer = tf.summary.create_file_writer(str(out / "logs"))
@@ -205,20 +208,15 @@ def _save_atomic(model, path: Path, mixed: bool = False) -> None:
 
 
 def _prepare_run_folder(cfg: TrainConfig, out: Path, resume: bool, given: set[str]) -> TrainConfig:
+    problem = cfg.run_folder_problem(resume, given)
+    if problem:
+        raise RunError(problem)
     saved = out / "config.json"
     if resume:
-        if not saved.exists():
-            raise RunError(f"{out} holds no run to resume (no config.json); drop --resume to start one")
         old = TrainConfig.load(saved)
-        diff = old.differences(cfg, given)
-        if diff:
-            raise RunError(f"{out} was trained with another configuration ({'; '.join(diff)}); "
-                           "resume it with the same settings or pick a new --out")
         old.steps = cfg.steps or old.steps  # a resumed run may be extended
         old.save(saved)
         return old
-    if (out / "metrics.json").exists() or (out / "ckpt").exists():
-        raise RunError(f"{out} already holds a run; pass --resume to continue it or pick a new --out")
     out.mkdir(parents=True, exist_ok=True)
     cfg.save(saved)
     record_provenance(cfg.data, out)

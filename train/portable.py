@@ -142,9 +142,12 @@ def train_portable(cfg: TrainConfig, minutes: float | None = None) -> dict:
     val = [(s.name, eval_inputs(s.crops.regions[s.val]), s.crops.targets[s.val]) for s in splits if len(s.val)]
     schedule = Schedule(cfg, reader, val, out, steps, 60 * minutes if minutes else float("inf"))
     epochs = math.ceil(steps / cfg.eval_every)
+    batches = Batches(splits, cfg.batch_size, cfg.eval_every, cfg.seed)
+    # Loss-metric and optimizer state made before fit traces its step: on TensorFlow a step that creates
+    # variables is traced twice (15 s of a short run). Keras does this itself only under a strategy.
+    trainer._symbolic_build(data_batch=batches[0])
     started = time.perf_counter()
-    trainer.fit(Batches(splits, cfg.batch_size, cfg.eval_every, cfg.seed), epochs=epochs, verbose=0,
-                callbacks=[schedule])
+    trainer.fit(batches, epochs=epochs, verbose=0, callbacks=[schedule])
     seconds = time.perf_counter() - started
     metrics = {"arch": cfg.arch, "steps": steps, "steps_done": schedule.step,
                "best_val_sequence_accuracy": schedule.state["best"],
