@@ -71,12 +71,19 @@ class _Lines(logging.Formatter):
         return text if record.levelno < logging.WARNING else f"{record.levelname.lower()}: {text}"
 
 
+OUR_LOGGERS = ("edge_app", "train", "export", "calibration", "cli")
+
+
 def setup_logging(verbose: bool = False, quiet: bool = False) -> None:
-    """Log lines to stderr at INFO (DEBUG with -v, WARNING with -q)."""
+    """Log lines to stderr at INFO (WARNING with -q); -v shows this project's DEBUG lines.
+
+    Other libraries stay at INFO under -v: matplotlib alone would print a line per font it considers.
+    """
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_Lines("%(message)s"))
-    level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
-    logging.basicConfig(level=level, handlers=[handler], force=True)
+    logging.basicConfig(level=logging.WARNING if quiet else logging.INFO, handlers=[handler], force=True)
+    for name in OUR_LOGGERS:
+        logging.getLogger(name).setLevel(logging.DEBUG if verbose else logging.NOTSET)
 
 
 def run(work: Callable[[], int | None], errors: tuple[type[BaseException], ...] = (),

@@ -83,10 +83,12 @@ def _raise(err):
 
 
 def test_verbose_and_quiet_set_the_log_level(tmp_path):
-    # INFO lines (the cache build) show by default, vanish with -q; warnings stay.
+    # INFO lines (the cache build) show by default, vanish with -q; warnings stay. -v shows our DEBUG lines,
+    # not those of the libraries (matplotlib's font search alone is a hundred lines).
     code = ("import logging, sys\nfrom edge_app import cli\ncli.setup_logging(quiet='-q' in sys.argv, "
-            "verbose='-v' in sys.argv)\nlogging.getLogger('x').debug('d')\nlogging.getLogger('x').info('i')\n"
-            "logging.getLogger('x').warning('w')\n")
+            "verbose='-v' in sys.argv)\nlogging.getLogger('train.x').debug('d')\n"
+            "logging.getLogger('matplotlib.font_manager').debug('font')\nlogging.getLogger('train.x').info('i')\n"
+            "logging.getLogger('train.x').warning('w')\n")
     runs = {flag: subprocess.run([sys.executable, "-c", code, flag], cwd=ROOT, capture_output=True, text=True).stderr
             for flag in ("-v", "", "-q")}
     assert runs == {"-v": "d\ni\nwarning: w\n", "": "i\nwarning: w\n", "-q": "warning: w\n"}
