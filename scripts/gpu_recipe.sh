@@ -21,12 +21,7 @@ BATCH=${BATCH:-128}
 DISTILL_WEIGHT=${DISTILL_WEIGHT:-0.5}
 export TF_CPP_MIN_LOG_LEVEL=3 PYTHONPATH=.
 
-step() { printf '\n== %s\n' "$*"; }
-
-step "virtualenv ($VENV) and requirements"
-[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
-"$VENV/bin/pip" install -q --disable-pip-version-check -r requirements-train.txt
-PY="$VENV/bin/python"
+source scripts/venv.sh  # step(), the virtualenv, $PY
 "$PY" -c "import tensorflow as tf; g = tf.config.list_physical_devices('GPU'); print(f'{len(g)} GPU(s):', *g)"
 
 step "SVHN format 1: train, test, extra (2.6 GB of archives; resumes, checks MD5)"

@@ -16,12 +16,7 @@ OUT=${OUT:-out/main}
 SVHN=${SVHN:-../shared/data/svhn}
 export TF_CPP_MIN_LOG_LEVEL=3 PYTHONPATH=.
 
-step() { printf '\n== %s\n' "$*"; }
-
-step "virtualenv ($VENV) and requirements"
-[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
-"$VENV/bin/pip" install -q --disable-pip-version-check -r requirements-train.txt
-PY="$VENV/bin/python"
+source scripts/venv.sh  # step(), the virtualenv, $PY
 
 # Quick: a few minutes of everything. Full: the recipe of the shipped model (two synthetic sets of
 # 30k and 70k pictures, 12k steps; about 40 minutes of training on a 2-core CPU, minutes on a GPU).

@@ -82,29 +82,16 @@ def frame_file(svhn, tmp_path_factory):
 
 def test_detected_box_goes_through_the_contract_into_the_event(tiny_detector, frame_file, tmp_path):
     out = tmp_path / "r.jsonl"
-    proc = app(
-        "--source",
-        frame_file,
-        "--detector",
-        tiny_detector,
-        "--box-threshold",
-        "0",
-        "--threshold",
-        "0",
-        "--jsonl",
-        out,
-        "--annotate",
-        tmp_path / "a",
-    )
+    proc = app("--source", frame_file, "--detector", tiny_detector, "--box-threshold", "0", "--threshold", "0",
+               "--jsonl", out, "--annotate", tmp_path / "a")
     assert proc.returncode == 0, proc.stderr
     (e,) = events(out)
     x, y, w, h = e["box"]
     rx, ry, rw, rh = e["roi"]
     assert 0 < e["box_confidence"] <= 1 and w > 0 and h > 0
     assert rw == pytest.approx(1.3 * w, abs=2) and rh == pytest.approx(1.3 * h, abs=2)  # grown 30% ...
-    assert rx + rw / 2 == pytest.approx(x + w / 2, abs=2) and ry + rh / 2 == pytest.approx(
-        y + h / 2, abs=2
-    )  # ... about its centre
+    assert rx + rw / 2 == pytest.approx(x + w / 2, abs=2)  # ... about its centre
+    assert ry + rh / 2 == pytest.approx(y + h / 2, abs=2)
     assert e["model"] == SHIPPED.name and len(list((tmp_path / "a").iterdir())) == 1
 
 
@@ -117,23 +104,9 @@ def test_a_detector_without_a_measured_threshold_needs_one(tiny_detector, frame_
 def test_picamera_lores_stream_feeds_the_detector(tiny_detector, frame_file, tmp_path):
     np.save(tmp_path / "frames.npy", np.stack([load_image(frame_file)] * 5))
     out = tmp_path / "r.jsonl"
-    proc = app(
-        "--source",
-        "picamera",
-        "--detector",
-        tiny_detector,
-        "--box-threshold",
-        "0",
-        "--threshold",
-        "0",
-        "--smooth",
-        "3/5",
-        "--max-frames",
-        "5",
-        "--jsonl",
-        out,
-        env={"FAKE_PICAMERA_FRAMES": str(tmp_path / "frames.npy")},
-    )
+    proc = app("--source", "picamera", "--detector", tiny_detector, "--box-threshold", "0", "--threshold", "0",
+               "--smooth", "3/5", "--max-frames", "5", "--jsonl", out,
+               env={"FAKE_PICAMERA_FRAMES": str(tmp_path / "frames.npy")})
     assert proc.returncode == 0, proc.stderr
     got = events(out)
     assert len(got) == 1 and got[0]["frame"] == 2 and got[0]["box"] is not None  # K-of-N: once, after 3 frames
