@@ -1,6 +1,7 @@
 """One reader for labelled picture folders: SVHN's digitStruct.mat (MATLAB v7.3) or our digitStruct.csv.
 
-Both describe the same thing: per picture N.png, its digit boxes in order with SVHN labels 1..10.
+Both describe the same thing: per picture N.png, its digit boxes in order with SVHN labels 1..10. Our
+.csv may also hold negatives: a picture's one row with label 0 boxes a region without a number.
 h5py is needed only for .mat files, so the device can read .csv folders without it.
 """
 
@@ -16,6 +17,7 @@ from .contract import Box, ContractError, svhn_digit
 CSV_NAME = "digitStruct.csv"
 MAT_NAME = "digitStruct.mat"
 CSV_FIELDS = ["name", "label", "top", "left", "height", "width"]
+NO_NUMBER = 0  # digitStruct.csv only: a picture's one row with label 0 boxes a region that holds no number
 FIELDS = ("label", "top", "left", "height", "width")  # per digit box, in digitStruct's order
 
 
@@ -114,13 +116,18 @@ def csv_labels(path) -> Labels:
                 if name in bad:
                     continue
                 try:
-                    rows.setdefault(name, []).append(digit_box(row))
+                    negative = row.get("label", "").strip() == str(NO_NUMBER)
+                    digit, box = digit_box({**row, "label": "10"} if negative else row)
+                    if negative and name in rows or any(d is None for d, _ in rows.get(name, ())):
+                        raise _BadField(f"label {NO_NUMBER} (no number) must be the picture's only row")
+                    rows.setdefault(name, []).append((None if negative else digit, box))
                 except _BadField as err:
                     bad[name] = f"{path}:{line}: {name} left out: {err}"
     except (OSError, UnicodeDecodeError, csv.Error) as err:
         raise ContractError(f"{path}: cannot read ({err})") from None
-    return Labels([Annotation(n, tuple(d for d, _ in v), tuple(b for _, b in v)) for n, v in rows.items()
-                   if n not in bad], bad)
+    # A negative picture has no digits and one box: the region that is read (its target is length 0).
+    return Labels([Annotation(n, tuple(d for d, _ in v if d is not None), tuple(b for _, b in v))
+                   for n, v in rows.items() if n not in bad], bad)
 
 
 def mat_labels(path) -> Labels:
@@ -162,10 +169,11 @@ def _mat_values(f, dataset) -> list[float]:
 
 
 def write_csv(path, annotations: list[Annotation]) -> None:
-    """Write annotations as digitStruct.csv (labels back in SVHN's 1..10 coding)."""
+    """Write annotations as digitStruct.csv (labels back in SVHN's 1..10 coding; label 0 for a negative)."""
     with open(path, "w", newline="") as f:
         w = csv.writer(f, delimiter=";", lineterminator="\n")
         w.writerow(CSV_FIELDS)
         for a in annotations:
-            for d, b in zip(a.digits, a.boxes):
-                w.writerow([a.name, d if d else 10, *(f"{v:.1f}" for v in (b.top, b.left, b.height, b.width))])
+            labels = [d if d else 10 for d in a.digits] if a.digits else [NO_NUMBER]
+            for label, b in zip(labels, a.boxes):
+                w.writerow([a.name, label, *(f"{v:.1f}" for v in (b.top, b.left, b.height, b.width))])

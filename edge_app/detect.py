@@ -31,8 +31,11 @@ class Found(NamedTuple):
 
 
 def most_confident(found: list[Found]) -> Found | None:
-    """The candidate whose reading is the most confident (the first of equals), or None."""
-    return max(found, key=lambda f: f.reading.confidence, default=None)
+    """The most confident reading that holds a number (the first of equals), else the most confident one.
+
+    A box the reader reads as "no number" must not hide a number read from the frame's other box.
+    """
+    return max(found, key=lambda f: (f.reading.length > 0, f.reading.confidence), default=None)
 
 
 class DetectAndRead:

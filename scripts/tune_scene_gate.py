@@ -25,7 +25,7 @@ def replay(frames: list[dict], box_threshold: float, gate: float) -> dict:
     read = right = false_empty = 0
     for f in frames:
         kept = [c for c in f["candidates"] if c["score"] >= box_threshold]
-        best = max(kept, key=lambda c: c["confidence"], default=None)
+        best = max(kept, key=lambda c: (bool(c["reading"]), c["confidence"]), default=None)  # as most_confident
         if best is None or not best["reading"] or best["confidence"] < gate:
             continue
         read += 1

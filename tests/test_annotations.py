@@ -49,6 +49,18 @@ def test_csv_round_trip(tmp_path):
     assert read_annotations(tmp_path) == anns
 
 
+def test_a_negative_is_one_label_0_row_and_round_trips(tmp_path):
+    anns = [Annotation("1.png", (), (Box(5.0, 6.0, 30.0, 20.0),)), Annotation("2.png", (7,), (Box(1, 2, 3, 4),))]
+    write_csv(tmp_path / "digitStruct.csv", anns)
+    assert "1.png;0;6.0;5.0;20.0;30.0" in (tmp_path / "digitStruct.csv").read_text()
+    assert read_annotations(tmp_path) == anns
+    with open(tmp_path / "digitStruct.csv", "a") as f:  # label 0 beside digits: that picture is left out
+        f.write("2.png;0;1;1;5;5\n3.png;4;1;1;5;5\n3.png;0;1;1;5;5\n")
+    labels = read_labels(tmp_path)
+    assert [a.name for a in labels.annotations] == ["1.png"]
+    assert all("label 0 (no number) must be the picture's only row" in labels.bad[n] for n in ("2.png", "3.png"))
+
+
 def test_not_hdf5_is_one_clear_error(tmp_path):
     (tmp_path / "digitStruct.mat").write_bytes(b"MATLAB 5.0 MAT-file, not v7.3")
     with pytest.raises(ContractError, match="not a valid SVHN digitStruct.mat"):

@@ -44,6 +44,18 @@ def test_cache_holds_the_contract_crops(folder, tmp_path):
     assert crops.names == [x.name for x in anns]
 
 
+def test_a_negative_region_is_cached_with_a_length_0_target(folder, tmp_path):
+    from edge_app.annotations import Annotation, write_csv
+    from edge_app.contract import Box
+
+    anns = read_annotations(folder)[:3]
+    write_csv(folder / "digitStruct.csv", [*anns[:2], Annotation(anns[2].name, (), (Box(2, 3, 20, 25),))])
+    crops = load_crops(folder, tmp_path / "cache", quiet=True)
+    expected = crop_region(load_image(folder / anns[2].name), digit_region((Box(2, 3, 20, 25),)))
+    assert np.array_equal(crops.regions[2], expected)
+    assert crops.targets[2].tolist() == [0, 10, 10, 10, 10, 10]  # length 0, no digit in any position
+
+
 def test_fresh_cache_is_reused_and_stale_one_rebuilt(folder, tmp_path):
     root = tmp_path / "cache"
     load_crops(folder, root, quiet=True)

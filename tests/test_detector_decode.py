@@ -78,3 +78,16 @@ def test_nms_and_iou():
     assert iou(a.box, a.box) == 1 and iou(a.box, c.box) == 0
     assert iou(a.box, b.box) == pytest.approx(81 / 119)
     assert nms([c, b, a]) == [a, c]
+
+
+def test_a_box_read_as_no_number_does_not_hide_a_number_in_the_other_box():
+    from edge_app.decode import Reading
+    from edge_app.detect import Found, most_confident
+
+    def found(text, confidence):
+        return Found(Reading(text, len(text), confidence, ()), Box(0, 0, 1, 1), Detection(Box(0, 0, 1, 1), 0.9))
+
+    sign, number, other = found("", 0.99), found("42", 0.7), found("7", 0.6)
+    assert most_confident([sign, number, other]) is number
+    assert most_confident([sign]) is sign  # nothing to read: the app gates it out (length 0)
+    assert most_confident([]) is None
