@@ -98,3 +98,38 @@ def test_cli_writes_scenes_and_refuses_a_full_folder(tmp_path):
     assert proc.returncode == 2 and "not empty" in proc.stderr and "Traceback" not in proc.stderr
     proc = run_module("train.synth", "scenes", "--out", tmp_path / "x", "--count", "3", "--size", "big")
     assert proc.returncode == 2 and "WIDTHxHEIGHT" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_reader_negatives_are_detector_boxes_away_from_every_number(svhn, tmp_path):
+    """scripts/reader_negatives.py on 640x480 scenes of real training numbers, with the shipped detector."""
+    import numpy as np
+
+    from edge_app.contract import Box
+    from edge_app.inference.detector import iou
+    from train.cache import load_crops
+
+    spec = SceneSpec(real=svhn / "recon" / "train", empty_share=0.3)
+    frames = write_scenes(tmp_path / "scenes", 10, seed=3, spec=spec, workers=1, progress=False)
+    proc = run_module("scripts.reader_negatives", "--scenes", frames, "--out", tmp_path / "neg", "--max-iou", "0.1")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    counts = json.loads(proc.stdout.strip().splitlines()[-1])
+    scenes = {f.name.removesuffix(".png"): f for f in read_scenes(frames)}
+    labels = read_annotations(tmp_path / "neg")
+    negatives = [a for a in labels if not a.digits]
+    assert counts["negatives"] == len(negatives) > 0 and counts["positives"] == len(labels) - len(negatives)
+    assert counts["positives"] == sum(len(f.numbers) for f in scenes.values())
+    cut_at = json.loads((tmp_path / "neg" / "negatives.json").read_text())["cut_at"]
+    for a in labels:  # back in frame pixels: the picture is the frame's, a negative overlaps no number
+        scene, (left, top) = scenes[a.name.split("_")[0]], cut_at[a.name]
+        picture = load_image(tmp_path / "neg" / a.name)
+        h, w = picture.shape[:2]
+        assert np.array_equal(picture, load_image(frames / scene.name)[top : top + h, left : left + w])
+        boxes = [Box(b.left + left, b.top + top, b.width, b.height) for b in a.boxes]
+        if a.digits:
+            assert any(iou(union_box(boxes), number) > 0.99 for number in scene.number_boxes())
+        else:
+            assert all(iou(boxes[0], number) < 0.1 for number in scene.number_boxes())
+    crops = load_crops(tmp_path / "neg", tmp_path / "cache", quiet=True)
+    lengths = {name: int(t[0]) for name, t in zip(crops.names, crops.targets)}
+    assert all(lengths[a.name] == 0 for a in negatives) and np.all(crops.targets[:, 0] >= 0)
+    assert all(lengths[a.name] == len(a.digits) for a in labels if a.digits)
