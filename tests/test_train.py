@@ -121,3 +121,22 @@ def test_evaluate_refuses_a_file_that_is_not_a_model(tmp_path, svhn):
     bad.write_text("hello")
     proc = run_module("train.evaluate", "--model", bad, "--data", svhn / "recon" / "test", "--limit", "5")
     assert proc.returncode == 2 and "not a Keras model" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_train_only_one_head_leaves_every_other_weight_as_it_was(tmp_path, tiny_run, synth):
+    import keras
+
+    from train.config import TrainConfig
+    from train.fit import RunError, train
+
+    cfg = dict(data=str(synth), arch="edge", steps=3, batch_size=16, eval_every=3, checkpoint_every=3,
+               warmup_steps=1, val_fraction=0.1, init=str(tiny_run / "model.keras"))
+    train(TrainConfig(out=str(tmp_path / "run"), train_only="length", **cfg))
+    before = keras.models.load_model(tiny_run / "model.keras", compile=False)
+    after = keras.models.load_model(tmp_path / "run" / "model.keras", compile=False)
+    changed = {layer.name for layer in after.layers
+               if any(not np.array_equal(a, b) for a, b in zip(layer.get_weights(), before.get_layer(layer.name)
+                                                                 .get_weights()))}
+    assert changed == {"length"}  # batch-norm statistics included: frozen layers run in inference mode
+    with pytest.raises(RunError, match="has no layer lenght"):
+        train(TrainConfig(out=str(tmp_path / "typo"), train_only="lenght", **cfg))

@@ -68,6 +68,8 @@ def parse_args(argv=None) -> tuple[argparse.Namespace, set[str]]:
                    help="leave out pictures that cannot be read or whose label is bad (each is named), "
                    "instead of stopping")
     p.add_argument("--init", type=str, help="start from the weights of this .keras model (fine-tuning)")
+    p.add_argument("--train-only", type=str, help="train only these layers (comma-separated names, e.g. length), "
+                   "the rest frozen with their batch-norm statistics: teach one head something new with --init")
     p.add_argument("--resume", action="store_true", help="continue the run in --out where it stopped")
     args = p.parse_args(argv)
     if not args.resume and not args.data:

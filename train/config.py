@@ -36,6 +36,7 @@ class TrainConfig:
     mixed_precision: bool = False
     skip_bad: bool = False  # leave unreadable pictures out of the cache instead of stopping
     init: str | None = None  # start from the weights of another model (fine-tuning)
+    train_only: str | None = None  # comma-separated layer names trained; every other layer frozen (fine-tuning)
     teacher: str | None = None  # distil from this trained .keras model's soft targets
     distill_weight: float = 0.5  # share of the loss from the teacher's soft targets
     devices: int = 0  # 0: every GPU when there are several, else one device
@@ -43,7 +44,7 @@ class TrainConfig:
 
     # Changing these mid-run would make a resumed run a different run.
     IDENTITY = ("data", "arch", "batch_size", "learning_rate", "seed", "val_fraction", "val_max", "dropout", "init",
-                "teacher", "distill_weight")
+                "train_only", "teacher", "distill_weight")
 
     def save(self, path: Path) -> None:
         """Write as JSON (temp file + rename)."""

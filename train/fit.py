@@ -137,6 +137,12 @@ def _new_model(cfg: TrainConfig, steps: int, loss: dict) -> keras.Model:
             model.set_weights(keras.models.load_model(cfg.init, compile=False).get_weights())
         except Exception as err:  # noqa: BLE001 - a missing file, a bad zip or another architecture: all refused
             raise RunError(f"--init {cfg.init}: not a {cfg.arch} model to start from ({type(err).__name__})") from None
+    if cfg.train_only:  # frozen layers keep their weights and, for batch norm, their statistics
+        names = set(cfg.train_only.split(","))
+        if unknown := names - {layer.name for layer in model.layers}:
+            raise RunError(f"--train-only {cfg.train_only}: {cfg.arch} has no layer {', '.join(sorted(unknown))}")
+        for layer in model.layers:
+            layer.trainable = layer.name in names
     if cfg.teacher:
         model, loss = distill.with_teacher(model, cfg.teacher), distill.losses(cfg.distill_weight)
     model.compile(optimizer=keras.optimizers.AdamW(_schedule(cfg, steps), weight_decay=cfg.weight_decay), loss=loss)
