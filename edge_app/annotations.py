@@ -116,7 +116,7 @@ def csv_labels(path) -> Labels:
                 if name in bad:
                     continue
                 try:
-                    negative = row.get("label", "").strip() == str(NO_NUMBER)
+                    negative = (row.get("label") or "").strip() == str(NO_NUMBER)  # None: a short row
                     digit, box = digit_box({**row, "label": "10"} if negative else row)
                     if negative and name in rows or any(d is None for d, _ in rows.get(name, ())):
                         raise _BadField(f"label {NO_NUMBER} (no number) must be the picture's only row")

@@ -55,9 +55,10 @@ def test_a_negative_is_one_label_0_row_and_round_trips(tmp_path):
     assert "1.png;0;6.0;5.0;20.0;30.0" in (tmp_path / "digitStruct.csv").read_text()
     assert read_annotations(tmp_path) == anns
     with open(tmp_path / "digitStruct.csv", "a") as f:  # label 0 beside digits: that picture is left out
-        f.write("2.png;0;1;1;5;5\n3.png;4;1;1;5;5\n3.png;0;1;1;5;5\n")
+        f.write("2.png;0;1;1;5;5\n3.png;4;1;1;5;5\n3.png;0;1;1;5;5\n4.png\n")  # 4.png: a row cut short
     labels = read_labels(tmp_path)
     assert [a.name for a in labels.annotations] == ["1.png"]
+    assert "4.png left out: field 'label' is missing" in labels.bad["4.png"]
     assert all("label 0 (no number) must be the picture's only row" in labels.bad[n] for n in ("2.png", "3.png"))
 
 
