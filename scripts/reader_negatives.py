@@ -45,27 +45,27 @@ def cut(image, region: Box, boxes: tuple[Box, ...]) -> tuple[Image.Image, tuple[
 
 
 def mine(scenes: Path, out: Path, detector: NumberDetector, threshold: float, max_iou: float,
-         per_frame: int) -> dict:
+         per_frame: int) -> tuple[dict, dict]:
     """Write the negatives and positives of every frame into `out`; returns the counts and where each was cut."""
-    annotations, negatives, cuts = [], 0, {}
+    annotations, cuts = [], {}
+
+    def add(image, name: str, digits: tuple[int, ...], boxes: tuple[Box, ...]) -> None:
+        picture, moved, cuts[name] = cut(image, digit_region(boxes), boxes)
+        picture.save(out / name)
+        annotations.append(Annotation(name, digits, moved))
+
     for scene in tqdm(read_scenes(scenes), desc="mining", unit="frame"):
         image = load_image(scenes / scene.name)
         stem = Path(scene.name).stem
         for k, number in enumerate(scene.numbers):
-            picture, boxes, cuts[f"{stem}_n{k}.png"] = cut(image, digit_region(number.boxes), number.boxes)
-            name = f"{stem}_n{k}.png"
-            picture.save(out / name)
-            annotations.append(Annotation(name, tuple(number.digits), boxes))
+            add(image, f"{stem}_n{k}.png", tuple(number.digits), number.boxes)
         truth = scene.number_boxes()
         wrong = [d for d in detector.detect(image, threshold=threshold)
                  if max((iou(d.box, t) for t in truth), default=0.0) < max_iou]
         for k, d in enumerate(wrong[:per_frame]):
-            picture, boxes, cuts[f"{stem}_x{k}.png"] = cut(image, digit_region((d.box,)), (d.box,))
-            name = f"{stem}_x{k}.png"
-            picture.save(out / name)
-            annotations.append(Annotation(name, (), boxes))
-            negatives += 1
+            add(image, f"{stem}_x{k}.png", (), (d.box,))
     write_csv(out / "digitStruct.csv", annotations)
+    negatives = sum(1 for a in annotations if not a.digits)
     counts = {"pictures": len(annotations), "negatives": negatives, "positives": len(annotations) - negatives}
     return counts, cuts
 

@@ -30,11 +30,6 @@ from .folders import eval_inputs
 from .metrics import coverage_curve, judge, score
 
 
-def is_keras_file(path) -> bool:
-    """Whether `path` can be a saved Keras model: said without starting TensorFlow (seconds) to load it."""
-    return zipfile.is_zipfile(path)
-
-
 def predict(model_path, inputs: np.ndarray, threads: int | None = None, progress: bool = True):
     """Head probabilities (N, 7) and (N, 5, 11) of a .keras or .tflite model on (N, 54, 54, 3) inputs."""
     model_path = Path(model_path)
@@ -47,7 +42,7 @@ def predict(model_path, inputs: np.ndarray, threads: int | None = None, progress
         return np.stack([o[0] for o in out]), np.stack([o[1] for o in out])
     if model_path.suffix != ".keras":
         raise DataError(f"{model_path}: expected a .keras or .tflite model")
-    if not is_keras_file(model_path):
+    if not zipfile.is_zipfile(model_path):  # said without starting TensorFlow (seconds) to load it
         raise DataError(f"{model_path}: not a Keras model (a .keras file is a zip archive)")
     import keras
 
