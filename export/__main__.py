@@ -44,10 +44,10 @@ def main(argv=None) -> int:
         p.error(f"--out {args.out} is a file; give a folder")
 
     from edge_app.contract import ContractError
-    from edge_app.inference.card import ModelError
+    from edge_app.inference.card import VARIANTS, ModelError
     from train.cache import DataError
 
-    from .convert import VARIANTS, ExportError
+    from .checks import ExportError
 
     variants = tuple(v.strip() for v in args.variants.split(",") if v.strip())
     if bad := [v for v in variants if v not in VARIANTS]:

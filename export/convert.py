@@ -15,27 +15,13 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from edge_app.contract import HEADS, INPUT_SIZE
+from edge_app.inference.card import VARIANTS
 from edge_app.inference.runtime import interpreter_class
 from train.tflite_ops import operators
 
-VARIANTS = ("int8", "float", "dynamic")
+from .checks import ExportError
+
 SIGNATURE = "serve"
-
-
-class ExportError(RuntimeError):
-    """A model or calibration set that cannot be exported as asked."""
-
-
-def check_model(model) -> None:
-    """Refuse a model that does not follow the contract: one 54x54x3 uint8 input and the six named heads."""
-    inputs = model.inputs
-    shape = tuple(inputs[0].shape[1:]) if len(inputs) == 1 else None
-    if shape != (INPUT_SIZE, INPUT_SIZE, 3) or inputs[0].dtype != "uint8":
-        got = [(tuple(i.shape), i.dtype) for i in inputs]
-        raise ExportError(f"model input is {got}; the contract needs one (None, 54, 54, 3) uint8 input")
-    if sorted(model.output_names) != sorted(HEADS):
-        raise ExportError(f"model outputs are {model.output_names}; expected the heads {list(HEADS)}")
 
 
 def convert(model: keras.Model, variant: str, calibration: np.ndarray | None = None) -> bytes:

@@ -17,10 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from calibration.build import load as load_calibration
 from edge_app.atomic import write_atomic
 from edge_app.contract import DETECTOR_HEIGHT, DETECTOR_WIDTH
-from edge_app.inference.card import DETECTOR_OUTPUTS, Gate, card_path
+from edge_app.inference.card import Gate, card_path
 from edge_app.inference.detector import NumberDetector
 from edge_app.timing import latency_stats, time_calls
 from train.config import TrainConfig
@@ -35,31 +34,14 @@ log = logging.getLogger("export")
 KERAS_THRESHOLD = 0.05  # the lowest score kept from the float model; thresholds are applied when scoring
 
 
-def is_detector(model) -> bool:
-    """A Keras model with the detector's two named outputs."""
-    return sorted(model.output_names) == sorted(DETECTOR_OUTPUTS)
-
-
-def check_detector(model) -> None:
-    """Refuse a detector whose input is not the contract's whole-frame uint8 input."""
-    shape = tuple(model.inputs[0].shape[1:]) if len(model.inputs) == 1 else None
-    if shape != (DETECTOR_HEIGHT, DETECTOR_WIDTH, 3) or model.inputs[0].dtype != "uint8":
-        raise cv.ExportError(
-            f"detector input is {[(tuple(i.shape), i.dtype) for i in model.inputs]}; the contract "
-            f"needs one (None, {DETECTOR_HEIGHT}, {DETECTOR_WIDTH}, 3) uint8 frame"
-        )
-
-
 def run_frames(detector: NumberDetector, frames: np.ndarray, threshold: float = KERAS_THRESHOLD) -> list:
     """Detections of each (already downscaled) frame through the .tflite, as the app decodes them."""
     outs = [detector.run(f) for f in frames]
     return found_in(np.stack([o["heatmap"] for o in outs]), np.stack([o["box"] for o in outs]), threshold)
 
 
-def export_detector(cfg, model, training: dict) -> dict:
-    """The detector's whole export (cfg is export.run.ExportConfig); returns the report."""
-    check_detector(model)
-    calibration, provenance = load_calibration(cfg.calibration, kind="detector")
+def export_detector(cfg, model, calibration: np.ndarray, provenance: dict, training: dict) -> dict:
+    """The detector's whole export (cfg is export.run.ExportConfig, already preflighted); returns the report."""
     val_frames, val_boxes, val_from = _validation(cfg.model)
     report_out = {"model": str(cfg.model), "kind": "detector", "cpu": f"{platform.machine()} {os.cpu_count()} cores"}
     eval_frames = eval_boxes = keras_found = None

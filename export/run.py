@@ -22,7 +22,7 @@ from train.evaluate import predict
 from train.folders import PROVENANCE, eval_inputs, parse_data, refuse_test_folders, validation_split
 from train.metrics import TARGET_ACCURACY, coverage_at, judge, score
 
-from . import convert as cv
+from .checks import ExportError, check_signature, read_signature, signature_of
 from .edgetpu import compile_edgetpu, unsupported_ops
 from .parity import markdown, readings, variant_report
 from .sidecar import build_card, build_detector_card
@@ -50,24 +50,22 @@ class ExportConfig:
 
 def export(cfg: ExportConfig) -> dict:
     """Run the whole export; returns the report (also written as report.json/.md with --eval-data)."""
-    import keras
+    kind, calibration, provenance = preflight(cfg)
+    import keras  # only now: every refusal above takes a second, not a TensorFlow start-up
 
-    if "int8" not in cfg.variants:
-        raise cv.ExportError("the int8 variant is what the device runs: include it in --variants")
+    from .convert import op_names
+
     try:
         model = keras.models.load_model(cfg.model, compile=False)
     except Exception as err:  # noqa: BLE001 - a missing file, a bad zip or a foreign object all mean "not a model"
         why = f"{type(err).__name__}: {err}"[:240]
-        raise cv.ExportError(f"{cfg.model}: not a Keras model this export can load ({why})") from None
-    from .detector import export_detector, is_detector
-
-    if is_detector(model):  # its own conversion checks, threshold and report (export/detector.py)
-        _check_out_folder(cfg)
-        return export_detector(cfg, model, _training_info(cfg.model))
-    cv.check_model(model)
-    calibration, provenance = load_calibration(cfg.calibration, kind="reader")
-    _check_out_folder(cfg)
+        raise ExportError(f"{cfg.model}: not a Keras model this export can load ({why})") from None
+    check_signature(signature_of(model))  # what was built, not only what config.json declares
     training = _training_info(cfg.model)
+    if kind == "detector":  # its own threshold and report (export/detector.py)
+        from .detector import export_detector
+
+        return export_detector(cfg, model, calibration, provenance, training)
 
     staging = cfg.out / f".{cfg.name}.staging"  # the variants wait here until their cards are complete
     shutil.rmtree(staging, ignore_errors=True)
@@ -84,7 +82,7 @@ def export(cfg: ExportConfig) -> dict:
 
         report = {"model": str(cfg.model), "cpu": f"{platform.machine()} {os.cpu_count()} cores", "variants": {}}
         int8 = cards["int8"]
-        ops = cv.op_names(staging / int8.file)
+        ops = op_names(staging / int8.file)
         compiled = compile_edgetpu(staging / int8.file, cfg.out, cfg.compiler)
         int8.edgetpu = {"unsupported_ops": unsupported_ops(ops), **compiled}
         report["edgetpu"] = int8.edgetpu
@@ -111,15 +109,17 @@ def export(cfg: ExportConfig) -> dict:
 def convert_variant(staging: Path, cfg: ExportConfig, model, variant: str, calibration, provenance: dict,
                     training: dict, kind: str = "reader") -> ModelCard:
     """One variant converted into `staging`, checked, with a working card beside it (gate not measured yet)."""
+    from . import convert as cv  # TensorFlow
+
     path = staging / f"{cfg.name}{SUFFIX[variant]}.tflite"
     path.write_bytes(cv.convert(model, variant, calibration))
     info = cv.inspect(path)
     if variant == "int8" and (left := info.float_tensors):
-        raise cv.ExportError(f"the int8 model still holds {len(left)} float tensors ({', '.join(left[:3])}...): "
+        raise ExportError(f"the int8 model still holds {len(left)} float tensors ({', '.join(left[:3])}...): "
                              "some op did not quantise; not writing it")
     want, build = (HEADS, build_card) if kind == "reader" else (DETECTOR_OUTPUTS, build_detector_card)
     if sorted(info.heads.values()) != sorted(want):
-        raise cv.ExportError(f"converted outputs are named {sorted(info.heads.values())}, not {list(want)}")
+        raise ExportError(f"converted outputs are named {sorted(info.heads.values())}, not {list(want)}")
     card = build(path, variant, info, training, provenance if variant == "int8" else None)
     card.write(card_path(path))  # a working copy: the edge app's wrapper runs the staged model for gate and parity
     return card
@@ -187,6 +187,17 @@ def _training_info(model_path: Path) -> dict:
     return info
 
 
+def preflight(cfg: ExportConfig) -> tuple[str, np.ndarray, dict]:
+    """Everything export can refuse before TensorFlow starts; returns the model's kind and its calibration set."""
+    if "int8" not in cfg.variants:
+        raise ExportError("the int8 variant is what the device runs: include it in --variants")
+    signature = read_signature(cfg.model)
+    check_signature(signature)
+    calibration, provenance = load_calibration(cfg.calibration, kind=signature.kind)
+    _check_out_folder(cfg)
+    return signature.kind, calibration, provenance
+
+
 def _check_out_folder(cfg: ExportConfig) -> None:
     cfg.out.mkdir(parents=True, exist_ok=True)
     for existing in cfg.out.glob("*.tflite"):
@@ -195,5 +206,5 @@ def _check_out_folder(cfg: ExportConfig) -> None:
         except ModelError:
             source = "an unreadable or older model card"
         if source != str(cfg.model) and not cfg.force:
-            raise cv.ExportError(f"{cfg.out} already holds {existing.name} from another model ({source}); "
+            raise ExportError(f"{cfg.out} already holds {existing.name} from another model ({source}); "
                                  "pick another --out or pass --force to replace it")
