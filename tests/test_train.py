@@ -140,3 +140,24 @@ def test_train_only_one_head_leaves_every_other_weight_as_it_was(tmp_path, tiny_
     assert changed == {"length"}  # batch-norm statistics included: frozen layers run in inference mode
     with pytest.raises(RunError, match="has no layer lenght"):
         train(TrainConfig(out=str(tmp_path / "typo"), train_only="lenght", **cfg))
+
+
+def test_learning_rate_is_keras_cosine_decay_with_warmup_and_old_schedules_still_resume():
+    import keras
+
+    from train.config import TrainConfig
+    from train.fit import _rate_setter, learning_rate_at
+
+    cfg, steps = TrainConfig(data="", out="", learning_rate=0.003, warmup_steps=20), 200
+    keras_decay = keras.optimizers.schedules.CosineDecay(0.0, decay_steps=steps - 20, warmup_target=0.003,
+                                                         warmup_steps=20, alpha=0.02)
+    for step in (0, 1, 10, 19, 20, 21, 100, 199, 200, 250):
+        assert learning_rate_at(cfg, steps, step) == pytest.approx(float(keras_decay(step)), rel=1e-5)
+
+    variable = keras.optimizers.AdamW(0.1)  # what a run builds: a rate the loop assigns before each step
+    _rate_setter(variable, cfg, steps)(10)
+    assert float(variable.learning_rate) == pytest.approx(0.0015)
+    scheduled = keras.optimizers.AdamW(keras_decay)  # a checkpoint from before: its schedule, stretched to `steps`
+    _rate_setter(scheduled, cfg, 400)(10)
+    assert float(scheduled.learning_rate) == 0.0  # iterations 0: the stretched schedule's own warm-up start
+    assert scheduled.get_config()["learning_rate"]["config"]["decay_steps"] == 380

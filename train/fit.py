@@ -62,8 +62,6 @@ def train(cfg: TrainConfig, resume: bool = False, given: set[str] | None = None)
                 if placement.chief:
                     checkpoint.sweep(out / "ckpt")
                 model, state = checkpoint.load(out / "ckpt", custom_objects=task.losses())
-                # --steps may differ from the interrupted run's: the cosine decay ends at this run's last step
-                model.optimizer.learning_rate = _schedule(cfg, steps)
             else:
                 model, state = _new_model(cfg, steps, task.losses()), {"best": -1.0, "history": []}
         return _loop(task, cfg, placement, model, state, splits, steps, own)
@@ -89,12 +87,15 @@ def _loop(task, cfg: TrainConfig, placement, model, state: dict, splits, steps: 
     train_step = _worker_step(model, placement.strategy) if placement.workers > 1 else model.train_function
     writer = tf.summary.create_file_writer(str(out / "logs"))
 
+    set_rate = _rate_setter(model.optimizer, cfg, steps)
+
     stop = _StopFlag()
     started, start_step = time.perf_counter(), step
     bar = tqdm(total=steps, initial=step, desc=f"train {cfg.arch}", unit="step", dynamic_ncols=True,
                disable=not placement.chief)
     with stop, bar:
         while step < steps:
+            set_rate(step)
             losses = train_step(batches)
             step += 1
             bar.update(1)
@@ -145,15 +146,33 @@ def _new_model(cfg: TrainConfig, steps: int, loss: dict) -> keras.Model:
             layer.trainable = layer.name in names
     if cfg.teacher:
         model, loss = distill.with_teacher(model, cfg.teacher), distill.losses(cfg.distill_weight)
-    model.compile(optimizer=keras.optimizers.AdamW(_schedule(cfg, steps), weight_decay=cfg.weight_decay), loss=loss)
+    model.compile(optimizer=keras.optimizers.AdamW(learning_rate_at(cfg, steps, 0), weight_decay=cfg.weight_decay),
+                  loss=loss)
     return model
 
 
-def _schedule(cfg: TrainConfig, steps: int):
-    """Linear warm-up to the learning rate, then cosine decay to 2% of it at the last step."""
-    return keras.optimizers.schedules.CosineDecay(
+def learning_rate_at(cfg: TrainConfig, steps: int, step: int) -> float:
+    """Linear warm-up to the learning rate, then cosine decay to 2% of it at the last step (Keras's CosineDecay)."""
+    warmup = min(cfg.warmup_steps, steps // 2)
+    if step < warmup:
+        return cfg.learning_rate * step / warmup
+    done = min((step - warmup) / max(steps - warmup, 1), 1.0)
+    return cfg.learning_rate * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * done)))
+
+
+def _rate_setter(optimizer, cfg: TrainConfig, steps: int):
+    """What sets each step's learning rate, before the step; `steps` may be a resumed run's new length.
+
+    The rate is a variable assigned here, not a Keras schedule: AdamW evaluates a schedule once more for each
+    weight it decays, and tracing those sixty copies made the first step of every run about 7 s slower.
+    A checkpoint saved with a schedule (by an older version) gets a schedule stretched to `steps`.
+    """
+    if isinstance(optimizer.learning_rate, keras.Variable):
+        return lambda step: optimizer.learning_rate.assign(learning_rate_at(cfg, steps, step))
+    optimizer.learning_rate = keras.optimizers.schedules.CosineDecay(
         0.0, decay_steps=max(steps - cfg.warmup_steps, 1), warmup_target=cfg.learning_rate,
         warmup_steps=min(cfg.warmup_steps, steps // 2), alpha=0.02)
+    return lambda step: None
 
 
 def float32_twin(model: keras.Model, arch: str, dropout: float | None) -> keras.Model:
