@@ -141,7 +141,7 @@ def mat_labels(path) -> Labels:
     try:
         with h5py.File(path, "r") as f:
             ds = f["digitStruct"]
-            names, bboxes = ds["name"], ds["bbox"]
+            names, bboxes = ds["name"][()], ds["bbox"][()]  # the reference columns read once, not per row
             for i in range(len(names)):
                 name = f"picture #{i + 1}"
                 try:

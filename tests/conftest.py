@@ -1,6 +1,10 @@
 """Shared fixtures: the real SVHN data in ../shared, and a real tiny model trained and exported once per test run."""
 
+import contextlib
 import fcntl
+import importlib
+import io
+import logging
 import os
 import shutil
 import subprocess
@@ -19,6 +23,29 @@ def run_module(*args, env=None, timeout=600, **kwargs) -> subprocess.CompletedPr
     """Run `python -m ...` from the repo root, as a user would."""
     return subprocess.run([sys.executable, "-m", *map(str, args)], cwd=ROOT, capture_output=True, text=True,
                           timeout=timeout, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})}, **kwargs)
+
+
+def run_main(module: str, *args) -> subprocess.CompletedProcess:
+    """`python -m module ARGS` inside this test process: the same main(), exit code, stdout and stderr.
+
+    For TensorFlow runs whose process boundary is not what a test is about (signals, start-up refusals and
+    TensorFlow-free imports keep run_module): a TensorFlow start-up costs 7 s. A bug still raises here.
+    """
+    main = importlib.import_module(f"{module}.__main__").main
+    out, err = io.StringIO(), io.StringIO()
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level  # main() installs its own handler; pytest's come back after
+    root.handlers.clear()
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main([str(a) for a in args])
+            except SystemExit as exit_:  # argparse
+                code = exit_.code
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+    return subprocess.CompletedProcess([module, *map(str, args)], code, out.getvalue(), err.getvalue())
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -65,7 +92,7 @@ def synth(tmp_path_factory) -> Path:
 def tiny_run(tmp_path_factory, synth, svhn) -> Path:
     """A real (tiny) training run of the edge network: 40 steps on synthetic + recon/train pictures."""
     def build(out):
-        proc = run_module("train", "--data", f"{synth}:0.5,{svhn / 'recon' / 'train'}:0.5", "--arch", "edge",
+        proc = run_main("train", "--data", f"{synth}:0.5,{svhn / 'recon' / 'train'}:0.5", "--arch", "edge",
                           "--out", out, "--steps", "40", "--batch-size", "32", "--eval-every", "20",
                           "--checkpoint-every", "20", "--val-fraction", "0.1", "--learning-rate", "0.003",
                           "--warmup-steps", "5")
@@ -82,7 +109,7 @@ def tiny_export(tmp_path_factory, tiny_run, svhn) -> Path:
         calib = folder / "calib.npz"
         proc = run_module("calibration", "--data", svhn / "recon" / "train", "--count", "64", "--out", calib)
         assert proc.returncode == 0, proc.stderr[-2000:]
-        proc = run_module("export", "--model", tiny_run / "model.keras", "--calibration", calib,
+        proc = run_main("export", "--model", tiny_run / "model.keras", "--calibration", calib,
                           "--out", folder / "models", "--variants", "int8,float",
                           "--eval-data", svhn / "recon" / "test", "--eval-limit", "100")
         assert proc.returncode == 0, proc.stderr[-2000:]

@@ -8,7 +8,7 @@ import pytest
 
 from edge_app.contract import DETECTOR_HEIGHT, DETECTOR_WIDTH, Box
 from edge_app.inference.detector import decode_detections
-from tests.conftest import run_module
+from tests.conftest import run_main, run_module
 from train.detection_metrics import iou_matrix
 from train.scene_data import encode
 from train.synth.scenes import SceneSpec
@@ -31,7 +31,7 @@ def scenes(tmp_path_factory):
 @pytest.fixture(scope="module")
 def det_run(tmp_path_factory, scenes):
     out = tmp_path_factory.mktemp("det_runs") / "run"
-    proc = run_module(
+    proc = run_main(
         "train",
         "--data",
         scenes,
@@ -67,7 +67,7 @@ def det_calib(tmp_path_factory, scenes):
 @pytest.fixture(scope="module")
 def det_export(tmp_path_factory, det_run, det_calib, scenes):
     out = tmp_path_factory.mktemp("det_export")
-    proc = run_module(
+    proc = run_main(
         "export",
         "--model",
         det_run / "model.keras",
@@ -109,7 +109,7 @@ def test_an_interrupted_detector_run_resumes_and_can_be_lengthened(det_run, tmp_
     run = tmp_path / "run"
     shutil.copytree(det_run, run)
     (run / "metrics.json").unlink()  # as if stopped after its last checkpoint
-    proc = run_module("train", "--out", run, "--resume", "--steps", "8")
+    proc = run_main("train", "--out", run, "--resume", "--steps", "8")
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "6/8" in proc.stderr and "unreadable" not in proc.stderr
     assert json.loads((run / "metrics.json").read_text())["steps"] == 8

@@ -12,7 +12,7 @@ import time
 import numpy as np
 
 from edge_app.contract import HEADS
-from tests.conftest import ROOT, run_module
+from tests.conftest import ROOT, run_main, run_module
 
 TWO_DEVICES = textwrap.dedent("""
     import json, sys
@@ -94,7 +94,7 @@ def test_mixed_precision_keeps_float32_heads_and_the_int8_structure(tmp_path, sv
     saved = keras.models.load_model(out / "model.keras")  # what export reads: float32 throughout
     assert {layer.dtype_policy.name for layer in saved.layers} == {"float32"}
     models = tmp_path / "export"
-    proc = run_module("export", "--model", out / "model.keras", "--calibration", tiny_export.parent / "calib.npz",
+    proc = run_main("export", "--model", out / "model.keras", "--calibration", tiny_export.parent / "calib.npz",
                       "--out", models, "--variants", "int8")
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert op_names(models / "house_numbers.tflite") == op_names(tiny_export / "house_numbers.tflite")

@@ -14,7 +14,7 @@ from train.config import TrainConfig
 from train.folders import load_splits
 from train.ops_augment import Augment
 
-from .conftest import ROOT, run_module
+from .conftest import ROOT, run_main
 
 
 def test_augment_layer_crops_as_the_contract_does():
@@ -34,7 +34,7 @@ def test_augment_layer_crops_as_the_contract_does():
 def test_portable_run_is_a_run_that_export_reads(tmp_path, synth, svhn):
     """A few steps through the CLI (here on Keras's TensorFlow backend): best model, metrics, provenance."""
     out = tmp_path / "run"
-    proc = run_module("train.portable", "--data", f"{synth}:0.5,{svhn / 'recon' / 'train'}:0.5", "--out", out,
+    proc = run_main("train.portable", "--data", f"{synth}:0.5,{svhn / 'recon' / 'train'}:0.5", "--out", out,
                       "--steps", "20", "--batch-size", "16", "--eval-every", "10", "--warmup-steps", "5",
                       env={"KERAS_BACKEND": "tensorflow"})
     assert proc.returncode == 0, proc.stderr[-2000:]

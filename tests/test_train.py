@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from edge_app.contract import HEADS
-from tests.conftest import ROOT, run_module
+from tests.conftest import ROOT, run_main, run_module
 
 
 @pytest.mark.parametrize("arch", ["edge", "goodfellow"])
@@ -94,7 +94,7 @@ def test_killed_run_resumes_and_a_corrupt_checkpoint_falls_back_to_the_one_befor
 
     # The last checkpoint is damaged (a disk error, a kill mid-copy): the run goes on from the one before.
     (out / "ckpt" / "last.keras").write_bytes(b"not a zip")
-    proc = run_module("train", "--out", out, "--resume")
+    proc = run_main("train", "--out", out, "--resume")
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "last.keras is unreadable" in proc.stderr and "resuming from" in proc.stderr
     assert (out / "ckpt" / "last.keras.corrupt").exists()
@@ -105,7 +105,7 @@ def test_killed_run_resumes_and_a_corrupt_checkpoint_falls_back_to_the_one_befor
 
 def test_evaluate_writes_the_design_keys(tiny_run, svhn, tmp_path):
     out = tmp_path / "eval.json"
-    proc = run_module("train.evaluate", "--model", tiny_run / "model.keras", "--data", svhn / "recon" / "test",
+    proc = run_main("train.evaluate", "--model", tiny_run / "model.keras", "--data", svhn / "recon" / "test",
                       "--limit", "120", "--json", out)
     assert proc.returncode == 0, proc.stderr[-2000:]
     report = json.loads(out.read_text())
