@@ -31,7 +31,8 @@ def run_main(module: str, *args) -> subprocess.CompletedProcess:
     For TensorFlow runs whose process boundary is not what a test is about (signals, start-up refusals and
     TensorFlow-free imports keep run_module): a TensorFlow start-up costs 7 s. A bug still raises here.
     """
-    main = importlib.import_module(f"{module}.__main__").main
+    found = importlib.import_module(module)
+    main = (importlib.import_module(f"{module}.__main__") if hasattr(found, "__path__") else found).main
     out, err = io.StringIO(), io.StringIO()
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level  # main() installs its own handler; pytest's come back after

@@ -35,8 +35,7 @@ def test_portable_run_is_a_run_that_export_reads(tmp_path, synth, svhn):
     """A few steps through the CLI (here on Keras's TensorFlow backend): best model, metrics, provenance."""
     out = tmp_path / "run"
     proc = run_main("train.portable", "--data", f"{synth}:0.5,{svhn / 'recon' / 'train'}:0.5", "--out", out,
-                      "--steps", "20", "--batch-size", "16", "--eval-every", "10", "--warmup-steps", "5",
-                      env={"KERAS_BACKEND": "tensorflow"})
+                    "--steps", "20", "--batch-size", "16", "--eval-every", "10", "--warmup-steps", "5")
     assert proc.returncode == 0, proc.stderr[-2000:]
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["steps_done"] == 20 and metrics["backend"] == "tensorflow"
