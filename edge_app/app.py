@@ -15,7 +15,7 @@ import numpy as np
 from .config import save_roi
 from .contract import Box, ContractError, crop_region, model_input
 from .decode import Reading
-from .detect import DetectAndRead
+from .detect import DetectAndRead, detect_thresholds
 from .inference.card import ModelError
 from .inference.detector import DEFAULT_DETECTOR, NumberDetector
 from .inference.reader import HouseNumberModel
@@ -81,10 +81,6 @@ class App:
     def __init__(self, cfg: AppConfig, outputs: list[Output] | None = None):
         self.cfg = cfg
         self.model = HouseNumberModel(cfg.model, threads=cfg.threads, edgetpu=cfg.edgetpu)
-        self.threshold = self.model.threshold if cfg.threshold is None else cfg.threshold
-        if self.threshold is None:  # never a silent 0: a variant without a measured gate needs one given
-            raise ModelError(f"{cfg.model} has no measured confidence gate ({self.model.card.gate.basis}); "
-                             "pass --threshold")
         self.labels = None
         if cfg.boxes:  # read before any frame, so a folder without labels is refused up front
             where = Path(cfg.source)
@@ -92,11 +88,14 @@ class App:
         self.detector = self.finder = None
         if not (cfg.roi or cfg.scan or cfg.boxes):  # --detect, the default
             self.detector = NumberDetector(cfg.detector, threads=cfg.threads)
-            box_threshold = self.detector.score_threshold if cfg.box_threshold is None else cfg.box_threshold
-            if box_threshold is None:  # never a silent 0
-                raise ModelError(f"{cfg.detector} has no measured box score threshold "
-                                 f"({self.detector.card.gate.basis}); pass --box-threshold")
+            box_threshold, self.threshold = detect_thresholds(self.detector, self.model, cfg.box_threshold,
+                                                              cfg.threshold)
             self.finder = DetectAndRead(self.detector, self.model, box_threshold)
+        else:
+            self.threshold = self.model.threshold if cfg.threshold is None else cfg.threshold
+        if self.threshold is None:  # never a silent 0: a variant without a measured gate needs one given
+            raise ModelError(f"{cfg.model} has no measured confidence gate ({self.model.card.gate.basis}); "
+                             "pass --threshold")
         self.roi = cfg.roi  # replaced at once when the web page draws a new one
         self.scan = cfg.scan
         self.outputs = Fanout(outputs or [])

@@ -20,7 +20,7 @@ from PIL import Image, ImageDraw
 from . import cli
 from .atomic import write_json
 from .contract import Box, ContractError, load_image, model_input
-from .detect import DetectAndRead
+from .detect import DetectAndRead, detect_thresholds
 from .inference.card import ModelError
 from .inference.detector import DEFAULT_DETECTOR, NumberDetector
 from .inference.reader import DEFAULT_MODEL, HouseNumberModel
@@ -66,9 +66,7 @@ def bench(
     row = {"threads": threads, "model": _stats(alone), "frame": _stats(whole)}
     if detector_path is not None:
         detector = NumberDetector(detector_path, threads=threads)
-        threshold = detector.score_threshold if box_threshold is None else box_threshold
-        if threshold is None:
-            raise ModelError(f"{detector_path} has no measured box score threshold; pass --box-threshold")
+        threshold, _ = detect_thresholds(detector, model, box_threshold)
         frame = street_frame() if frame is None else frame
         finder = DetectAndRead(detector, model, threshold)
         read = [0]  # boxes read over the timed frames: the content does change how many crops are read

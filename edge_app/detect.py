@@ -7,17 +7,20 @@ one) -> boxes, followed across frames -> each box grown by 30% into the reader's
 
 from __future__ import annotations
 
+import logging
 from typing import NamedTuple
 
 import numpy as np
 
 from .contract import Box, expand_box, model_input
 from .decode import Reading, decode
+from .inference.card import ModelError, file_sha256
 from .inference.detector import Detection, NumberDetector
 from .inference.reader import HouseNumberModel
 from .regions import detection_region
 from .tracking import BoxTracker
 
+log = logging.getLogger("edge_app")
 MAX_READ = 2  # boxes read per frame, best score first: a house front rarely shows more numbers
 SCALES = (1.0,)  # box sizes read and averaged; (1.0, 1.15) also reads the box grown 15%
 
@@ -36,6 +39,23 @@ def most_confident(found: list[Found]) -> Found | None:
     A box the reader reads as "no number" must not hide a number read from the frame's other box.
     """
     return max(found, key=lambda f: (f.reading.length > 0, f.reading.confidence), default=None)
+
+
+def detect_thresholds(detector: NumberDetector, reader: HouseNumberModel, box_threshold: float | None = None,
+                      threshold: float | None = None) -> tuple[float, float | None]:
+    """--detect's (box score, reader gate): each flag where given, else the detector card's scene gate when it
+    was tuned with this very reader, else each model's own gate. No box score is a ModelError (never a silent
+    0); no reader gate is None, for the caller to refuse where it needs one."""
+    scene = detector.card.scene_gate
+    if scene is not None and scene.reader_sha256 != file_sha256(reader.path):
+        log.info("the detector's scene gate was tuned with another reader; using %s's own gate", reader.path)
+        scene = None
+    box = box_threshold if box_threshold is not None else scene.box_threshold if scene else detector.score_threshold
+    gate = threshold if threshold is not None else scene.reader_threshold if scene else reader.threshold
+    if box is None:
+        raise ModelError(f"{detector.path} has no measured box score threshold ({detector.card.gate.basis}); "
+                         "pass --box-threshold")
+    return box, gate
 
 
 class DetectAndRead:

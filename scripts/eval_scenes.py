@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))  # run as a script from anywhere
 
 from edge_app.atomic import write_atomic  # noqa: E402
 from edge_app.contract import Box, digit_region, load_image, model_input  # noqa: E402
-from edge_app.detect import DetectAndRead, most_confident  # noqa: E402
+from edge_app.detect import DetectAndRead, detect_thresholds, most_confident  # noqa: E402
 from edge_app.inference.detector import DEFAULT_DETECTOR, NumberDetector, iou  # noqa: E402
 from edge_app.inference.reader import DEFAULT_MODEL, HouseNumberModel  # noqa: E402
 from edge_app.regions import scan_windows  # noqa: E402
@@ -48,11 +48,14 @@ def _best(model, image, regions):
 
 
 def evaluate(data: Path, model_path: Path, detector_path: Path, box_threshold: float | None, scan: bool,
-             limit: int | None = None, scales: tuple[float, ...] = (1.0,)) -> dict:
-    """Every frame through --detect, --boxes (frames with numbers) and optionally --scan; per-frame records."""
+             limit: int | None = None, scales: tuple[float, ...] = (1.0,), gate: float | None = None) -> dict:
+    """Every frame through --detect, --boxes (frames with numbers) and optionally --scan; per-frame records.
+
+    The thresholds are the app's: the flags given, else the detector card's scene gate, else each card's own.
+    """
     model = HouseNumberModel(model_path, threads=1)
     detector = NumberDetector(detector_path, threads=1)
-    threshold = detector.score_threshold if box_threshold is None else box_threshold
+    threshold, detect_gate = detect_thresholds(detector, model, box_threshold, gate)
     finder = DetectAndRead(detector, model, threshold, scales=scales)
     scenes = read_scenes(data)[:limit]
     frames = []
@@ -86,18 +89,21 @@ def evaluate(data: Path, model_path: Path, detector_path: Path, box_threshold: f
         if (i + 1) % 50 == 0:
             print(f"  {i + 1}/{len(scenes)} frames", file=sys.stderr)
     return {"data": str(data), "model": str(model_path), "detector": str(detector_path), "box_threshold": threshold,
-            "scales": list(scales), "gate": model.threshold, "frames": frames}
+            "scales": list(scales), "gate": model.threshold if gate is None else gate, "detect_gate": detect_gate,
+            "frames": frames}
 
 
-def summarise(run: dict, gate: float) -> dict:
-    """The acceptance figures from the per-frame records, for each mode at the gate and at threshold 0."""
+def summarise(run: dict) -> dict:
+    """The acceptance figures from the per-frame records, for each mode at its gate and at threshold 0."""
     frames = run["frames"]
     numbered = [f for f in frames if f["truth"]]
     empty = [f for f in frames if not f["truth"]]
-    out = {"frames": len(frames), "number_frames": len(numbered), "empty_frames": len(empty), "gate": gate}
+    out = {"frames": len(frames), "number_frames": len(numbered), "empty_frames": len(empty),
+           "box_threshold": run["box_threshold"], "gate": run["gate"], "detect_gate": run["detect_gate"]}
     for mode in ("detect", "boxes", "scan"):
         if mode != "detect" and not any(mode in f for f in frames):
             continue
+        gate = run["detect_gate"] if mode == "detect" else run["gate"]
         for name, g in ((mode, gate), (f"{mode}_threshold_0", 0.0)):
             read = [f for f in frames if mode in f and f[mode]["reading"] and f[mode]["confidence"] >= g]
             right = [f for f in read if f[mode]["reading"] in f["truth"]]
@@ -165,17 +171,19 @@ def main(argv=None) -> int:
     p.add_argument("--data", type=Path, required=True, help="scene folder (scenes.json, digitStruct.csv, N.png)")
     p.add_argument("--model", type=Path, default=DEFAULT_MODEL, help="reader .tflite")
     p.add_argument("--detector", type=Path, default=DEFAULT_DETECTOR, help="detector .tflite")
-    p.add_argument("--box-threshold", type=float, help="detector score threshold (default: the detector card's)")
-    p.add_argument("--threshold", type=float, help="reader gate (default: the reader card's)")
+    p.add_argument("--box-threshold", type=float, help="detector score threshold (default: the detector card's "
+                   "scene gate, else its own)")
+    p.add_argument("--threshold", type=float, help="reader gate (default: the detector card's scene gate behind "
+                   "a detector, the reader card's own for --boxes and --scan)")
     p.add_argument("--no-scan", dest="scan", action="store_false", help="skip the old --scan (66 ms a frame)")
     p.add_argument("--limit", type=int, help="only the first N frames")
     p.add_argument("--scales", type=lambda t: tuple(float(v) for v in t.split(",")), default=(1.0,),
                    help="box sizes read and averaged, e.g. 1,1.15")
     p.add_argument("--json", type=Path, required=True, help="write the report (summary + per-frame records) here")
     args = p.parse_args(argv)
-    run = evaluate(args.data, args.model, args.detector, args.box_threshold, args.scan, args.limit, args.scales)
-    gate = run["gate"] if args.threshold is None else args.threshold
-    run["summary"] = summarise(run, gate)
+    run = evaluate(args.data, args.model, args.detector, args.box_threshold, args.scan, args.limit, args.scales,
+                   args.threshold)
+    run["summary"] = summarise(run)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(args.json, json.dumps(run, indent=1))
     print(json.dumps(run["summary"], indent=2))

@@ -7,6 +7,10 @@ the dev scenes, which are built from SVHN test pictures). Example:
 
     python scripts/eval_scenes.py --data data/val_scenes --box-threshold 0.3 --no-scan --json out/val.json
     python scripts/tune_scene_gate.py out/val.json --precision 0.95
+    python scripts/tune_scene_gate.py out/val.json --precision 0.95 --write   # the app's default from now on
+
+--write puts the best pair into the detector card as its scene gate, for the reader the report was made
+with (named by its SHA-256): the app's --detect uses it when neither --box-threshold nor --threshold is given.
 """
 
 from __future__ import annotations
@@ -17,6 +21,10 @@ import sys
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from the repo root
+
+from edge_app.inference.card import SceneGate, card_path, file_sha256, read_card  # noqa: E402
 
 
 def replay(frames: list[dict], box_threshold: float, gate: float) -> dict:
@@ -51,6 +59,7 @@ def main(argv=None) -> int:
     p.add_argument("report", type=Path, help="scripts/eval_scenes.py --json output, made on tuning scenes")
     p.add_argument("--precision", type=float, default=0.95, help="the precision to keep (default: 0.95)")
     p.add_argument("--top", type=int, default=10, help="pairs shown (default: 10)")
+    p.add_argument("--write", action="store_true", help="write the best pair into the report's detector card")
     args = p.parse_args(argv)
     run = json.loads(args.report.read_text())
     if "dev_scenes" in run["data"]:
@@ -63,7 +72,22 @@ def main(argv=None) -> int:
         print(json.dumps(r))
     if not rows:
         print("none: no pair reaches that precision")
-    return 0
+    if args.write and rows:
+        write_scene_gate(run, rows[0], args.precision)
+    return 0 if rows or not args.write else 1
+
+
+def write_scene_gate(run: dict, best: dict, precision: float) -> None:
+    """The pair into the detector card (written whole or not at all), naming the reader it was tuned with."""
+    detector = Path(run["detector"])
+    card = read_card(detector, kind="detector")
+    card.scene_gate = SceneGate(best["box_threshold"], best["gate"], file_sha256(run["model"]),
+                                f"{len(run['frames'])} scenes of {run['data']}: the most number frames read right "
+                                f"({best['number_frames_read_right']:.1%}) at precision >= {precision:.0%} "
+                                f"({best['precision']:.1%}), {best['false_readings_per_60_empty']} false readings "
+                                "per 60 empty frames")
+    card.write(card_path(detector))
+    print(f"wrote the scene gate into {card_path(detector)}")
 
 
 if __name__ == "__main__":

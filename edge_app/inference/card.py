@@ -7,6 +7,7 @@ was trained and calibrated on, what was measured, and its gate. numpy and the st
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -69,6 +70,20 @@ class Gate:
         return cls(None, why)
 
 
+@dataclass(frozen=True)
+class SceneGate:
+    """--detect's box score and reader gate, tuned together on whole scenes for one reader.
+
+    A reader's own gate is measured on tight labelled crops; a detector's boxes are looser and sometimes on
+    things that are not numbers, so the pair is tuned on scenes (scripts/tune_scene_gate.py).
+    """
+
+    box_threshold: float
+    reader_threshold: float
+    reader_sha256: str  # the reader .tflite it was tuned with: another reader keeps its own gate
+    basis: str  # the scenes and the precision it was tuned for
+
+
 @dataclass
 class ModelCard:
     """Everything the edge app needs besides the .tflite itself."""
@@ -85,6 +100,7 @@ class ModelCard:
     calibration: dict[str, Any] | None = None  # provenance of the representative set (int8 only)
     measured: dict[str, Any] | None = None  # accuracy (reader) or detection figures, with the "data" they came from
     edgetpu: dict[str, Any] | None = None
+    scene_gate: SceneGate | None = None  # a detector's, once tuned behind a reader
     format: str = FORMAT
 
     def __post_init__(self):
@@ -120,6 +136,12 @@ class ModelCard:
             raise ModelError(f"model card gate threshold {t} is not in 0..1")
         if not self.gate.basis:
             raise ModelError("model card gate says neither what it was measured on nor why there is none")
+        if self.scene_gate is not None:
+            g = self.scene_gate
+            if self.kind != "detector":
+                raise ModelError("model card: only a detector card has a scene gate")
+            if not all(0.0 <= t <= 1.0 for t in (g.box_threshold, g.reader_threshold)) or not g.basis:
+                raise ModelError(f"model card scene gate {g} needs thresholds in 0..1 and a basis")
         if not isinstance(self.training.get("licence"), str):
             raise ModelError("model card does not say under which licence its training data may be used")
 
@@ -132,6 +154,8 @@ class ModelCard:
 
     def to_json(self) -> str:
         d = asdict(self)
+        if d["scene_gate"] is None:  # a reader never has one; a detector has one once tuned
+            del d["scene_gate"]
         return json.dumps({"format": d.pop("format"), "kind": d.pop("kind"), **d}, indent=2)
 
     @classmethod
@@ -164,6 +188,7 @@ class ModelCard:
                 calibration=d.get("calibration"),
                 measured=d.get("measured"),
                 edgetpu=d.get("edgetpu"),
+                scene_gate=_scene_gate(d.get("scene_gate")),
                 format=d["format"],
             )
         except ModelError as err:
@@ -187,6 +212,17 @@ def _tensor(d: dict) -> Tensor:
         str(d["dtype"]),
         Quantization(float(q.get("scale", 0.0)), int(q.get("zero_point", 0))),
     )
+
+
+def _scene_gate(d: dict | None) -> SceneGate | None:
+    if d is None:
+        return None
+    return SceneGate(float(d["box_threshold"]), float(d["reader_threshold"]), str(d["reader_sha256"]), str(d["basis"]))
+
+
+def file_sha256(path) -> str:
+    """A model file's SHA-256, as a scene gate names the reader it was tuned with."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def card_path(model_path) -> Path:

@@ -1,0 +1,96 @@
+"""--detect's scene gate: the box score and reader gate tuned together on scenes, kept in the detector card.
+
+Real pieces throughout: scenes made from recon/train pictures, the shipped detector and reader, the
+evaluation and tuning scripts as a user runs them, and the app's own choice of thresholds.
+"""
+
+import dataclasses
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from edge_app.detect import detect_thresholds
+from edge_app.inference.card import ModelCard, ModelError, SceneGate, card_path, file_sha256, read_card
+from edge_app.inference.detector import NumberDetector
+from edge_app.inference.reader import HouseNumberModel
+from tests.conftest import ROOT
+from train.synth.scenes import SceneSpec
+from train.synth.scenes_write import write_scenes
+
+READER = ROOT / "models" / "house_numbers.tflite"
+DETECTOR = ROOT / "models" / "number_detector.tflite"
+
+
+@pytest.fixture
+def detector(tmp_path):
+    """A copy of the shipped detector and its card, free to be rewritten."""
+    shutil.copy(DETECTOR, tmp_path / DETECTOR.name)
+    shutil.copy(card_path(DETECTOR), card_path(tmp_path / DETECTOR.name))
+    return tmp_path / DETECTOR.name
+
+
+def _with_gate(path, gate: SceneGate):
+    card = read_card(path, kind="detector")
+    card.scene_gate = gate
+    card.write(card_path(path))
+
+
+def test_a_scene_gate_round_trips_and_is_checked():
+    card = read_card(DETECTOR, kind="detector")
+    card.scene_gate = SceneGate(0.7, 0.9, "ab" * 32, "300 tuning scenes")
+    assert ModelCard.from_json(card.to_json()) == card
+    for bad in (SceneGate(1.5, 0.9, "x", "basis"), SceneGate(0.7, 0.9, "x", "")):
+        with pytest.raises(ModelError, match="scene gate"):
+            dataclasses.replace(card, scene_gate=bad)
+    with pytest.raises(ModelError, match="only a detector card"):
+        dataclasses.replace(read_card(READER, kind="reader"), scene_gate=card.scene_gate)
+
+
+def test_the_app_takes_the_scene_gate_only_for_the_reader_it_was_tuned_with(detector):
+    reader = HouseNumberModel(READER)
+    _with_gate(detector, SceneGate(0.61, 0.93, file_sha256(READER), "tuning scenes"))
+    assert detect_thresholds(NumberDetector(detector), reader) == (0.61, 0.93)
+    assert detect_thresholds(NumberDetector(detector), reader, 0.5, 0.2) == (0.5, 0.2)  # flags win
+    assert detect_thresholds(NumberDetector(detector), reader, threshold=0.2) == (0.61, 0.2)
+    _with_gate(detector, SceneGate(0.61, 0.93, "0" * 64, "tuned with another reader"))
+    own = NumberDetector(detector)
+    assert detect_thresholds(own, reader) == (own.score_threshold, reader.threshold)
+
+
+def _script(*args):
+    return subprocess.run([sys.executable, *map(str, args)], cwd=ROOT, capture_output=True, text=True, timeout=600)
+
+
+def test_tuned_pair_is_written_and_the_app_then_reads_as_the_replay_said(svhn, detector, tmp_path):
+    spec = SceneSpec(real=svhn / "recon" / "train", real_share=1.0, empty_share=0.25)
+    scenes = write_scenes(tmp_path / "scenes", 24, seed=5, spec=spec, workers=1, progress=False)
+    low = tmp_path / "low.json"
+    proc = _script("scripts/eval_scenes.py", "--data", scenes, "--model", READER, "--detector", detector,
+                   "--box-threshold", "0.3", "--no-scan", "--json", low)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    proc = _script("scripts/tune_scene_gate.py", low, "--precision", "0.5", "--write")
+    assert proc.returncode == 0 and "wrote the scene gate" in proc.stdout, proc.stdout + proc.stderr
+    best = json.loads(proc.stdout.splitlines()[1])
+    assert best["readings"] > 0 and best["precision"] >= 0.5
+    gate = read_card(detector, kind="detector").scene_gate
+    assert (gate.box_threshold, gate.reader_threshold) == (best["box_threshold"], best["gate"])
+    assert gate.reader_sha256 == file_sha256(READER) and "precision >= 50%" in gate.basis
+
+    again = tmp_path / "again.json"  # no thresholds given: the card's scene gate, as in the app
+    proc = _script("scripts/eval_scenes.py", "--data", scenes, "--model", READER, "--detector", detector,
+                   "--no-scan", "--json", again)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    summary = json.loads(again.read_text())["summary"]
+    assert (summary["box_threshold"], summary["detect_gate"]) == (gate.box_threshold, gate.reader_threshold)
+    assert summary["detect"]["readings"] == best["readings"]  # the replay is what the app does
+    assert summary["detect"]["precision"] == best["precision"]
+
+
+def test_tuning_on_the_dev_scenes_is_refused(tmp_path):
+    report = tmp_path / "dev.json"
+    report.write_text(json.dumps({"data": "data/dev_scenes", "frames": [], "box_threshold": 0.3}))
+    proc = _script("scripts/tune_scene_gate.py", report, "--write")
+    assert proc.returncode == 2 and "evaluation only" in proc.stderr
