@@ -31,13 +31,14 @@ def run_main(module: str, *args) -> subprocess.CompletedProcess:
     For TensorFlow runs whose process boundary is not what a test is about (signals, start-up refusals and
     TensorFlow-free imports keep run_module): a TensorFlow start-up costs 7 s. A bug still raises here.
     """
-    found = importlib.import_module(module)
-    main = (importlib.import_module(f"{module}.__main__") if hasattr(found, "__path__") else found).main
+    environ = dict(os.environ)  # what a module sets at import (train.portable: KERAS_BACKEND) must not leak
     out, err = io.StringIO(), io.StringIO()
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level  # main() installs its own handler; pytest's come back after
     root.handlers.clear()
     try:
+        found = importlib.import_module(module)
+        main = (importlib.import_module(f"{module}.__main__") if hasattr(found, "__path__") else found).main
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             try:
                 code = main([str(a) for a in args])
@@ -46,6 +47,8 @@ def run_main(module: str, *args) -> subprocess.CompletedProcess:
     finally:
         root.handlers[:] = handlers
         root.setLevel(level)
+        os.environ.clear()
+        os.environ.update(environ)
     return subprocess.CompletedProcess([module, *map(str, args)], code, out.getvalue(), err.getvalue())
 
 

@@ -31,8 +31,9 @@ def test_augment_layer_crops_as_the_contract_does():
     assert varied.shape == out.shape and not np.array_equal(varied, out)
 
 
-def test_portable_run_is_a_run_that_export_reads(tmp_path, synth, svhn):
+def test_portable_run_is_a_run_that_export_reads(tmp_path, synth, svhn, monkeypatch):
     """A few steps through the CLI (here on Keras's TensorFlow backend): best model, metrics, provenance."""
+    monkeypatch.setenv("KERAS_BACKEND", "tensorflow")  # train.portable's default is JAX, absent here
     out = tmp_path / "run"
     proc = run_main("train.portable", "--data", f"{synth}:0.5,{svhn / 'recon' / 'train'}:0.5", "--out", out,
                     "--steps", "20", "--batch-size", "16", "--eval-every", "10", "--warmup-steps", "5")
