@@ -12,7 +12,7 @@ import time
 import numpy as np
 
 from edge_app.contract import HEADS
-from tests.conftest import ROOT, run_main, run_module
+from tests.conftest import ROOT, run_main
 
 TWO_DEVICES = textwrap.dedent("""
     import json, sys
@@ -83,7 +83,7 @@ def test_mixed_precision_keeps_float32_heads_and_the_int8_structure(tmp_path, sv
     from export.convert import op_names
 
     out = tmp_path / "mixed"
-    proc = run_module("train", "--data", svhn / "recon" / "train", "--out", out, "--steps", "3", "--batch-size", "8",
+    proc = run_main("train", "--data", svhn / "recon" / "train", "--out", out, "--steps", "3", "--batch-size", "8",
                       "--eval-every", "3", "--val-fraction", "0.05", "--mixed-precision")
     assert proc.returncode == 0, proc.stderr[-2000:]
     import keras
