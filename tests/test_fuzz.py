@@ -1,7 +1,7 @@
 """Seeded, time-bounded fuzzing: mutated pictures and label files through the loader, cache, app and evaluate.
 
 Every mutated input must give a picture or one ContractError/DataError line, never a traceback or a
-death by signal. FUZZ_SEED and FUZZ_SECONDS (default 24 s for the whole module) change the run.
+death by signal. FUZZ_SEED and FUZZ_SECONDS (default 16 s for the whole module) change the run.
 """
 
 import os
@@ -21,7 +21,7 @@ from .conftest import ROOT, run_module
 from .hostile import FORMATS, encoded_pictures, mutate, mutate_csv
 
 SEED = int(os.environ.get("FUZZ_SEED", "20261126"))
-SECONDS = float(os.environ.get("FUZZ_SECONDS", "24"))
+SECONDS = float(os.environ.get("FUZZ_SECONDS", "16"))
 
 
 @pytest.fixture(scope="module")
