@@ -32,5 +32,6 @@ fi
 "$VENV/bin/ruff" check .
 # Two workers, whole files each (module fixtures are built once), the slowest files first (tests/conftest.py
 # SLOW_FIRST). The session's tiny run and export are built once and shared (tests/conftest.py built_once). On a
-# fresh clone and 2 idle cores: pytest 8.3 minutes (11.5 before the single trace; 19 in one process). -n 0: one process.
+# fresh clone and 2 idle cores: pytest 6.6 minutes (8.3 before in-process TensorFlow runs; 19 in one process).
+# -n 0: one process.
 "$VENV/bin/python" -m pytest -n 2 --dist loadfile --no-loadscope-reorder "$@"
