@@ -116,7 +116,7 @@ def convert_variant(staging: Path, cfg: ExportConfig, model, variant: str, calib
     info = cv.inspect(path)
     if variant == "int8" and (left := info.float_tensors):
         raise ExportError(f"the int8 model still holds {len(left)} float tensors ({', '.join(left[:3])}...): "
-                             "some op did not quantise; not writing it")
+                          "some op did not quantise; not writing it")
     want, build = (HEADS, build_card) if kind == "reader" else (DETECTOR_OUTPUTS, build_detector_card)
     if sorted(info.heads.values()) != sorted(want):
         raise ExportError(f"converted outputs are named {sorted(info.heads.values())}, not {list(want)}")
@@ -207,4 +207,4 @@ def _check_out_folder(cfg: ExportConfig) -> None:
             source = "an unreadable or older model card"
         if source != str(cfg.model) and not cfg.force:
             raise ExportError(f"{cfg.out} already holds {existing.name} from another model ({source}); "
-                                 "pick another --out or pass --force to replace it")
+                              "pick another --out or pass --force to replace it")
