@@ -12,6 +12,8 @@ import math
 from pathlib import Path
 from typing import NamedTuple
 
+import numpy as np
+
 from .contract import Box, ContractError, svhn_digit
 
 CSV_NAME = "digitStruct.csv"
@@ -145,9 +147,9 @@ def mat_labels(path) -> Labels:
             for i in range(len(names)):
                 name = f"picture #{i + 1}"
                 try:
-                    name = "".join(chr(c) for c in f[names[i][0]][()].ravel())
-                    group = f[bboxes[i][0]]
-                    fields = [_mat_values(f, group[k]) for k in FIELDS]
+                    name = "".join(map(chr, _mat_read(_mat_deref(f, names[i][0])).ravel()))
+                    group = _mat_deref(f, bboxes[i][0])
+                    fields = [_mat_values(f, h5py.h5o.open(group, k.encode())) for k in FIELDS]
                     if len({len(v) for v in fields}) != 1 or not fields[0]:
                         raise _BadField(f"its fields hold {[len(v) for v in fields]} values, not one per box")
                     items = [digit_box(dict(zip(FIELDS, v))) for v in zip(*fields)]
@@ -161,11 +163,28 @@ def mat_labels(path) -> Labels:
     return Labels(out, bad)
 
 
+# h5py's low-level calls: a digitStruct holds ~30,000 tiny datasets, and opening each through the high-level
+# API (f[ref]) takes half the time of reading the file.
+def _mat_deref(f, ref):
+    import h5py
+
+    return h5py.h5r.dereference(ref, f.id)
+
+
+def _mat_read(dataset) -> np.ndarray:
+    import h5py
+
+    values = np.empty(dataset.shape, dataset.dtype)
+    dataset.read(h5py.h5s.ALL, h5py.h5s.ALL, values)
+    return values
+
+
 def _mat_values(f, dataset) -> list[float]:
     # One box: the dataset holds the value itself. Several: it holds references to 1x1 datasets.
-    if dataset.shape[0] == 1 and dataset.dtype.kind != "O":
-        return [float(dataset[0][0])]
-    return [float(f[ref[0]][()].ravel()[0]) for ref in dataset[()]]
+    values = _mat_read(dataset).ravel()
+    if values.dtype.kind != "O":
+        return [float(v) for v in values]
+    return [float(_mat_read(_mat_deref(f, ref)).ravel()[0]) for ref in values]
 
 
 def write_csv(path, annotations: list[Annotation]) -> None:
