@@ -100,6 +100,9 @@ def _main(args, given: set[str]) -> int:
     problem = cfg.run_folder_problem(args.resume, given)
     if problem:  # said before TensorFlow starts (fit checks again, for runs started from Python)
         raise cli.UserError(problem)
+    # Every picture is read (or found in the cache) before TensorFlow starts too: a bad one costs a second, not ten.
+    data_cfg = TrainConfig.load(Path(cfg.out) / "config.json") if args.resume else cfg
+    splits = TASKS[TASK_OF_ARCH[data_cfg.arch]].load(data_cfg)
     from .checkpoint import CheckpointError
     from .distribute import PlacementError
     from .fit import Interrupted, RunError, train
@@ -107,7 +110,7 @@ def _main(args, given: set[str]) -> int:
     out = Path(cfg.out)
     created = not out.exists()
     try:
-        metrics = train(cfg, resume=args.resume, given=given)
+        metrics = train(cfg, resume=args.resume, given=given, splits=splits)
     except Interrupted as err:
         log.warning("interrupted: %s", err)
         return cli.EXIT_INTERRUPTED

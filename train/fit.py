@@ -35,12 +35,13 @@ class Interrupted(Exception):
     """SIGTERM or Ctrl-C arrived; the run was checkpointed and can be resumed."""
 
 
-def train(cfg: TrainConfig, resume: bool = False, given: set[str] | None = None) -> dict:
+def train(cfg: TrainConfig, resume: bool = False, given: set[str] | None = None, splits: list | None = None) -> dict:
     """Train (or resume) a run in cfg.out; returns metrics.json's content.
 
     On resume the saved config wins; `given` names the settings the user passed explicitly, which
     must agree with it (only `steps` may change, to extend a run). With several workers only the chief
     writes cfg.out; the others write their checkpoints to a temporary folder, removed at the end.
+    `splits` is the run's data when the caller has loaded it already (the CLI does, before TensorFlow starts).
     """
     placement = place(cfg.devices, cfg.workers)
     out = Path(cfg.out)
@@ -50,7 +51,7 @@ def train(cfg: TrainConfig, resume: bool = False, given: set[str] | None = None)
         cfg = TrainConfig.load(out / "config.json")  # written by the chief: --out must be shared to resume
     own = out if placement.chief else Path(tempfile.mkdtemp(prefix=f"worker{placement.worker}-"))
     task = task_for(cfg.arch)  # what is learnt: data, losses, validation metric (tasks.py)
-    splits = task.load(cfg)
+    splits = task.load(cfg) if splits is None else splits
     n_train = sum(len(s.train) for s in splits)
     steps = cfg.steps or max(1, math.ceil(cfg.epochs * n_train / cfg.batch_size))
     if cfg.batch_size % placement.replicas:
