@@ -36,11 +36,11 @@ def test_portable_run_is_a_run_that_export_reads(tmp_path, synth, svhn, monkeypa
     monkeypatch.setenv("KERAS_BACKEND", "tensorflow")  # train.portable's default is JAX, absent here
     out = tmp_path / "run"
     proc = run_main("train.portable", "--data", f"{synth}:0.5,{svhn / 'recon' / 'train'}:0.5", "--out", out,
-                    "--steps", "20", "--batch-size", "16", "--eval-every", "10", "--warmup-steps", "5")
+                    "--steps", "6", "--batch-size", "16", "--eval-every", "3", "--warmup-steps", "2")
     assert proc.returncode == 0, proc.stderr[-2000:]
     metrics = json.loads((out / "metrics.json").read_text())
-    assert metrics["steps_done"] == 20 and metrics["backend"] == "tensorflow"
-    assert [h["step"] for h in metrics["history"]] == [10, 20]
+    assert metrics["steps_done"] == 6 and metrics["backend"] == "tensorflow"
+    assert [h["step"] for h in metrics["history"]] == [3, 6]
     provenance = json.loads((out / "provenance.json").read_text())
     assert provenance[str(synth)]["generator"] == "train.synth" and provenance[str(svhn / "recon" / "train")] is None
     model = keras.models.load_model(out / "model.keras", compile=False)
