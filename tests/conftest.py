@@ -122,9 +122,12 @@ def tiny_export(tmp_path_factory, tiny_run, svhn) -> Path:
 
 
 # The costliest files first (measured with --durations), so that on two xdist workers (scripts/test.sh) neither is
-# left alone with a long file at the end; the others keep their order, and each file its tests' order.
-SLOW_FIRST = ("test_distributed.py", "test_workers.py", "test_train.py", "test_detector.py", "test_portable.py",
-              "test_export.py", "test_faults.py", "test_mqtt.py", "test_distill.py", "test_install.py", "test_fuzz.py")
+# left alone with a long file at the end; the others keep their order, and each file its tests' order. The MQTT
+# tests, which mostly wait on the broker and the app's reconnects, go beside the several-worker test, which keeps
+# both cores busy with its two training processes.
+SLOW_FIRST = ("test_workers.py", "test_mqtt.py", "test_distributed.py", "test_train.py", "test_detector.py",
+              "test_portable.py", "test_export.py", "test_faults.py", "test_distill.py", "test_install.py",
+              "test_fuzz.py")
 
 
 def pytest_collection_modifyitems(items):
