@@ -18,7 +18,7 @@ from edge_app.contract import HEADS
 from edge_app.inference.card import DETECTOR_OUTPUTS, Gate, ModelCard, ModelError, card_path, read_card
 from train.cache import load_crops
 from train.config import TrainConfig
-from train.evaluate import predict
+from train.evaluate import keras_probabilities, predict
 from train.folders import PROVENANCE, eval_inputs, parse_data, refuse_test_folders, validation_split
 from train.metrics import TARGET_ACCURACY, coverage_at, judge, score
 
@@ -90,7 +90,7 @@ def export(cfg: ExportConfig) -> dict:
         log.info("Edge TPU: %s", f"compiled {tpu['file']}" if tpu["compiled"] else tpu["reason"])
 
         if cfg.eval_data:
-            report.update(_parity(cfg, {v: staging / c.file for v, c in cards.items()}))
+            report.update(_parity(cfg, model, {v: staging / c.file for v, c in cards.items()}))
             for variant, card in cards.items():
                 measured = report["variants"][variant]
                 keys = ("sequence_accuracy", "digit_accuracy", "coverage_at_98", "by_length")
@@ -159,11 +159,11 @@ def _gate(tflite: Path, validation) -> Gate:
     return Gate(float(threshold), f"coverage at {TARGET_ACCURACY:.0%} sequence accuracy on {what}{never}")
 
 
-def _parity(cfg: ExportConfig, files: dict[str, Path]) -> dict:
+def _parity(cfg: ExportConfig, model, files: dict[str, Path]) -> dict:
     crops = load_crops(cfg.eval_data, skip_bad=cfg.skip_bad)
     n = len(crops) if cfg.eval_limit is None else min(cfg.eval_limit, len(crops))
     inputs, targets = eval_inputs(np.asarray(crops.regions[:n])), crops.targets[:n]
-    keras_probs = predict(cfg.model, inputs)
+    keras_probs = keras_probabilities(model, inputs)  # the model already loaded, not read again
     reference = readings(*keras_probs)
     k = score(*keras_probs, targets)
     out = {"eval_data": str(cfg.eval_data), "count": int(n), "keras": k, "variants": {}}

@@ -44,7 +44,7 @@ def test_teacher_inside_the_training_model_gives_its_inference_outputs(tiny_run,
 def test_distilled_run_saves_a_plain_student(tiny_run, svhn, tmp_path):
     out = tmp_path / "student"
     proc = run_main("train", "--data", svhn / "recon" / "train", "--arch", "edge", "--out", out, "--steps", "4",
-                      "--batch-size", "8", "--eval-every", "2", "--checkpoint-every", "2", "--val-fraction", "0.05",
+                      "--batch-size", "8", "--eval-every", "4", "--checkpoint-every", "4", "--val-fraction", "0.05",
                       "--teacher", tiny_run / "model.keras", "--distill-weight", "0.7")
     assert proc.returncode == 0, proc.stderr[-2000:]
     config = json.loads((out / "config.json").read_text())

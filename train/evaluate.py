@@ -50,6 +50,11 @@ def predict(model_path, inputs: np.ndarray, threads: int | None = None, progress
         model = keras.models.load_model(model_path, compile=False)
     except Exception as err:  # noqa: BLE001 - any failure to load means "not a model"
         raise DataError(f"{model_path}: not a Keras model ({type(err).__name__})") from None
+    return keras_probabilities(model, inputs)
+
+
+def keras_probabilities(model, inputs: np.ndarray):
+    """Head probabilities (N, 7) and (N, 5, 11) of a loaded Keras reader."""
     probs = model.predict(inputs, batch_size=256, verbose=0)
     return np.asarray(probs["length"]), np.stack([np.asarray(probs[h]) for h in HEADS[1:]], axis=1)
 
