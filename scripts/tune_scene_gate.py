@@ -47,10 +47,12 @@ def replay(frames: list[dict], box_threshold: float, gate: float) -> dict:
             "false_readings_per_60_empty": round(60 * false_empty / empty, 2) if empty else None}
 
 
-def sweep(frames: list[dict], low: float, precision: float) -> list[dict]:
-    """Every pair on a grid from the report's own box threshold up, keeping those at the precision."""
+def sweep(frames: list[dict], low: float, precision: float, max_false: float | None = None) -> list[dict]:
+    """Every pair on a grid from the report's own box threshold up, keeping those at the precision (and at most
+    `max_false` false readings per 60 empty frames)."""
     rows = [replay(frames, b, g) for b in np.arange(low, 0.951, 0.025) for g in np.arange(0.3, 0.991, 0.01)]
-    rows = [r for r in rows if r["precision"] is not None and r["precision"] >= precision]
+    rows = [r for r in rows if r["precision"] is not None and r["precision"] >= precision
+            and (max_false is None or r["false_readings_per_60_empty"] <= max_false)]
     return sorted(rows, key=lambda r: (-r["number_frames_read_right"], r["false_readings_per_60_empty"]))
 
 
@@ -58,6 +60,7 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("report", type=Path, help="scripts/eval_scenes.py --json output, made on tuning scenes")
     p.add_argument("--precision", type=float, default=0.95, help="the precision to keep (default: 0.95)")
+    p.add_argument("--max-false", type=float, help="and at most this many false readings per 60 empty frames")
     p.add_argument("--top", type=int, default=10, help="pairs shown (default: 10)")
     p.add_argument("--write", action="store_true", help="write the best pair into the report's detector card")
     args = p.parse_args(argv)
@@ -66,24 +69,25 @@ def main(argv=None) -> int:
         p.error(f"{run['data']} is built from SVHN test pictures: evaluation only, tune on scenes from recon/train")
     if not all("candidates" in f for f in run["frames"]):
         p.error(f"{args.report} has no candidates: remake it with this version of scripts/eval_scenes.py")
-    rows = sweep(run["frames"], run["box_threshold"], args.precision)
-    print(f"{len(run['frames'])} frames of {run['data']}; pairs at precision >= {args.precision}, best first:")
+    rows = sweep(run["frames"], run["box_threshold"], args.precision, args.max_false)
+    also = f" and at most {args.max_false} false readings per 60 empty frames" if args.max_false is not None else ""
+    print(f"{len(run['frames'])} frames of {run['data']}; pairs at precision >= {args.precision}{also}, best first:")
     for r in rows[: args.top]:
         print(json.dumps(r))
     if not rows:
         print("none: no pair reaches that precision")
     if args.write and rows:
-        write_scene_gate(run, rows[0], args.precision)
+        write_scene_gate(run, rows[0], args.precision, also)
     return 0 if rows or not args.write else 1
 
 
-def write_scene_gate(run: dict, best: dict, precision: float) -> None:
+def write_scene_gate(run: dict, best: dict, precision: float, also: str = "") -> None:
     """The pair into the detector card (written whole or not at all), naming the reader it was tuned with."""
     detector = Path(run["detector"])
     card = read_card(detector, kind="detector")
     card.scene_gate = SceneGate(best["box_threshold"], best["gate"], file_sha256(run["model"]),
                                 f"{len(run['frames'])} scenes of {run['data']}: the most number frames read right "
-                                f"({best['number_frames_read_right']:.1%}) at precision >= {precision:.0%} "
+                                f"({best['number_frames_read_right']:.1%}) at precision >= {precision:.0%}{also} "
                                 f"({best['precision']:.1%}), {best['false_readings_per_60_empty']} false readings "
                                 "per 60 empty frames")
     card.write(card_path(detector))
