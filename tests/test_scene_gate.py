@@ -78,6 +78,14 @@ def test_tuned_pair_is_written_and_the_app_then_reads_as_the_replay_said(svhn, d
     gate = read_card(detector, kind="detector").scene_gate
     assert (gate.box_threshold, gate.reader_threshold) == (best["box_threshold"], best["gate"])
     assert gate.reader_sha256 == file_sha256(READER) and "precision >= 50%" in gate.basis
+    # --max-false keeps exactly the pairs at or under that many false readings per 60 empty frames
+    listed = {}
+    for extra in ((), ("--max-false", "0.5")):
+        proc = _script("scripts/tune_scene_gate.py", low, "--precision", "0.5", "--top", "100000", *extra)
+        assert proc.returncode == 0, proc.stderr
+        listed[extra] = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+    strict = [r for r in listed[()] if r["false_readings_per_60_empty"] <= 0.5]
+    assert listed[("--max-false", "0.5")] == strict and 0 < len(strict) < len(listed[()]) and listed[()][0] == best
 
     again = tmp_path / "again.json"  # no thresholds given: the card's scene gate, as in the app
     proc = _script("scripts/eval_scenes.py", "--data", scenes, "--model", READER, "--detector", detector,
