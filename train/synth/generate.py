@@ -43,9 +43,17 @@ _job: Job | None = None  # set once per worker process by _start
 def _start(job: Job, worker: bool = True) -> None:
     global _job
     _job = job
-    if worker:  # Ctrl-C and SIGTERM are the parent's to handle: it stops the pool and removes the folder
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if worker:
+        pool_worker_signals()
+
+
+def pool_worker_signals() -> None:
+    """Signals in a pool worker: Ctrl-C and SIGTERM are the parent's to handle (it stops the pool and removes
+    the folder), and a result written after the parent has closed the pipe ends the worker quietly (SIGPIPE)
+    instead of printing a BrokenPipeError traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
 
 
 def draw(job: Job, index: int):

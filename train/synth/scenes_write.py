@@ -18,15 +18,17 @@ from tqdm import tqdm
 from edge_app.annotations import CSV_NAME, Annotation, read_annotations, write_csv
 from edge_app.scenes import SCENES_NAME
 
-from .generate import PROVENANCE, SynthError, _replace
+from .generate import PROVENANCE, SynthError, _replace, pool_worker_signals
 from .scenes import SceneSpec, compose
 
 _job: tuple[Path, int, SceneSpec] | None = None  # (folder, seed, spec), set once per worker
 
 
-def _start(job) -> None:
+def _start(job, worker: bool = True) -> None:
     global _job
     _job = job
+    if worker:
+        pool_worker_signals()
 
 
 def _one(index: int) -> tuple[Annotation, list[list[int]]]:
@@ -76,7 +78,7 @@ def write_scenes(out, count: int, seed: int = 0, spec: SceneSpec | None = None, 
     try:
         bar = dict(total=count, unit="frame", disable=not progress, desc=f"scenes -> {out}")
         if workers == 1:
-            _start(job)
+            _start(job, worker=False)
             results = [_one(i) for i in tqdm(range(1, count + 1), **bar)]
         else:
             chunk = max(1, min(32, count // (workers * 8)))
