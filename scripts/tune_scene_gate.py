@@ -75,7 +75,7 @@ def main(argv=None) -> int:
     for r in rows[: args.top]:
         print(json.dumps(r))
     if not rows:
-        print("none: no pair reaches that precision")
+        print(f"none: no pair reaches that precision{also}")
     if args.write and rows:
         write_scene_gate(run, rows[0], args.precision, also)
     return 0 if rows or not args.write else 1
@@ -87,9 +87,9 @@ def write_scene_gate(run: dict, best: dict, precision: float, also: str = "") ->
     card = read_card(detector, kind="detector")
     card.scene_gate = SceneGate(best["box_threshold"], best["gate"], file_sha256(run["model"]),
                                 f"{len(run['frames'])} scenes of {run['data']}: the most number frames read right "
-                                f"({best['number_frames_read_right']:.1%}) at precision >= {precision:.0%}{also} "
-                                f"({best['precision']:.1%}), {best['false_readings_per_60_empty']} false readings "
-                                "per 60 empty frames")
+                                f"({best['number_frames_read_right']:.1%}) at precision >= {precision:.0%} "
+                                f"({best['precision']:.1%}){also}: {best['false_readings_per_60_empty']} false "
+                                "readings per 60 empty frames")
     card.write(card_path(detector))
     print(f"wrote the scene gate into {card_path(detector)}")
 
