@@ -8,6 +8,7 @@ import struct
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -141,6 +142,27 @@ def test_interrupted_synth_leaves_no_partial_folder_and_no_traceback(tmp_path, s
         assert proc.returncode == 130 and "Traceback" not in err and "BrokenPipe" not in err, err
         assert os.listdir(tmp_path) == []
     finally:  # a failed check must not leave 20000 pictures being drawn through the rest of the suite
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def test_a_synth_worker_that_dies_fails_the_run_in_one_line_and_leaves_nothing(tmp_path):
+    proc = subprocess.Popen([sys.executable, "-m", "train.synth", "--out", str(tmp_path / "synth"), "--count",
+                             "20000", "--workers", "2", "-q"], cwd=ROOT, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        deadline = time.time() + 240
+        while time.time() < deadline and sum(len(os.listdir(p)) for p in tmp_path.glob(".synth.partial-*")) < 20:
+            time.sleep(0.1)
+        workers = [int(pid) for pid in Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()]
+        assert len(workers) == 2, workers
+        os.kill(workers[0], signal.SIGKILL)  # the out-of-memory killer, say
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 1 and "a worker died" in err and "Traceback" not in err, err
+        assert len(err.strip().splitlines()) == 1, err
+        assert os.listdir(tmp_path) == [] and not Path(f"/proc/{workers[1]}").exists()  # nothing outlives it
+    finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()

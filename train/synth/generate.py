@@ -9,9 +9,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 from dataclasses import dataclass
-from multiprocessing import Pool
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +18,7 @@ from tqdm import tqdm
 
 from edge_app.annotations import CSV_NAME, Annotation, write_csv
 
+from .fanout import draw_all
 from .render import render
 
 
@@ -40,20 +40,9 @@ class Job:
 _job: Job | None = None  # set once per worker process by _start
 
 
-def _start(job: Job, worker: bool = True) -> None:
+def _start(job: Job) -> None:
     global _job
     _job = job
-    if worker:
-        pool_worker_signals()
-
-
-def pool_worker_signals() -> None:
-    """Signals in a pool worker: Ctrl-C and SIGTERM are the parent's to handle (it stops the pool and removes
-    the folder), and a result written after the parent has closed the pipe ends the worker quietly (SIGPIPE)
-    instead of printing a BrokenPipeError traceback."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
 
 
 def draw(job: Job, index: int):
@@ -117,15 +106,8 @@ def generate(
     tmp.mkdir()
     job = Job(tmp, seed, real_digits, real_share, focus)
     try:
-        indices = range(1, count + 1)
-        bar = dict(total=count, unit="pic", disable=not progress, desc=f"synth -> {out}")
-        if workers == 1:
-            _start(job, worker=False)  # in this process: no pool to start, simpler tracebacks when debugging
-            annotations = [_one(i) for i in tqdm(indices, **bar)]
-        else:
-            chunk = max(1, min(64, count // (workers * 8)))
-            with Pool(workers, initializer=_start, initargs=(job,)) as pool:
-                annotations = list(tqdm(pool.imap(_one, indices, chunksize=chunk), **bar))
+        bar = partial(tqdm, total=count, unit="pic", disable=not progress, desc=f"synth -> {out}")
+        annotations = draw_all(_start, job, _one, count, workers, bar)
         write_csv(tmp / CSV_NAME, annotations)
         # Provenance: whether real SVHN crops went in decides the licence of a model trained on it.
         (tmp / PROVENANCE).write_text(json.dumps({

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from multiprocessing import Pool
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -18,17 +18,16 @@ from tqdm import tqdm
 from edge_app.annotations import CSV_NAME, Annotation, read_annotations, write_csv
 from edge_app.scenes import SCENES_NAME
 
-from .generate import PROVENANCE, SynthError, _replace, pool_worker_signals
+from .fanout import draw_all
+from .generate import PROVENANCE, SynthError, _replace
 from .scenes import SceneSpec, compose
 
 _job: tuple[Path, int, SceneSpec] | None = None  # (folder, seed, spec), set once per worker
 
 
-def _start(job, worker: bool = True) -> None:
+def _start(job) -> None:
     global _job
     _job = job
-    if worker:
-        pool_worker_signals()
 
 
 def _one(index: int) -> tuple[Annotation, list[list[int]]]:
@@ -76,14 +75,8 @@ def write_scenes(out, count: int, seed: int = 0, spec: SceneSpec | None = None, 
     tmp.mkdir()
     job = (tmp, seed, spec)
     try:
-        bar = dict(total=count, unit="frame", disable=not progress, desc=f"scenes -> {out}")
-        if workers == 1:
-            _start(job, worker=False)
-            results = [_one(i) for i in tqdm(range(1, count + 1), **bar)]
-        else:
-            chunk = max(1, min(32, count // (workers * 8)))
-            with Pool(workers, initializer=_start, initargs=(job,)) as pool:
-                results = list(tqdm(pool.imap(_one, range(1, count + 1), chunksize=chunk), **bar))
+        bar = partial(tqdm, total=count, unit="frame", disable=not progress, desc=f"scenes -> {out}")
+        results = draw_all(_start, job, _one, count, workers, bar)
         write_csv(tmp / CSV_NAME, [a for a, _ in results if a.digits])
         frames = [{"name": a.name, "numbers": groups} for a, groups in results]
         (tmp / SCENES_NAME).write_text(json.dumps({
