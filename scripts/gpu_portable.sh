@@ -6,6 +6,7 @@
 #   bash scripts/gpu_portable.sh                      # 2 x 60k synthetic + recon/train, 20k steps of 512
 #   DATA=data/gpu STEPS=12000 DEADLINE=$(( $(date +%s) + 900 )) bash scripts/gpu_portable.sh
 #   CLEAN=1 bash scripts/gpu_portable.sh              # the commercially clean model: synthetic pictures only
+#   EXTRA=data/reader_neg:0.1 bash scripts/gpu_portable.sh   # more folders mixed in (scripts/reader_negatives.py)
 #
 # DEADLINE (epoch seconds) bounds the whole job: training gets what is left after the data, less a margin.
 set -euo pipefail
@@ -27,6 +28,7 @@ for set in "${SETS[@]}"; do
 done
 TRAIN="$DATA/${SETS[0]%% *}:$SHARE,$DATA/${SETS[1]%% *}:$SHARE"
 [ -n "$CLEAN" ] || TRAIN="$TRAIN,$SVHN/recon/train:0.25"
+[ -z "${EXTRA:-}" ] || TRAIN="$TRAIN,$EXTRA"
 MINUTES=""
 if [ -n "${DEADLINE:-}" ]; then MINUTES="--minutes $(awk -v s=$(( DEADLINE - $(date +%s) - 90 )) 'BEGIN{print s/60}')"; fi
 "$PY" -m train.portable --data "$TRAIN" --out "$DATA/$RUN" \
