@@ -161,11 +161,42 @@ def test_a_synth_worker_that_dies_fails_the_run_in_one_line_and_leaves_nothing(t
         _, err = proc.communicate(timeout=60)
         assert proc.returncode == 1 and "a worker died" in err and "Traceback" not in err, err
         assert len(err.strip().splitlines()) == 1, err
-        assert os.listdir(tmp_path) == [] and not Path(f"/proc/{workers[1]}").exists()  # nothing outlives it
+        assert os.listdir(tmp_path) == [] and _ended(workers)  # nothing outlives it
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+
+
+def test_synth_workers_stop_when_their_parent_is_killed_outright(tmp_path):
+    proc = subprocess.Popen([sys.executable, "-m", "train.synth", "--out", str(tmp_path / "synth"), "--count",
+                             "20000", "--workers", "2", "-q"], cwd=ROOT, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        deadline = time.time() + 240
+        while time.time() < deadline and sum(len(os.listdir(p)) for p in tmp_path.glob(".synth.partial-*")) < 20:
+            time.sleep(0.1)
+        workers = [int(pid) for pid in Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()]
+        assert len(workers) == 2, workers
+        proc.kill()  # SIGKILL: no handler runs, nothing is cleaned up, the workers are orphans
+        _, err = proc.communicate(timeout=60)  # returns once the workers, which hold stderr too, have ended
+        assert "Traceback" not in err and "BrokenPipe" not in err, err
+        assert _ended(workers)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL) if proc.poll() is None else None
+
+
+def _ended(pids: list[int], seconds: float = 10) -> bool:
+    """Every process gone or a zombie within `seconds` (one that has just closed its files is still exiting)."""
+    def running(pid):
+        try:
+            return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] not in "ZX"
+        except (OSError, IndexError):
+            return False
+    deadline = time.time() + seconds
+    while any(running(pid) for pid in pids) and time.time() < deadline:
+        time.sleep(0.05)
+    return not any(running(pid) for pid in pids)
 
 
 def test_a_video_that_ends_early_says_so_with_the_frame_count(tmp_path):

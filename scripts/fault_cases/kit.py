@@ -86,19 +86,22 @@ class Ctx:
         """`python -m module args` from the repo root under umask 022, as a user's shell would start it."""
         try:
             return subprocess.run(self.argv(module, *args), cwd=self.root, capture_output=True, text=True,
-                                  env=self.env(env), timeout=timeout, preexec_fn=_user_umask)
+                                  env=self.env(env), timeout=timeout, preexec_fn=_as_from_a_terminal)
         except subprocess.TimeoutExpired as err:
             return subprocess.CompletedProcess(err.cmd, None, _text(err.stdout), _text(err.stderr))
 
     def popen(self, module: str, *args, env: dict | None = None, **kwargs) -> subprocess.Popen:
         """Started, not waited for: for the cases that send a signal."""
         return subprocess.Popen(self.argv(module, *args), cwd=self.root, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE, text=True, env=self.env(env), preexec_fn=_user_umask,
+                                stderr=subprocess.PIPE, text=True, env=self.env(env), preexec_fn=_as_from_a_terminal,
                                 **kwargs)
 
 
-def _user_umask():
+def _as_from_a_terminal():
+    # A pass started in the background (`cmd &`, nohup) inherits SIGINT ignored, and so would every
+    # command it starts: then Ctrl-C cases test nothing and the command runs on until killed.
     os.umask(0o022)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _text(data) -> str:

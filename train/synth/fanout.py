@@ -8,6 +8,7 @@ so an interrupted parent kills its workers outright and waits for them, and noth
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import signal
 import traceback
 from collections.abc import Callable, Iterator
@@ -23,11 +24,15 @@ def _worker_signals() -> None:
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
 
 
-def _work(send, start: Callable, job, one: Callable, indices: range) -> None:
+def _work(send, others: list, parent: int, start: Callable, job, one: Callable, indices: range) -> None:
     _worker_signals()
+    for pipe in others:  # the reading ends of earlier workers' pipes, inherited by fork: a dead parent's
+        pipe.close()     # pipes must read as closed, so their writers end on SIGPIPE
     start(job)
     try:
         for index in indices:
+            if os.getppid() != parent:  # the parent was killed outright (SIGKILL): stop drawing for nobody
+                return
             send.send((index, one(index)))
     except Exception:  # a bug in drawing: the parent raises it with this traceback
         send.send((None, traceback.format_exc()))
@@ -41,8 +46,8 @@ def fan_out(start: Callable, job, one: Callable, count: int, workers: int) -> It
     try:
         for k in range(workers):
             recv, send = mp.Pipe(duplex=False)
-            proc = mp.Process(target=_work, args=(send, start, job, one, range(k + 1, count + 1, workers)),
-                              daemon=True)
+            proc = mp.Process(target=_work, daemon=True, args=(send, list(pipes), os.getpid(), start, job, one,
+                                                               range(k + 1, count + 1, workers)))
             proc.start()
             send.close()  # the parent keeps only the reading end, so a dead worker reads as EOF
             procs.append(proc)
