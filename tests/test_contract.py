@@ -149,6 +149,18 @@ def test_decode_batch_matches_single():
         assert r.text == "".join(map(str, digits[i, : lengths[i]]))
 
 
+def test_a_confident_no_number_is_never_covered_by_the_gate():
+    """The app reports readings of length > 0 only: a sure "no number" must not count as a confident mistake."""
+    from train.metrics import judge, score
+
+    reads = [_probs(2, [4, 7, 10, 10, 10]), _probs(0, [10] * 5), _probs(1, [3, 10, 10, 10, 10])]
+    lp, dp = np.stack([r[0] for r in reads]), np.stack([r[1] for r in reads])
+    targets = np.array([[2, 4, 7, 10, 10, 10], [2, 5, 1, 10, 10, 10], [1, 3, 10, 10, 10, 10]])
+    judged = judge(lp, dp, targets)
+    assert judged.correct.tolist() == [True, False, True] and judged.confidence[1] == 0.0
+    assert score(lp, dp, targets)["coverage_at_98"] == pytest.approx(2 / 3)
+
+
 def test_device_side_imports_without_tensorflow():
     code = ("import sys; sys.modules['tensorflow'] = None; sys.modules['keras'] = None; "
             "import edge_app, edge_app.contract, edge_app.decode, edge_app.interpreter, edge_app.inference.card, "

@@ -13,7 +13,8 @@ TARGET_ACCURACY = 0.98  # coverage is reported at the confidence where accuracy 
 
 
 class Judged(NamedTuple):
-    """A batch read and judged: readings (B, 6) in label coding, right or wrong (B,), confidence (B,)."""
+    """A batch read and judged: readings (B, 6) in label coding, right or wrong (B,), the confidence the app
+    gates (B,; 0 for a "no number" reading)."""
 
     predicted: np.ndarray
     correct: np.ndarray
@@ -23,6 +24,8 @@ class Judged(NamedTuple):
 def judge(length_probs: np.ndarray, digit_probs: np.ndarray, targets: np.ndarray | None = None) -> Judged:
     """Head probabilities (B, 7), (B, 5, 11) -> decoded readings, compared with targets (B, 6) when given."""
     lengths, digits, confidence, _ = decode_batch(length_probs, digit_probs)
+    # "No number" is never reported (the app gates readings of length > 0 only): no threshold covers it.
+    confidence = np.where(lengths > 0, confidence, 0.0)
     predicted = predictions(lengths, digits)
     correct = np.all(predicted == targets, axis=1) if targets is not None else np.zeros(len(predicted), bool)
     return Judged(predicted, correct, confidence)
