@@ -106,12 +106,12 @@ class App:
         self._wake = threading.Event()  # set by a signal: ends the --fps wait at once
 
     def read_frame(self, image: np.ndarray, regions: list[Box]) -> tuple[Reading, Box]:
-        """The most confident reading over the regions of one frame."""
+        """The best reading over the regions of one frame (Reading.rank)."""
         best = None
         for region in regions:
             reading = self.model.read(model_input(image, region)) if self.cfg.tta == 1 \
                 else read_region(self.model.probabilities, crop_region(image, region), self.cfg.tta)
-            if best is None or reading.confidence > best[0].confidence:
+            if best is None or reading.rank() > best[0].rank():
                 best = (reading, region)
         return best
 

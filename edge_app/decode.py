@@ -19,6 +19,11 @@ class Reading(NamedTuple):
     confidence: float
     digit_confidences: tuple[float, ...]
 
+    def rank(self) -> tuple[bool, float]:
+        """Which of several readings of a frame wins (the larger): any number before "no number", then the more
+        confident. A sure "no number" in one region must not hide a number read in another."""
+        return self.length > 0, self.confidence
+
 
 def decode_batch(length_probs: np.ndarray, digit_probs: np.ndarray):
     """Joint decode of a batch.

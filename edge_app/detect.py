@@ -34,11 +34,8 @@ class Found(NamedTuple):
 
 
 def most_confident(found: list[Found]) -> Found | None:
-    """The most confident reading that holds a number (the first of equals), else the most confident one.
-
-    A box the reader reads as "no number" must not hide a number read from the frame's other box.
-    """
-    return max(found, key=lambda f: (f.reading.length > 0, f.reading.confidence), default=None)
+    """The best reading of a frame (Reading.rank; the first of equals), or None."""
+    return max(found, key=lambda f: f.reading.rank(), default=None)
 
 
 def detect_thresholds(detector: NumberDetector, reader: HouseNumberModel, box_threshold: float | None = None,

@@ -38,11 +38,11 @@ def _text(number) -> str:
 
 
 def _best(model, image, regions):
-    """Most confident reading over regions -> (reading, region)."""
+    """The app's best reading over regions (Reading.rank) -> (reading, region)."""
     best = None
     for region in regions:
         r = model.read(model_input(image, region))
-        if best is None or r.confidence > best[0].confidence:
+        if best is None or r.rank() > best[0].rank():
             best = (r, region)
     return best
 

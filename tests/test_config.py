@@ -73,7 +73,7 @@ def test_bad_file_from_the_command_line_exits_2_with_one_line(tmp_path):
 def test_the_app_runs_from_a_config_file(svhn, tmp_path):
     out = tmp_path / "r.jsonl"
     path = write(tmp_path, f'model = "{SHIPPED}"\nsource = "{svhn / "recon" / "test" / "1.png"}"\n'
-                           f'scan = true\nthreshold = 0\njsonl = "{out}"\nquiet = true\n')
+                           f'boxes = true\nthreshold = 0\njsonl = "{out}"\nquiet = true\n')
     proc = app("--config", path)
     assert proc.returncode == 0, proc.stderr
     assert [e["file"] for e in events(out)] == ["1.png"] and proc.stdout == ""

@@ -23,7 +23,7 @@ def stand(tmp_path_factory):
 
 def app(stand, library, svhn):
     return run_module("edge_app", "--model", stand["model"], "--edgetpu", "--source", svhn / "recon" / "test" / "1.png",
-                      "--roi", "0,0,60,40", "--threshold", "0", env={edgetpu.ENV_LIBRARY: str(library)}, timeout=120)
+                      "--boxes", "--threshold", "0", env={edgetpu.ENV_LIBRARY: str(library)}, timeout=120)
 
 
 def test_delegate_that_segfaults_exits_2_with_the_clash_named(stand, svhn):

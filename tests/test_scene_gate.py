@@ -21,6 +21,7 @@ from train.synth.scenes import SceneSpec
 from train.synth.scenes_write import write_scenes
 
 READER = ROOT / "models" / "house_numbers.tflite"
+NO_NEGATIVES = ROOT / "models" / "house_numbers_clean.tflite"  # never saw "no number": reads something on a blank wall
 DETECTOR = ROOT / "models" / "number_detector.tflite"
 
 
@@ -78,14 +79,19 @@ def test_tuned_pair_is_written_and_the_app_then_reads_as_the_replay_said(svhn, d
     gate = read_card(detector, kind="detector").scene_gate
     assert (gate.box_threshold, gate.reader_threshold) == (best["box_threshold"], best["gate"])
     assert gate.reader_sha256 == file_sha256(READER) and "precision >= 50%" in gate.basis
-    # --max-false keeps exactly the pairs at or under that many false readings per 60 empty frames
+    # --max-false keeps exactly the pairs at or under that many false readings per 60 empty frames. The shipped
+    # reader makes none on these few empty frames, so this part replays a reader that never learnt "no number".
+    garbage = tmp_path / "garbage.json"
+    proc = _script("scripts/eval_scenes.py", "--data", scenes, "--model", NO_NEGATIVES, "--detector", detector,
+                   "--box-threshold", "0.3", "--no-scan", "--json", garbage)
+    assert proc.returncode == 0, proc.stderr[-2000:]
     listed = {}
     for extra in ((), ("--max-false", "0.5")):
-        proc = _script("scripts/tune_scene_gate.py", low, "--precision", "0.5", "--top", "100000", *extra)
+        proc = _script("scripts/tune_scene_gate.py", garbage, "--precision", "0.5", "--top", "100000", *extra)
         assert proc.returncode == 0, proc.stderr
         listed[extra] = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
     strict = [r for r in listed[()] if r["false_readings_per_60_empty"] <= 0.5]
-    assert listed[("--max-false", "0.5")] == strict and 0 < len(strict) < len(listed[()]) and listed[()][0] == best
+    assert listed[("--max-false", "0.5")] == strict and 0 < len(strict) < len(listed[()])
 
     again = tmp_path / "again.json"  # no thresholds given: the card's scene gate, as in the app
     proc = _script("scripts/eval_scenes.py", "--data", scenes, "--model", READER, "--detector", detector,
