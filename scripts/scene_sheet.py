@@ -3,7 +3,8 @@
 Tiles are drawn at random (seeded) from three groups, so the sheet shows hits, misses and empty frames
 in fixed numbers rather than hand-picked ones. True number boxes are white, the detector's boxes blue;
 the reading is green when right and through the gate, amber when right but under the gate, red when
-wrong, and "no box" marks a number the detector did not find. Example:
+wrong, "no box" marks a number the detector did not find, and a box the reader calls "no number" is green
+on an empty frame and red on a number. Example:
 
     python scripts/scene_sheet.py --report out/eval_scenes.json --out docs/detector_scenes.png
 """
@@ -32,7 +33,9 @@ def verdict(frame: dict, gate: float) -> tuple[str, tuple[int, int, int]]:
     d = frame.get("detect")
     if d is None:
         return ("no box" if frame["truth"] else "nothing read (right)"), (RED if frame["truth"] else GREEN)
-    label = f"{d['reading'] or '-'} {d['confidence']:.2f}"
+    if not d["reading"]:  # the reader saw the box and said "no number": nothing is reported
+        return ("no number (right)", GREEN) if not frame["truth"] else ("read as no number", RED)
+    label = f"{d['reading']} {d['confidence']:.2f}"
     if d["reading"] in frame["truth"]:
         return label, GREEN if d["confidence"] >= gate else AMBER
     if not frame["truth"] and d["confidence"] < gate:
