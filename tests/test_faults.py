@@ -1,5 +1,6 @@
 """The fault pass, pinned: hostile pictures, labels and regions give one line, and the run goes on."""
 
+import contextlib
 import json
 import os
 import shutil
@@ -126,64 +127,51 @@ def test_written_files_follow_the_umask(tmp_path):
     assert modes == ["0o644", "0o640", "0o600"]
 
 
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
-def test_interrupted_synth_leaves_no_partial_folder_and_no_traceback(tmp_path, sig):
-    out = tmp_path / "synth"
-    proc = subprocess.Popen([sys.executable, "-m", "train.synth", "--out", str(out), "--count", "20000",
-                             "--workers", "2", "-q"], cwd=ROOT, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True, preexec_fn=_default_sigint)
+@contextlib.contextmanager
+def _synth_drawing(tmp_path, **popen):
+    """`train.synth` with 2 workers, 20 pictures into its 20,000: (the process, its workers' pids). Killed
+    afterwards whatever happened, so a failed check leaves nothing drawing through the rest of the suite."""
+    proc = subprocess.Popen([sys.executable, "-m", "train.synth", "--out", str(tmp_path / "synth"), "--count",
+                             "20000", "--workers", "2", "-q"], cwd=ROOT, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True, **popen)
     try:
         deadline = time.time() + 240  # a loaded CI machine takes its time to start two workers
         while time.time() < deadline and sum(len(os.listdir(p)) for p in tmp_path.glob(".synth.partial-*")) < 20:
             time.sleep(0.1)
         assert list(tmp_path.glob(".synth.partial-*")), "the generator never started"
-        os.killpg(proc.pid, sig) if sig == signal.SIGINT else proc.send_signal(sig)  # Ctrl-C reaches the workers too
-        _, err = proc.communicate(timeout=60)
-        assert proc.returncode == 130 and "Traceback" not in err and "BrokenPipe" not in err, err
-        assert os.listdir(tmp_path) == []
-    finally:  # a failed check must not leave 20000 pictures being drawn through the rest of the suite
+        workers = [int(pid) for pid in Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()]
+        assert len(workers) == 2, workers
+        yield proc, workers
+    finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
 
 
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_interrupted_synth_leaves_no_partial_folder_and_no_traceback(tmp_path, sig):
+    with _synth_drawing(tmp_path, preexec_fn=_default_sigint) as (proc, workers):
+        os.killpg(proc.pid, sig) if sig == signal.SIGINT else proc.send_signal(sig)  # Ctrl-C reaches the workers too
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 130 and "Traceback" not in err and "BrokenPipe" not in err, err
+        assert os.listdir(tmp_path) == [] and _ended(workers)
+
+
 def test_a_synth_worker_that_dies_fails_the_run_in_one_line_and_leaves_nothing(tmp_path):
-    proc = subprocess.Popen([sys.executable, "-m", "train.synth", "--out", str(tmp_path / "synth"), "--count",
-                             "20000", "--workers", "2", "-q"], cwd=ROOT, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
-    try:
-        deadline = time.time() + 240
-        while time.time() < deadline and sum(len(os.listdir(p)) for p in tmp_path.glob(".synth.partial-*")) < 20:
-            time.sleep(0.1)
-        workers = [int(pid) for pid in Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()]
-        assert len(workers) == 2, workers
+    with _synth_drawing(tmp_path) as (proc, workers):
         os.kill(workers[0], signal.SIGKILL)  # the out-of-memory killer, say
         _, err = proc.communicate(timeout=60)
         assert proc.returncode == 1 and "a worker died" in err and "Traceback" not in err, err
         assert len(err.strip().splitlines()) == 1, err
         assert os.listdir(tmp_path) == [] and _ended(workers)  # nothing outlives it
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
 
 
 def test_synth_workers_stop_when_their_parent_is_killed_outright(tmp_path):
-    proc = subprocess.Popen([sys.executable, "-m", "train.synth", "--out", str(tmp_path / "synth"), "--count",
-                             "20000", "--workers", "2", "-q"], cwd=ROOT, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
-    try:
-        deadline = time.time() + 240
-        while time.time() < deadline and sum(len(os.listdir(p)) for p in tmp_path.glob(".synth.partial-*")) < 20:
-            time.sleep(0.1)
-        workers = [int(pid) for pid in Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()]
-        assert len(workers) == 2, workers
+    with _synth_drawing(tmp_path) as (proc, workers):
         proc.kill()  # SIGKILL: no handler runs, nothing is cleaned up, the workers are orphans
         _, err = proc.communicate(timeout=60)  # returns once the workers, which hold stderr too, have ended
         assert "Traceback" not in err and "BrokenPipe" not in err, err
         assert _ended(workers)
-    finally:
-        os.killpg(proc.pid, signal.SIGKILL) if proc.poll() is None else None
 
 
 def _ended(pids: list[int], seconds: float = 10) -> bool:
