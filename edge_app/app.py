@@ -106,14 +106,13 @@ class App:
         self._wake = threading.Event()  # set by a signal: ends the --fps wait at once
 
     def read_frame(self, image: np.ndarray, regions: list[Box]) -> tuple[Reading, Box]:
-        """The best reading over the regions of one frame (Reading.rank)."""
-        best = None
-        for region in regions:
-            reading = self.model.read(model_input(image, region)) if self.cfg.tta == 1 \
-                else read_region(self.model.probabilities, crop_region(image, region), self.cfg.tta)
-            if best is None or reading.rank() > best[0].rank():
-                best = (reading, region)
-        return best
+        """The best reading over the regions of one frame (Reading.rank; the first of equals) and its region."""
+        def read(region: Box) -> Reading:
+            if self.cfg.tta == 1:
+                return self.model.read(model_input(image, region))
+            return read_region(self.model.probabilities, crop_region(image, region), self.cfg.tta)
+
+        return max(((read(region), region) for region in regions), key=lambda found: found[0].rank())
 
     def regions_for(self, frame: Frame) -> list[Box]:
         """The regions to read in a frame: the labelled boxes, the ROI, a scan, or the whole frame."""

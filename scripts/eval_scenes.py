@@ -38,13 +38,8 @@ def _text(number) -> str:
 
 
 def _best(model, image, regions):
-    """The app's best reading over regions (Reading.rank) -> (reading, region)."""
-    best = None
-    for region in regions:
-        r = model.read(model_input(image, region))
-        if best is None or r.rank() > best[0].rank():
-            best = (r, region)
-    return best
+    """The app's best reading over regions (Reading.rank; the first of equals) -> (reading, region)."""
+    return max(((model.read(model_input(image, region)), region) for region in regions), key=lambda f: f[0].rank())
 
 
 def evaluate(data: Path, model_path: Path, detector_path: Path, box_threshold: float | None, scan: bool,

@@ -79,6 +79,8 @@ def test_tuned_pair_is_written_and_the_app_then_reads_as_the_replay_said(svhn, d
     gate = read_card(detector, kind="detector").scene_gate
     assert (gate.box_threshold, gate.reader_threshold) == (best["box_threshold"], best["gate"])
     assert gate.reader_sha256 == file_sha256(READER) and "precision >= 50%" in gate.basis
+    proc = _script("scripts/tune_scene_gate.py", low, "--precision", "0.5", "--top", "1")
+    assert json.loads(proc.stdout.splitlines()[1]) == best  # the listing's first pair is the one written
     # --max-false keeps exactly the pairs at or under that many false readings per 60 empty frames. The shipped
     # reader makes none on these few empty frames, so this part replays a reader that never learnt "no number".
     garbage = tmp_path / "garbage.json"
