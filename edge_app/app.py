@@ -15,7 +15,7 @@ import numpy as np
 from .config import save_roi
 from .contract import Box, ContractError, crop_region, model_input
 from .decode import Reading
-from .detect import DetectAndRead, detect_thresholds
+from .detect import LOOKS, DetectAndRead, detect_thresholds
 from .inference.card import ModelError
 from .inference.detector import DEFAULT_DETECTOR, NumberDetector
 from .inference.reader import HouseNumberModel
@@ -43,7 +43,8 @@ class AppConfig:
     boxes: bool = False
     detect: bool = False  # also the mode when none of roi, scan, boxes is given
     detector: Path = DEFAULT_DETECTOR
-    box_threshold: float | None = None  # None: the detector card's score threshold
+    box_threshold: float | None = None  # None: the detector card's scene gate, else its score threshold
+    looks: int = LOOKS  # detector looks per frame (edge_app.detect)
     threshold: float | None = None  # None: the gate in the model's card (coverage at 98% on validation data)
     smooth: tuple[int, int] | None = (3, 5)  # report a reading once it won k of the last n frames
     fps: float | None = None  # rate cap: at most this many frames a second (None: as fast as they come)
@@ -89,8 +90,8 @@ class App:
         if not (cfg.roi or cfg.scan or cfg.boxes):  # --detect, the default
             self.detector = NumberDetector(cfg.detector, threads=cfg.threads)
             box_threshold, self.threshold = detect_thresholds(self.detector, self.model, cfg.box_threshold,
-                                                              cfg.threshold)
-            self.finder = DetectAndRead(self.detector, self.model, box_threshold)
+                                                              cfg.threshold, cfg.looks)
+            self.finder = DetectAndRead(self.detector, self.model, box_threshold, looks=cfg.looks)
         else:
             self.threshold = self.model.threshold if cfg.threshold is None else cfg.threshold
         if self.threshold is None:  # never a silent 0: a variant without a measured gate needs one given

@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))  # run as a script from anywhere
 
 from edge_app.atomic import write_atomic  # noqa: E402
 from edge_app.contract import Box, digit_region, load_image, model_input  # noqa: E402
-from edge_app.detect import DetectAndRead, detect_thresholds, most_confident  # noqa: E402
+from edge_app.detect import LOOKS, DetectAndRead, detect_thresholds, most_confident  # noqa: E402
 from edge_app.inference.detector import DEFAULT_DETECTOR, NumberDetector, iou  # noqa: E402
 from edge_app.inference.reader import DEFAULT_MODEL, HouseNumberModel  # noqa: E402
 from edge_app.regions import scan_windows  # noqa: E402
@@ -43,15 +43,16 @@ def _best(model, image, regions):
 
 
 def evaluate(data: Path, model_path: Path, detector_path: Path, box_threshold: float | None, scan: bool,
-             limit: int | None = None, scales: tuple[float, ...] = (1.0,), gate: float | None = None) -> dict:
+             limit: int | None = None, scales: tuple[float, ...] = (1.0,), gate: float | None = None,
+             looks: int = LOOKS) -> dict:
     """Every frame through --detect, --boxes (frames with numbers) and optionally --scan; per-frame records.
 
     The thresholds are the app's: the flags given, else the detector card's scene gate, else each card's own.
     """
     model = HouseNumberModel(model_path, threads=1)
     detector = NumberDetector(detector_path, threads=1)
-    threshold, detect_gate = detect_thresholds(detector, model, box_threshold, gate)
-    finder = DetectAndRead(detector, model, threshold, scales=scales)
+    threshold, detect_gate = detect_thresholds(detector, model, box_threshold, gate, looks)
+    finder = DetectAndRead(detector, model, threshold, scales=scales, looks=looks)
     scenes = read_scenes(data)[:limit]
     frames = []
     for i, scene in enumerate(scenes):
@@ -62,7 +63,7 @@ def evaluate(data: Path, model_path: Path, detector_path: Path, box_threshold: f
         candidates = finder.candidates(image)
         found = most_confident(candidates)
         detect_ms = (time.perf_counter() - t) * 1000
-        detections = detector.detect(image, threshold=threshold)
+        detections = finder.find(image)  # the boxes the app would read (with two looks, the second's)
         rec = {"name": scene.name, "truth": truth, "true_boxes": [list(map(float, b)) for b in true_boxes],
                "detections": [{"box": list(map(float, d.box)), "score": d.score} for d in detections],
                "detect_ms": detect_ms,
@@ -84,7 +85,8 @@ def evaluate(data: Path, model_path: Path, detector_path: Path, box_threshold: f
         if (i + 1) % 50 == 0:
             print(f"  {i + 1}/{len(scenes)} frames", file=sys.stderr)
     return {"data": str(data), "model": str(model_path), "detector": str(detector_path), "box_threshold": threshold,
-            "scales": list(scales), "gate": model.threshold if gate is None else gate, "detect_gate": detect_gate,
+            "looks": looks, "scales": list(scales), "gate": model.threshold if gate is None else gate,
+            "detect_gate": detect_gate,
             "frames": frames}
 
 
@@ -94,7 +96,8 @@ def summarise(run: dict) -> dict:
     numbered = [f for f in frames if f["truth"]]
     empty = [f for f in frames if not f["truth"]]
     out = {"frames": len(frames), "number_frames": len(numbered), "empty_frames": len(empty),
-           "box_threshold": run["box_threshold"], "gate": run["gate"], "detect_gate": run["detect_gate"]}
+           "box_threshold": run["box_threshold"], "looks": run.get("looks", 1), "gate": run["gate"],
+           "detect_gate": run["detect_gate"]}
     for mode in ("detect", "boxes", "scan"):
         if mode != "detect" and not any(mode in f for f in frames):
             continue
@@ -174,10 +177,11 @@ def main(argv=None) -> int:
     p.add_argument("--limit", type=int, help="only the first N frames")
     p.add_argument("--scales", type=lambda t: tuple(float(v) for v in t.split(",")), default=(1.0,),
                    help="box sizes read and averaged, e.g. 1,1.15")
+    p.add_argument("--looks", type=int, choices=(1, 2), default=LOOKS, help="detector looks per frame, as the app's")
     p.add_argument("--json", type=Path, required=True, help="write the report (summary + per-frame records) here")
     args = p.parse_args(argv)
     run = evaluate(args.data, args.model, args.detector, args.box_threshold, args.scan, args.limit, args.scales,
-                   args.threshold)
+                   args.threshold, args.looks)
     run["summary"] = summarise(run)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(args.json, json.dumps(run, indent=1))

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from edge_app.contract import Box
-from edge_app.inference.detector import Detection, decode_detections, iou, local_peaks, nms
+from edge_app.inference.detector import Detection, decode_detections, iou, local_peaks, nms, zoom_window
 from edge_app.inference.runtime import dequantize
 
 GH, GW = 18, 24  # a 192x144 input at stride 8
@@ -91,3 +91,24 @@ def test_a_box_read_as_no_number_does_not_hide_a_number_in_the_other_box():
     assert most_confident([sign, number, other]) is number
     assert most_confident([sign]) is sign  # nothing to read: the app gates it out (length 0)
     assert most_confident([]) is None
+
+
+INPUT = (192, 144)
+
+
+@pytest.mark.parametrize("box", [Box(300, 200, 60, 40), Box(5, 440, 30, 30), Box(600, 0, 50, 20)])
+def test_a_second_look_window_is_3x_the_box_in_the_detector_aspect_inside_the_frame(box):
+    x0, y0, x1, y1 = zoom_window(box, FRAME, INPUT)
+    w, h = x1 - x0, y1 - y0
+    assert 0 <= x0 and 0 <= y0 and x1 <= FRAME[0] and y1 <= FRAME[1]
+    assert w / h == pytest.approx(192 / 144, abs=0.02) and w >= 192 and h >= 144  # never upscaled
+    assert h == pytest.approx(max(3 * box.height, 3 * box.width * 0.75, 144), abs=1)
+    inside = x0 <= box.left and y0 <= box.top and box.left + box.width <= x1 and box.top + box.height <= y1
+    assert inside or box.left + box.width > FRAME[0]  # the box itself is in view (unless it runs off the frame)
+
+
+def test_a_box_whose_window_is_the_whole_frame_gets_no_second_look():
+    assert zoom_window(Box(200, 150, 200, 170), FRAME, INPUT) is None  # 3x is more than the frame
+    assert zoom_window(Box(10, 10, 40, 30), INPUT, INPUT) is None  # a frame the size of the input
+    x0, y0, x1, y1 = zoom_window(Box(600, 300, 300, 260), (1280, 720), INPUT)  # 16:9: as tall as the frame at most
+    assert (y0, y1) == (0, 720) and x1 - x0 == 960

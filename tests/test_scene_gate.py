@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from edge_app.detect import detect_thresholds
+from edge_app.detect import LOOKS, detect_thresholds
 from edge_app.inference.card import ModelCard, ModelError, SceneGate, card_path, file_sha256, read_card
 from edge_app.inference.detector import NumberDetector
 from edge_app.inference.reader import HouseNumberModel
@@ -43,7 +43,7 @@ def test_a_scene_gate_round_trips_and_is_checked():
     card = read_card(DETECTOR, kind="detector")
     card.scene_gate = SceneGate(0.7, 0.9, "ab" * 32, "300 tuning scenes")
     assert ModelCard.from_json(card.to_json()) == card
-    for bad in (SceneGate(1.5, 0.9, "x", "basis"), SceneGate(0.7, 0.9, "x", "")):
+    for bad in (SceneGate(1.5, 0.9, "x", "basis"), SceneGate(0.7, 0.9, "x", ""), SceneGate(0.7, 0.9, "x", "b", 3)):
         with pytest.raises(ModelError, match="scene gate"):
             dataclasses.replace(card, scene_gate=bad)
     with pytest.raises(ModelError, match="only a detector card"):
@@ -52,13 +52,26 @@ def test_a_scene_gate_round_trips_and_is_checked():
 
 def test_the_app_takes_the_scene_gate_only_for_the_reader_it_was_tuned_with(detector):
     reader = HouseNumberModel(READER)
-    _with_gate(detector, SceneGate(0.61, 0.93, file_sha256(READER), "tuning scenes"))
+    _with_gate(detector, SceneGate(0.61, 0.93, file_sha256(READER), "tuning scenes", looks=LOOKS))
     assert detect_thresholds(NumberDetector(detector), reader) == (0.61, 0.93)
     assert detect_thresholds(NumberDetector(detector), reader, 0.5, 0.2) == (0.5, 0.2)  # flags win
     assert detect_thresholds(NumberDetector(detector), reader, threshold=0.2) == (0.61, 0.2)
     _with_gate(detector, SceneGate(0.61, 0.93, "0" * 64, "tuned with another reader"))
     own = NumberDetector(detector)
     assert detect_thresholds(own, reader) == (own.score_threshold, reader.threshold)
+
+
+def test_the_scene_gate_holds_only_for_the_looks_it_was_tuned_with(detector):
+    """The box threshold is the last look's score: a gate tuned with one look is not used with two."""
+    reader = HouseNumberModel(READER)
+    _with_gate(detector, SceneGate(0.61, 0.93, file_sha256(READER), "tuning scenes", looks=2))
+    assert detect_thresholds(NumberDetector(detector), reader, looks=2) == (0.61, 0.93)
+    own = NumberDetector(detector)
+    assert detect_thresholds(own, reader, looks=1) == (own.score_threshold, reader.threshold)
+    card = json.loads(card_path(detector).read_text())
+    del card["scene_gate"]["looks"]  # a card written before the second look: tuned with one
+    card_path(detector).write_text(json.dumps(card))
+    assert read_card(detector, kind="detector").scene_gate.looks == 1
 
 
 def _script(*args):
@@ -78,7 +91,7 @@ def test_tuned_pair_is_written_and_the_app_then_reads_as_the_replay_said(svhn, d
     assert best["readings"] > 0 and best["precision"] >= 0.5
     gate = read_card(detector, kind="detector").scene_gate
     assert (gate.box_threshold, gate.reader_threshold) == (best["box_threshold"], best["gate"])
-    assert gate.reader_sha256 == file_sha256(READER) and "precision >= 50%" in gate.basis
+    assert gate.reader_sha256 == file_sha256(READER) and "precision >= 50%" in gate.basis and gate.looks == LOOKS
     proc = _script("scripts/tune_scene_gate.py", low, "--precision", "0.5", "--top", "1")
     assert json.loads(proc.stdout.splitlines()[1]) == best  # the listing's first pair is the one written
     # --max-false keeps exactly the pairs at or under that many false readings per 60 empty frames. The shipped

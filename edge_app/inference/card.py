@@ -82,6 +82,7 @@ class SceneGate:
     reader_threshold: float
     reader_sha256: str  # the reader .tflite it was tuned with: another reader keeps its own gate
     basis: str  # the scenes and the precision it was tuned for
+    looks: int = 1  # --looks it was tuned with: the box score is the last look's, so it holds only for those
 
 
 @dataclass
@@ -142,6 +143,8 @@ class ModelCard:
                 raise ModelError("model card: only a detector card has a scene gate")
             if not all(0.0 <= t <= 1.0 for t in (g.box_threshold, g.reader_threshold)) or not g.basis:
                 raise ModelError(f"model card scene gate {g} needs thresholds in 0..1 and a basis")
+            if g.looks not in (1, 2):
+                raise ModelError(f"model card scene gate: looks must be 1 or 2, not {g.looks}")
         if not isinstance(self.training.get("licence"), str):
             raise ModelError("model card does not say under which licence its training data may be used")
 
@@ -217,7 +220,8 @@ def _tensor(d: dict) -> Tensor:
 def _scene_gate(d: dict | None) -> SceneGate | None:
     if d is None:
         return None
-    return SceneGate(float(d["box_threshold"]), float(d["reader_threshold"]), str(d["reader_sha256"]), str(d["basis"]))
+    return SceneGate(float(d["box_threshold"]), float(d["reader_threshold"]), str(d["reader_sha256"]), str(d["basis"]),
+                     int(d.get("looks", 1)))  # cards from before the second look were tuned with one
 
 
 def file_sha256(path) -> str:

@@ -4,6 +4,11 @@ Outputs (CenterNet style, stride 8, both sigmoid): `heatmap` (H/8, W/8, 1) peaks
 `box` (H/8, W/8, 4) = (dx, dy) the centre's offset inside its cell in [0, 1], and (w, h) as fractions of
 the input's width and height. Decoding is numpy: 3x3 local maxima above the score threshold, boxes,
 greedy non-maximum suppression, then mapped to the frame by its own width and height.
+
+A second look (`look_again`) runs the detector once more on a window of the full-resolution frame three
+times the box's size: the number then fills a third of the detector's input instead of a few cells, and
+its box comes back about twice as tight (on recon/train scenes, 68% of the best boxes at IoU 0.5
+against 59%).
 """
 
 from __future__ import annotations
@@ -20,6 +25,10 @@ from .runtime import TFLiteModel
 DEFAULT_DETECTOR = models_dir() / "number_detector.tflite"  # the shipped detector (installed or in the checkout)
 NMS_IOU = 0.45  # two boxes overlapping more than this are one number
 MAX_DETECTIONS = 8
+ZOOM = 3.0  # a second look's window is 3x the box: the number fills a third of it, inside the 5-40% of the
+# frame height the detector was trained on (2x puts it outside and gains nothing; 4x and 6x gain less)
+SAME_NUMBER_IOU = 0.1  # a second look's box must overlap the first this much to be the same number
+LOOK_FLOOR = 0.1  # peaks a look decodes at all: far below any box threshold worth using
 
 
 class Detection(NamedTuple):
@@ -81,6 +90,24 @@ def decode_detections(
     return nms(found, max_iou)[:limit]
 
 
+def zoom_window(box: Box, frame_size: tuple[int, int], input_size: tuple[int, int],
+                zoom: float = ZOOM) -> tuple[int, int, int, int] | None:
+    """The frame window (x0, y0, x1, y1) of a second look at `box`: `zoom` times its size in the detector's
+    aspect, never smaller than the detector's input (no upscaling), kept inside the frame. None when that
+    is the whole frame: the first look saw it just so."""
+    fw, fh = frame_size
+    iw, ih = input_size
+    aspect = iw / ih
+    h = min(max(zoom * box.height, zoom * box.width / aspect, ih), fh, fw / aspect)
+    w = h * aspect
+    if h < ih or w < iw or (w >= fw - 1 and h >= fh - 1):
+        return None
+    cx, cy = box.left + box.width / 2, box.top + box.height / 2
+    x0 = round(min(max(cx - w / 2, 0.0), fw - w))
+    y0 = round(min(max(cy - h / 2, 0.0), fh - h))
+    return x0, y0, x0 + round(w), y0 + round(h)
+
+
 class NumberDetector(TFLiteModel):
     """A loaded detector .tflite (card kind `detector`): a frame in, its detections out."""
 
@@ -110,8 +137,24 @@ class NumberDetector(TFLiteModel):
                 f"a {small.shape[1]}x{small.shape[0]} frame is smaller than the detector's {w}x{h} "
                 "input; use --roi or --boxes for small pictures, or a larger camera --size"
             )
-        out = self.run(detector_input(small))
         limit = self.score_threshold if threshold is None else threshold
         if limit is None:  # never a silent 0
             raise ModelError(f"{self.path} has no measured box score threshold ({self.card.gate.basis}); give one")
-        return decode_detections(out["heatmap"], out["box"], (fw, fh), limit)
+        return self._decode(detector_input(small), (fw, fh), limit)
+
+    def look_again(self, frame: np.ndarray, found: Detection) -> Detection | None:
+        """A second look at a detection through a window of the full frame around it: the same number's tighter
+        box with this look's score, `found` itself when the window would be the whole frame, or None when the
+        closer look sees no number there."""
+        window = zoom_window(found.box, (frame.shape[1], frame.shape[0]), self.card.input_size)
+        if window is None:
+            return found
+        x0, y0, x1, y1 = window
+        near = [Detection(Box(d.box.left + x0, d.box.top + y0, d.box.width, d.box.height), d.score)
+                for d in self._decode(detector_input(frame[y0:y1, x0:x1]), (x1 - x0, y1 - y0), LOOK_FLOOR)]
+        near = [d for d in near if iou(d.box, found.box) > SAME_NUMBER_IOU]
+        return max(near, key=lambda d: d.score, default=None)
+
+    def _decode(self, pixels: np.ndarray, size: tuple[int, int], threshold: float) -> list[Detection]:
+        out = self.run(pixels)
+        return decode_detections(out["heatmap"], out["box"], size, threshold)
