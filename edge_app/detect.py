@@ -62,6 +62,17 @@ def detect_thresholds(detector: NumberDetector, reader: HouseNumberModel, box_th
     return box, gate
 
 
+def find_boxes(detector: NumberDetector, image: np.ndarray, box_threshold: float, looks: int = LOOKS,
+               max_read: int = MAX_READ, lores: np.ndarray | None = None) -> list[Detection]:
+    """The boxes --detect reads, best first: the first look's at the box threshold, or with two looks, the
+    first look's best `max_read` looked at again and kept at the box threshold."""
+    if looks == 1:
+        return detector.detect(image, lores, box_threshold)
+    first = detector.detect(image, lores, min(FIRST_LOOK, box_threshold))[:max_read]
+    second = [detector.look_again(image, d) for d in first]
+    return [d for d in second if d is not None and d.score >= box_threshold]
+
+
 class DetectAndRead:
     """Detector + reader for one frame at a time; `tracker` (live sources) steadies the boxes."""
 
@@ -82,13 +93,8 @@ class DetectAndRead:
         return [Found(self.read(image, d.box), detection_region(d.box), d) for d in found[: self.max_read]]
 
     def find(self, image: np.ndarray, lores: np.ndarray | None = None) -> list[Detection]:
-        """The boxes to read, best first: the first look's at the box threshold, or with two looks, the first
-        look's best `max_read` looked at again and kept at the box threshold."""
-        if self.looks == 1:
-            return self.detector.detect(image, lores, self.box_threshold)
-        first = self.detector.detect(image, lores, min(FIRST_LOOK, self.box_threshold))[: self.max_read]
-        second = [self.detector.look_again(image, d) for d in first]
-        return [d for d in second if d is not None and d.score >= self.box_threshold]
+        """The boxes to read, best first (find_boxes with this reader's settings)."""
+        return find_boxes(self.detector, image, self.box_threshold, self.looks, self.max_read, lores)
 
     def read(self, image: np.ndarray, box: Box) -> Reading:
         """The reader on the box's region; with several scales, on each, head probabilities averaged."""

@@ -5,7 +5,10 @@ from training pictures, and writes a labelled folder for `python -m train`: each
 number (IoU under --max-iou) becomes a negative (a digitStruct.csv row with label 0: read as "no number"),
 and each number of the frame a positive with its digit boxes, so the reader also sees numbers on facades.
 Each picture is cut around its region with a margin, which keeps the folder small and the contract's crop
-unchanged. Never run it on the dev scenes or on anything made from SVHN test pictures. Example:
+unchanged. With --partials N, up to N boxes a frame that the app itself would read (its two looks) and that
+cut a digit of a number off are negatives too: the reader learns that part of a number is not a number,
+instead of reading "10" for 103. Never run it on the dev scenes or on anything made from SVHN test pictures,
+and keep the pictures a reader holds out for validation out of its scenes. Example:
 
     python -m train.synth scenes --out data/sc/m640 --count 1500 --seed 41 --real ../shared/data/svhn/recon/train
     python scripts/reader_negatives.py --scenes data/sc/m640 --out data/reader_neg
@@ -27,11 +30,27 @@ sys.path.insert(0, str(ROOT))  # run as a script from anywhere
 
 from edge_app.annotations import Annotation, write_csv  # noqa: E402
 from edge_app.contract import Box, digit_region, expand_box, load_image  # noqa: E402
+from edge_app.detect import find_boxes  # noqa: E402
 from edge_app.inference.detector import DEFAULT_DETECTOR, NumberDetector, iou  # noqa: E402
+from edge_app.regions import detection_region  # noqa: E402
 from edge_app.scenes import read_scenes  # noqa: E402
 from train.folders import is_test_folder  # noqa: E402
 
 MARGIN = 0.5  # the cut-out is the reader's region grown by half again, clipped to the frame
+WHOLE, CUT = 0.9, 0.5  # a digit this much inside the reader's region is whole; this little, cut off
+
+
+def inside_share(box: Box, region: Box) -> float:
+    """The share of `box`'s area that lies inside `region`."""
+    ix = max(0.0, min(box.left + box.width, region.left + region.width) - max(box.left, region.left))
+    iy = max(0.0, min(box.top + box.height, region.top + region.height) - max(box.top, region.top))
+    return ix * iy / (box.width * box.height) if box.width * box.height > 0 else 0.0
+
+
+def cuts_off_digits(region: Box, digits: tuple[Box, ...]) -> bool:
+    """True when the region shows part of a number: a digit whole and another cut off (in between: False)."""
+    shares = [inside_share(d, region) for d in digits]
+    return max(shares) >= WHOLE and min(shares) <= CUT
 
 
 def cut(image, region: Box, boxes: tuple[Box, ...]) -> tuple[Image.Image, tuple[Box, ...], tuple[int, int]]:
@@ -45,7 +64,7 @@ def cut(image, region: Box, boxes: tuple[Box, ...]) -> tuple[Image.Image, tuple[
 
 
 def mine(scenes: Path, out: Path, detector: NumberDetector, threshold: float, max_iou: float,
-         per_frame: int) -> tuple[dict, dict]:
+         per_frame: int, partials: int = 0) -> tuple[dict, dict]:
     """Write the negatives and positives of every frame into `out`; returns the counts and where each was cut."""
     annotations, cuts = [], {}
 
@@ -64,9 +83,17 @@ def mine(scenes: Path, out: Path, detector: NumberDetector, threshold: float, ma
                  if max((iou(d.box, t) for t in truth), default=0.0) < max_iou]
         for k, d in enumerate(wrong[:per_frame]):
             add(image, f"{stem}_x{k}.png", (), (d.box,))
+        if partials:
+            read = find_boxes(detector, image, threshold)  # what the app reads, with its two looks
+            cutting = [d for d in read if any(iou(d.box, t) >= max_iou and
+                                              cuts_off_digits(detection_region(d.box), n.boxes)
+                                              for t, n in zip(truth, scene.numbers))]
+            for k, d in enumerate(cutting[:partials]):
+                add(image, f"{stem}_p{k}.png", (), (d.box,))
     write_csv(out / "digitStruct.csv", annotations)
     negatives = sum(1 for a in annotations if not a.digits)
-    counts = {"pictures": len(annotations), "negatives": negatives, "positives": len(annotations) - negatives}
+    counts = {"pictures": len(annotations), "negatives": negatives, "positives": len(annotations) - negatives,
+              "partials": sum(1 for a in annotations if "_p" in a.name)}
     return counts, cuts
 
 
@@ -78,6 +105,8 @@ def main(argv=None) -> int:
     p.add_argument("--box-threshold", type=float, default=0.3, help="detector score a box needs (default: 0.3)")
     p.add_argument("--max-iou", type=float, default=0.1, help="a box overlapping every number less is a negative")
     p.add_argument("--per-frame", type=int, default=3, help="negatives kept per frame, best score first")
+    p.add_argument("--partials", type=int, default=0,
+                   help="also up to N boxes a frame that the app reads and that cut a number's digits off")
     args = p.parse_args(argv)
     if is_test_folder(args.scenes) or "dev_scenes" in str(args.scenes):
         p.error(f"{args.scenes} is evaluation data: mine scenes made from training pictures")
@@ -87,8 +116,8 @@ def main(argv=None) -> int:
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
     counts, cuts = mine(args.scenes, partial, NumberDetector(args.detector, threads=1), args.box_threshold,
-                        args.max_iou, args.per_frame)
-    settings = {k: getattr(args, k) for k in ("box_threshold", "max_iou", "per_frame")}
+                        args.max_iou, args.per_frame, args.partials)
+    settings = {k: getattr(args, k) for k in ("box_threshold", "max_iou", "per_frame", "partials")}
     (partial / "negatives.json").write_text(json.dumps({**counts, "scenes": str(args.scenes), **settings,
                                                         "detector": str(args.detector), "cut_at": cuts}))
     partial.rename(args.out)

@@ -9,6 +9,11 @@ then measures the gate on them: `python -m export ... --threshold-data DIR,DIR`.
         --real-digits data/svhn/format2_train_dev --out data/gpu/val_synthA
     python scripts/validation_pictures.py --run data/gpu/run_svhn --folder data/svhn/recon/train \\
         --out data/gpu/val_recon
+    python scripts/validation_pictures.py --run data/gpu/run_svhn --folder data/svhn/recon/train \\
+        --training --out data/gpu/fit_recon    # the others: what the run trained on
+
+Scenes made from the validation pictures hold numbers the reader never trained on (tuning the scene gate);
+scenes made from the training pictures can be mined for more training crops without touching them.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ def main() -> int:
     p.add_argument("--run", type=Path, required=True, help="run folder (its config.json gives the seed and split)")
     p.add_argument("--out", type=Path, required=True, help="new folder for the validation pictures")
     p.add_argument("--folder", type=Path, help="a real training folder that is here: copy its validation pictures")
+    p.add_argument("--training", action="store_true", help="with --folder: copy its training pictures instead")
     p.add_argument("--count", type=int, help="a train.synth folder's --count (redraw its validation pictures)")
     p.add_argument("--seed", type=int, help="... its --seed")
     p.add_argument("--real-digits", type=Path, help="... its --real-digits")
@@ -47,8 +53,8 @@ def main() -> int:
     annotations = []
     if a.folder:
         crops = load_crops(a.folder)
-        _, val = split_indices(len(crops), cfg.val_fraction, cfg.seed, cfg.val_max)
-        keep = {crops.names[i] for i in val}
+        train, val = split_indices(len(crops), cfg.val_fraction, cfg.seed, cfg.val_max)
+        keep = {crops.names[i] for i in (train if a.training else val)}
         for ann in read_annotations(a.folder):
             if ann.name in keep:
                 shutil.copyfile(a.folder / ann.name, tmp / ann.name)
@@ -65,7 +71,7 @@ def main() -> int:
             annotations.append(Annotation(name, picture.digits, picture.boxes))
     write_csv(tmp / CSV_NAME, annotations)
     tmp.rename(a.out)
-    print(f"{a.out}: {len(annotations)} validation pictures")
+    print(f"{a.out}: {len(annotations)} {'training' if a.training else 'validation'} pictures")
     return 0
 
 

@@ -100,17 +100,22 @@ def test_cli_writes_scenes_and_refuses_a_full_folder(tmp_path):
     assert proc.returncode == 2 and "WIDTHxHEIGHT" in proc.stderr and "Traceback" not in proc.stderr
 
 
-def test_reader_negatives_are_detector_boxes_away_from_every_number(svhn, tmp_path):
-    """scripts/reader_negatives.py on 640x480 scenes of real training numbers, with the shipped detector."""
+def test_reader_negatives_are_detector_boxes_away_from_every_number_or_cutting_one(svhn, tmp_path):
+    """scripts/reader_negatives.py on 640x480 scenes of real training numbers, with the shipped detector: boxes
+    off every number, and (--partials) boxes the app reads that cut a number's digits off."""
     import numpy as np
 
     from edge_app.contract import Box
     from edge_app.inference.detector import iou
+    from edge_app.regions import detection_region
+    from scripts.reader_negatives import cuts_off_digits
     from train.cache import load_crops
 
     spec = SceneSpec(real=svhn / "recon" / "train", empty_share=0.3)
-    frames = write_scenes(tmp_path / "scenes", 10, seed=3, spec=spec, workers=1, progress=False)
-    proc = run_module("scripts.reader_negatives", "--scenes", frames, "--out", tmp_path / "neg", "--max-iou", "0.1")
+    # seed 8: ten frames where the app's boxes include one that cuts a number (about one frame in 30 does)
+    frames = write_scenes(tmp_path / "scenes", 10, seed=8, spec=spec, workers=1, progress=False)
+    proc = run_module("scripts.reader_negatives", "--scenes", frames, "--out", tmp_path / "neg", "--max-iou", "0.1",
+                      "--partials", "2", "--box-threshold", "0.15")
     assert proc.returncode == 0, proc.stderr[-2000:]
     counts = json.loads(proc.stdout.strip().splitlines()[-1])
     scenes = {f.name.removesuffix(".png"): f for f in read_scenes(frames)}
@@ -127,9 +132,59 @@ def test_reader_negatives_are_detector_boxes_away_from_every_number(svhn, tmp_pa
         boxes = [Box(b.left + left, b.top + top, b.width, b.height) for b in a.boxes]
         if a.digits:
             assert any(iou(union_box(boxes), number) > 0.99 for number in scene.number_boxes())
+        elif "_p" in a.name:  # part of a number: its region holds one digit whole and cuts another off
+            assert any(cuts_off_digits(detection_region(boxes[0]), n.boxes) for n in scene.numbers)
         else:
             assert all(iou(boxes[0], number) < 0.1 for number in scene.number_boxes())
+    assert counts["partials"] == sum("_p" in a.name for a in negatives) > 0
     crops = load_crops(tmp_path / "neg", tmp_path / "cache", quiet=True)
     lengths = {name: int(t[0]) for name, t in zip(crops.names, crops.targets)}
     assert all(lengths[a.name] == 0 for a in negatives) and np.all(crops.targets[:, 0] >= 0)
     assert all(lengths[a.name] == len(a.digits) for a in labels if a.digits)
+
+
+def test_a_region_cuts_a_number_when_one_digit_is_whole_and_another_cut_off():
+    from edge_app.contract import Box
+    from scripts.reader_negatives import cuts_off_digits
+
+    digits = (Box(0, 0, 10, 20), Box(10, 0, 10, 20), Box(20, 0, 10, 20))  # "103"
+    assert not cuts_off_digits(Box(-3, -3, 36, 26), digits)  # all three inside
+    assert cuts_off_digits(Box(-3, -3, 26, 26), digits)  # "10" and a third of the 3
+    assert not cuts_off_digits(Box(-3, -3, 30, 26), digits)  # the 3 70% inside: neither, left out
+    assert not cuts_off_digits(Box(100, 100, 10, 10), digits)  # nowhere near
+
+
+def test_partial_numbers_are_runs_of_digits_that_keep_one_end_read_as_no_number(svhn, tmp_path):
+    """scripts/partial_numbers.py on real training pictures: each part is the union of a strict run of the
+    picture's digits that keeps its first or its last digit, labelled "no number"; test pictures are refused."""
+    import shutil
+
+    from edge_app.annotations import write_csv
+    from train.cache import load_crops
+
+    source = tmp_path / "train"
+    source.mkdir()
+    labels = read_annotations(svhn / "recon" / "train")[:30]
+    for a in labels:
+        shutil.copy(svhn / "recon" / "train" / a.name, source / a.name)
+    write_csv(source / "digitStruct.csv", labels)
+    proc = run_module("scripts.partial_numbers", "--data", source, "--out", tmp_path / "parts", "--per-picture", "2")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    parts = read_annotations(tmp_path / "parts")
+    sources = json.loads((tmp_path / "parts" / "partials.json").read_text())["sources"]
+    several = [a for a in labels if len(a.digits) >= 2]
+    assert len(parts) == sum(min(2, 2 * (len(a.digits) - 1)) for a in several) > 0
+    by_name = {a.name: a for a in labels}
+    for part in parts:
+        assert part.digits == ()
+        picture, run = sources[part.name].split(" digits ")
+        start, stop = map(int, run.split(" ")[0].split(":"))
+        whole = by_name[picture.rsplit("/", 1)[1]]
+        assert 0 < stop - start < len(whole.digits) and (start == 0 or stop == len(whole.digits))
+        cut = part.boxes[0]
+        run_box = union_box(whole.boxes[start:stop])  # the same box, moved into the cut-out's coordinates
+        assert (cut.width, cut.height) == pytest.approx((run_box.width, run_box.height))
+    crops = load_crops(tmp_path / "parts", tmp_path / "cache", quiet=True)
+    assert (crops.targets[:, 0] == 0).all()  # every part reads as "no number"
+    proc = run_module("scripts.partial_numbers", "--data", svhn / "recon" / "test", "--out", tmp_path / "x")
+    assert proc.returncode == 2 and "test split" in proc.stderr
