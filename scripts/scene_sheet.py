@@ -77,7 +77,9 @@ def main(argv=None) -> int:
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
     report = json.loads(args.report.read_text())
-    folder, gate, frames = Path(report["data"]), report["summary"]["gate"], report["frames"]
+    summary = report["summary"]
+    gate = summary.get("detect_gate") or summary["gate"]  # --detect's gate (the scene gate), as the app used it
+    folder, frames = Path(report["data"]), report["frames"]
     right = [f for f in frames if f["truth"] and f.get("detect", {}).get("reading") in f["truth"]]
     wrong = [f for f in frames if f["truth"] and f not in right]
     empty = [f for f in frames if not f["truth"]]
