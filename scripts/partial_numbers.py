@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
 from pathlib import Path
 
@@ -28,7 +27,7 @@ sys.path.insert(0, str(ROOT))  # run as a script from anywhere
 
 from edge_app.annotations import Annotation, read_annotations, write_csv  # noqa: E402
 from edge_app.contract import digit_region, load_image, union_box  # noqa: E402
-from scripts.reader_negatives import cut  # noqa: E402
+from scripts.reader_negatives import cut, partial_folder  # noqa: E402
 from train.folders import is_test_folder  # noqa: E402
 
 
@@ -49,9 +48,7 @@ def main(argv=None) -> int:
             p.error(f"{folder} is a test split: cut parts from training pictures only")
     if args.out.exists():
         p.error(f"{args.out} exists; pick a new --out")
-    partial = args.out.with_name(args.out.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    partial.mkdir(parents=True)
+    partial = partial_folder(args.out)
     rng = np.random.default_rng(args.seed)
     annotations, sources = [], {}
     for i, folder in enumerate(args.data):

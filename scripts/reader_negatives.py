@@ -63,6 +63,14 @@ def cut(image, region: Box, boxes: tuple[Box, ...]) -> tuple[Image.Image, tuple[
     return Image.fromarray(image[y0:y1, x0:x1]), moved, (x0, y0)
 
 
+def partial_folder(out: Path) -> Path:
+    """An empty `<out>.partial` beside `out`, renamed to `out` once whole: a stop leaves no half folder named out."""
+    partial = out.with_name(out.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    return partial
+
+
 def mine(scenes: Path, out: Path, detector: NumberDetector, threshold: float, max_iou: float,
          per_frame: int, partials: int = 0) -> tuple[dict, dict]:
     """Write the negatives and positives of every frame into `out`; returns the counts and where each was cut."""
@@ -112,9 +120,7 @@ def main(argv=None) -> int:
         p.error(f"{args.scenes} is evaluation data: mine scenes made from training pictures")
     if args.out.exists():
         p.error(f"{args.out} exists; pick a new --out")
-    partial = args.out.with_name(args.out.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    partial.mkdir(parents=True)
+    partial = partial_folder(args.out)
     counts, cuts = mine(args.scenes, partial, NumberDetector(args.detector, threads=1), args.box_threshold,
                         args.max_iou, args.per_frame, args.partials)
     settings = {k: getattr(args, k) for k in ("box_threshold", "max_iou", "per_frame", "partials")}
