@@ -25,10 +25,11 @@ def test_the_shipped_example_is_valid():
 
 def test_file_values_go_through_the_flags_types(tmp_path):
     path = write(tmp_path, 'source = "pics"\nroi = [10, 20, 30.5, 40]\nsize = [320, 240]\nsmooth = "off"\n'
-                           'threshold = 0\nmax-frames = 7\njsonl = "r.jsonl"\nquiet = true\n')
+                           'threshold = 0\nmax-frames = 7\njsonl = "r.jsonl"\nquiet = true\nlooks = 1\n')
     cfg = parse_args(["--config", str(path)])
     assert cfg.roi == Box(10, 20, 30.5, 40) and cfg.size == (320, 240) and cfg.smooth is None
     assert cfg.threshold == 0.0 and cfg.max_frames == 7 and cfg.jsonl == Path("r.jsonl") and cfg.quiet
+    assert cfg.looks == 1 and parse_args(["--source", "x"]).looks == 2  # the detector's looks; two by default
 
 
 def test_flags_override_the_file(tmp_path):
@@ -52,6 +53,7 @@ def test_flags_override_the_file(tmp_path):
     ('source = "x"\n[mqtt]\nhost = "a"', "key 'mqtt' is a table"),
     ('source = "x"\nconfig = "other.toml"', "unknown key 'config'"),
     ('source = "x"\nroi = "1,2,3,4"\nscan = true', "keys roi, scan exclude each other"),
+    ('source = "x"\nlooks = 3', "key 'looks': invalid choice: 3"),
     ("source = ", "not valid TOML"),
 ])
 def test_bad_files_are_one_line_naming_the_key(tmp_path, text, message):
