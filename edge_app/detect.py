@@ -90,6 +90,10 @@ class DetectAndRead:
         found = self.find(image, lores)
         if self.tracker is not None:
             found = self.tracker.update(found)
+        return self.read_boxes(image, found)
+
+    def read_boxes(self, image: np.ndarray, found: list[Detection]) -> list[Found]:
+        """The best `max_read` of these boxes, each with its reading."""
         return [Found(self.read(image, d.box), detection_region(d.box), d) for d in found[: self.max_read]]
 
     def find(self, image: np.ndarray, lores: np.ndarray | None = None) -> list[Detection]:

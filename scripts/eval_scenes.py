@@ -60,10 +60,10 @@ def evaluate(data: Path, model_path: Path, detector_path: Path, box_threshold: f
         truth = [_text(n) for n in scene.numbers]
         true_boxes = scene.number_boxes()
         t = time.perf_counter()
-        candidates = finder.candidates(image)
+        detections = finder.find(image)  # the boxes the app would read (with two looks, the second's)
+        candidates = finder.read_boxes(image, detections)  # finder.candidates(image), without a tracker
         found = most_confident(candidates)
         detect_ms = (time.perf_counter() - t) * 1000
-        detections = finder.find(image)  # the boxes the app would read (with two looks, the second's)
         rec = {"name": scene.name, "truth": truth, "true_boxes": [list(map(float, b)) for b in true_boxes],
                "detections": [{"box": list(map(float, d.box)), "score": d.score} for d in detections],
                "detect_ms": detect_ms,

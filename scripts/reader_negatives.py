@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))  # run as a script from anywhere
 from edge_app.annotations import Annotation, write_csv  # noqa: E402
 from edge_app.contract import Box, digit_region, expand_box, load_image  # noqa: E402
 from edge_app.detect import find_boxes  # noqa: E402
-from edge_app.inference.detector import DEFAULT_DETECTOR, NumberDetector, iou  # noqa: E402
+from edge_app.inference.detector import DEFAULT_DETECTOR, NumberDetector, intersection, iou  # noqa: E402
 from edge_app.regions import detection_region  # noqa: E402
 from edge_app.scenes import read_scenes  # noqa: E402
 from train.folders import is_test_folder  # noqa: E402
@@ -42,9 +42,8 @@ WHOLE, CUT = 0.9, 0.5  # a digit this much inside the reader's region is whole; 
 
 def inside_share(box: Box, region: Box) -> float:
     """The share of `box`'s area that lies inside `region`."""
-    ix = max(0.0, min(box.left + box.width, region.left + region.width) - max(box.left, region.left))
-    iy = max(0.0, min(box.top + box.height, region.top + region.height) - max(box.top, region.top))
-    return ix * iy / (box.width * box.height) if box.width * box.height > 0 else 0.0
+    area = box.width * box.height
+    return intersection(box, region) / area if area > 0 else 0.0
 
 
 def cuts_off_digits(region: Box, digits: tuple[Box, ...]) -> bool:

@@ -50,11 +50,16 @@ def local_peaks(heat: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndar
     return np.nonzero((heat >= neighbours) & (heat >= threshold))
 
 
-def iou(a: Box, b: Box) -> float:
-    """Intersection over union of two boxes."""
+def intersection(a: Box, b: Box) -> float:
+    """The area two boxes share."""
     ix = max(0.0, min(a.left + a.width, b.left + b.width) - max(a.left, b.left))
     iy = max(0.0, min(a.top + a.height, b.top + b.height) - max(a.top, b.top))
-    inter = ix * iy
+    return ix * iy
+
+
+def iou(a: Box, b: Box) -> float:
+    """Intersection over union of two boxes."""
+    inter = intersection(a, b)
     union = a.width * a.height + b.width * b.height - inter
     return inter / union if union > 0 else 0.0
 
