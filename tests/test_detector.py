@@ -153,3 +153,56 @@ def test_mixups_are_refused_with_one_line(tmp_path, scenes, synth, det_run, det_
         assert proc.returncode == 2, (args, proc.stderr[-500:])
         assert says in proc.stderr and "Traceback" not in proc.stderr, proc.stderr[-500:]
         assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+
+
+def test_zoom_keeps_every_number_whole_and_moves_its_box_with_the_pixels(scenes):
+    """train.portable's zoom (scene_data.zoom_in) on real generated frames: the pixels inside each moved box are
+    the pixels of the original box, scaled; boxes never leave the frame; far-apart numbers leave the frame as is."""
+    from PIL import Image
+
+    from train.scene_data import load_frames, zoom_in
+
+    frames, boxes, _ = load_frames(scenes)
+    rng = np.random.default_rng(0)
+    zoomed = 0
+    for frame, numbers in zip(frames, boxes):
+        out, moved = zoom_in(frame, numbers, rng, most=1.4)
+        assert out.shape == frame.shape and out.dtype == np.uint8 and len(moved) == len(numbers)
+        for before, after in zip(numbers, moved):
+            assert after.left >= -1e-6 and after.top >= -1e-6
+            assert after.left + after.width <= DETECTOR_WIDTH + 1e-6
+            assert after.top + after.height <= DETECTOR_HEIGHT + 1e-6
+            if out is frame:
+                continue
+            zoomed += 1
+            scale = after.width / before.width
+            assert 1.0 <= scale <= 1.4 and after.height / before.height == pytest.approx(scale)
+            size = (max(1, round(after.width)), max(1, round(after.height)))
+            was = np.asarray(Image.fromarray(frame).resize(size, Image.BILINEAR, box=(
+                before.left, before.top, before.left + before.width, before.top + before.height)), np.float32)
+            x, y = round(after.left), round(after.top)
+            now = out[y:y + size[1], x:x + size[0]].astype(np.float32)
+            h, w = min(len(now), len(was)), min(now.shape[1], was.shape[1])
+            assert np.abs(now[:h, :w] - was[:h, :w]).mean() < 12  # the same digits, not another part of the frame
+    assert zoomed >= 10
+    apart = [Box(2, 2, 20, 20), Box(DETECTOR_WIDTH - 22, DETECTOR_HEIGHT - 22, 20, 20)]
+    first = frames[0]
+    out, moved = zoom_in(first, apart, np.random.default_rng(1), most=1.4)
+    assert out is first and moved == apart
+
+
+def test_portable_detector_run_is_a_detector_run(tmp_path, scenes, monkeypatch):
+    """`train.portable --arch detector` (the GPU path, here on Keras's TensorFlow backend): AP50 picks the model."""
+    import keras
+
+    monkeypatch.setenv("KERAS_BACKEND", "tensorflow")  # train.portable's default is JAX, absent here
+    out = tmp_path / "run"
+    proc = run_main("train.portable", "--arch", "detector", "--data", scenes, "--out", out, "--steps", "4",
+                    "--batch-size", "8", "--eval-every", "2", "--warmup-steps", "1", "--val-fraction", "0.25")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["task"] == "detector" and metrics["metric"] == "ap50" and metrics["steps_done"] == 4
+    assert [h["step"] for h in metrics["history"]] == [2, 4] and 0 <= metrics["best_val_ap50"] <= 1
+    model = keras.models.load_model(out / "model.keras", compile=False)
+    outputs = model(np.zeros((1, DETECTOR_HEIGHT, DETECTOR_WIDTH, 3), np.uint8))
+    assert outputs["heatmap"].shape == (1, 18, 24, 1) and outputs["box"].shape == (1, 18, 24, 4)

@@ -62,3 +62,21 @@ def test_validation_pictures_are_redrawn_byte_for_byte(tmp_path, synth):
     held_out = sorted(split.crops.names[i] for i in split.val)
     assert sorted(p.name for p in (tmp_path / "val").glob("*.png")) == held_out
     assert all(filecmp.cmp(synth / n, tmp_path / "val" / n, shallow=False) for n in held_out)
+
+
+def test_frame_augment_changes_colour_not_geometry():
+    """The detector's in-step augmentation: same frames outside training; inside, colour, blur and noise that
+    leave every edge where it was (the boxes stay right)."""
+    from train.ops_augment import FrameAugment
+
+    frames = np.zeros((8, 144, 192, 3), np.uint8)
+    frames[:, 40:100, 60:120] = 220  # a bright patch: its edges must not move
+    layer = FrameAugment(seed=3)
+    np.testing.assert_array_equal(np.asarray(layer(frames, training=False)), frames)
+    out = np.asarray(layer(frames, training=True)).astype(np.float32)
+    assert out.shape == frames.shape and not np.array_equal(out, frames)
+    for frame in out:
+        grey = frame.mean(axis=2)
+        inside, outside = grey[50:90, 70:110].mean(), np.concatenate([grey[:30].ravel(), grey[110:].ravel()]).mean()
+        assert abs(inside - outside) > 20  # the patch is still there (inverted or not) ...
+        assert abs(grey[70, 62] - grey[70, 57]) > 10 and abs(grey[70, 117] - grey[70, 122]) > 10  # ... edges in place

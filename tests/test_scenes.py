@@ -3,6 +3,7 @@
 import hashlib
 import json
 
+import numpy as np
 import pytest
 
 from edge_app.annotations import read_annotations
@@ -188,3 +189,19 @@ def test_partial_numbers_are_runs_of_digits_that_keep_one_end_read_as_no_number(
     assert (crops.targets[:, 0] == 0).all()  # every part reads as "no number"
     proc = run_module("scripts.partial_numbers", "--data", svhn / "recon" / "test", "--out", tmp_path / "x")
     assert proc.returncode == 2 and "test split" in proc.stderr
+
+
+def test_draws_take_their_bounds_in_either_order():
+    """numpy 2.5 refuses rng.uniform(a, b) with b < a, which a sign wider than a small frame asks for: `between`
+    draws what uniform drew before (same stream, same value), and a facade smaller than its signs still draws."""
+    from PIL import Image
+
+    from train.synth import facade
+    from train.synth.draws import between
+
+    a, b = np.random.default_rng(4), np.random.default_rng(4)
+    assert [between(a, 0.2, 7.5) for _ in range(5)] == [b.uniform(0.2, 7.5) for _ in range(5)]
+    assert 2.0 <= between(a, 5.0, 2.0) <= 5.0
+    for seed in range(20):
+        im = Image.new("RGB", (24, 12))
+        facade.sign(np.random.default_rng(seed), im, 24, 12)  # glyphs of 8 px and more: wider than the frame

@@ -84,3 +84,20 @@ class Augment(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "photometric": self.photometric}
+
+
+class FrameAugment(Augment):
+    """uint8 (B, H, W, 3) whole frames -> colour, blur and noise only, so their boxes stay put.
+
+    Unchanged outside training. The zoom, which moves the boxes, happens in the batches (portable_data.py).
+    """
+
+    def call(self, frames, training=None):
+        if not training:
+            return frames
+        x = ops.cast(frames, "float32")
+        b = ops.shape(x)[0]
+        x = self._blur(self._colour(x, b), b)
+        sigma = keras.random.uniform((b, 1, 1, 1), 0.0, 6.0, seed=self.seeds)
+        x = x + sigma * keras.random.normal(ops.shape(x), seed=self.seeds)
+        return ops.cast(ops.clip(ops.round(x), 0, 255), "uint8")

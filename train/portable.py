@@ -1,8 +1,9 @@
 """Training without TensorFlow: Keras 3 on JAX (or PyTorch), for GPU machines that have one of those.
 
-Same TrainConfig, crop caches, validation split, best-by-validation rule and run folder as
-train/fit.py, so `python -m calibration` and `python -m export` take the result unchanged on a
-workstation with TensorFlow. The augmentation runs inside the jitted training step, on the GPU.
+Same TrainConfig, tasks (the reader, or --arch detector on scene folders), validation split,
+best-by-validation rule and run folder as train/fit.py, so `python -m calibration` and
+`python -m export` take the result unchanged on a workstation with TensorFlow. The augmentation
+runs inside the jitted training step, on the GPU; the detector's zoom in the batches.
 
     KERAS_BACKEND=jax python -m train.portable --data data/synth:0.75,data/svhn/recon/train:0.25 \\
         --out runs/gpu --steps 20000 --batch-size 512 --minutes 30
@@ -24,45 +25,14 @@ os.environ.setdefault("KERAS_BACKEND", "jax")  # before keras is imported: this 
 import keras  # noqa: E402
 
 from edge_app.atomic import atomic_path, write_atomic  # noqa: E402
-from edge_app.contract import HEADS  # noqa: E402
 
-from .config import TrainConfig  # noqa: E402
-from .folders import data_splits, eval_inputs, record_provenance  # noqa: E402
-from .metrics import score  # noqa: E402
+from .config import TASK_OF_ARCH, TrainConfig  # noqa: E402
+from .folders import record_provenance  # noqa: E402
 from .models import build_model  # noqa: E402
-from .ops_augment import Augment  # noqa: E402
+from .ops_augment import Augment, FrameAugment  # noqa: E402
 from .plots import plot_training  # noqa: E402
-
-
-class Batches(keras.utils.PyDataset):
-    """`per_epoch` batches of 64x64 regions mixed from the folders by weight; batch i of epoch e seeded by
-    (seed, e, i)."""
-
-    def __init__(self, splits, batch_size: int, per_epoch: int, seed: int):
-        super().__init__(workers=4, max_queue_size=16)  # threads: numpy gathers release the GIL
-        self.splits = [s for s in splits if s.weight > 0]
-        weights = np.array([s.weight for s in self.splits], float)
-        self.p = weights / weights.sum()
-        self.batch_size, self.per_epoch, self.seed, self.epoch = batch_size, per_epoch, seed, 0
-
-    def __len__(self) -> int:
-        return self.per_epoch
-
-    def on_epoch_end(self) -> None:
-        self.epoch += 1
-
-    def __getitem__(self, i: int):
-        rng = np.random.default_rng([self.seed, self.epoch, i])
-        which = rng.choice(len(self.splits), self.batch_size, p=self.p)
-        regions, targets = [], []
-        for k, split in enumerate(self.splits):
-            n = int((which == k).sum())
-            if n:
-                rows = np.sort(rng.choice(split.train, n))
-                regions.append(split.crops.regions[rows])
-                targets.append(split.crops.targets[rows])
-        x, y = np.concatenate(regions), np.concatenate(targets)
-        return x, {name: y[:, j] for j, name in enumerate(HEADS)}
+from .portable_data import FrameBatches, RegionBatches  # noqa: E402
+from .tasks import task_for  # noqa: E402
 
 
 class Schedule(keras.callbacks.Callback):
@@ -72,9 +42,10 @@ class Schedule(keras.callbacks.Callback):
     annealed. The rate changes between epochs only, where every backend holds its weights in the model.
     """
 
-    def __init__(self, cfg: TrainConfig, reader, val, out: Path, steps: int, seconds: float):
+    def __init__(self, cfg: TrainConfig, task, net, val, out: Path, steps: int, seconds: float):
         super().__init__()
-        self.cfg, self.reader, self.val, self.out, self.steps, self.seconds = cfg, reader, val, out, steps, seconds
+        self.cfg, self.task, self.net, self.val, self.out = cfg, task, net, val, out
+        self.steps, self.seconds = steps, seconds
         self.state = {"best": -1.0, "history": []}
         self.step, self.started = 0, time.time()
 
@@ -98,22 +69,19 @@ class Schedule(keras.callbacks.Callback):
     def validate(self, logs: dict) -> None:
         if hasattr(self.model, "jax_state_sync"):  # JAX keeps the weights outside the model while it trains
             self.model.jax_state_sync()
-        accuracies = {}
-        for name, inputs, targets in self.val:
-            probs = self.reader.predict(inputs, batch_size=1024, verbose=0)
-            accuracies[name] = score(probs["length"], np.stack([probs[h] for h in HEADS[1:]], 1),
-                                     targets)["sequence_accuracy"]
-        mean = float(np.mean(list(accuracies.values())))
-        self.state["history"].append({"step": self.step, "val_sequence_accuracy": mean,
+        scores = {name: self.task.score(self.net, inputs, targets) for name, inputs, targets in self.val}
+        mean = float(np.mean(list(scores.values())))
+        metric = self.task.metric
+        self.state["history"].append({"step": self.step, f"val_{metric}": mean,
                                       "loss": float(logs.get("loss", 0.0)),
-                                      **{f"val/{k}": v for k, v in accuracies.items()}})
+                                      **{f"val/{k}": v for k, v in scores.items()}})
         print(f"step {self.step} ({time.time() - self.started:.0f} s, lr "
               f"{float(self.model.optimizer.learning_rate):.1e}, "
-              f"loss {logs.get('loss', 0.0):.3f}): validation sequence accuracy {mean:.3f} "
-              + " ".join(f"{k}={v:.3f}" for k, v in accuracies.items()), flush=True)
+              f"loss {logs.get('loss', 0.0):.3f}): validation {metric} {mean:.3f} "
+              + " ".join(f"{k}={v:.3f}" for k, v in scores.items()), flush=True)
         if mean > self.state["best"]:
             with atomic_path(self.out / "model.keras", suffix=".keras") as tmp:
-                self.reader.save(tmp)
+                self.net.save(tmp)
             self.state.update(best=mean, best_step=self.step)
 
 
@@ -126,36 +94,43 @@ def train_portable(cfg: TrainConfig, minutes: float | None = None) -> dict:
     cfg.save(out / "config.json")
     record_provenance(cfg.data, out)
     keras.utils.set_random_seed(cfg.seed)
-    splits = data_splits(cfg)
+    task = task_for(cfg.arch)  # what is learnt: data, losses, validation metric (tasks.py), as in fit.py
+    task.check_data(cfg.data)
+    splits = task.load(cfg)
     n_train = sum(len(s.train) for s in splits)
     steps = cfg.steps or max(1, math.ceil(cfg.epochs * n_train / cfg.batch_size))
 
-    reader = build_model(cfg.arch, cfg.dropout)
+    net = build_model(cfg.arch, cfg.dropout)
     if cfg.init:
-        reader.set_weights(keras.models.load_model(cfg.init, compile=False).get_weights())
-    regions = keras.Input((64, 64, 3), dtype="uint8", name="regions")
-    trainer = keras.Model(regions, reader(Augment(seed=cfg.seed, photometric=cfg.augment)(regions)))
+        net.set_weights(keras.models.load_model(cfg.init, compile=False).get_weights())
+    if task.kind == "detector":
+        inputs = keras.Input(net.input.shape[1:], dtype="uint8", name="frames")
+        augmented = FrameAugment(seed=cfg.seed)(inputs) if cfg.augment else inputs
+        batches = FrameBatches(splits, cfg.batch_size, cfg.eval_every, cfg.seed, zoom=0.5 if cfg.augment else 0.0)
+    else:
+        inputs = keras.Input((64, 64, 3), dtype="uint8", name="regions")
+        augmented = Augment(seed=cfg.seed, photometric=cfg.augment)(inputs)
+        batches = RegionBatches(splits, cfg.batch_size, cfg.eval_every, cfg.seed)
+    trainer = keras.Model(inputs, net(augmented))
     trainer.compile(optimizer=keras.optimizers.AdamW(cfg.learning_rate, weight_decay=cfg.weight_decay),
-                    loss={name: keras.losses.SparseCategoricalCrossentropy() for name in HEADS},
+                    loss=task.losses(),
                     jit_compile=keras.backend.backend() == "jax")  # TF's XLA cannot compile the warp
 
-    val = [(s.name, eval_inputs(s.crops.regions[s.val]), s.crops.targets[s.val]) for s in splits if len(s.val)]
-    schedule = Schedule(cfg, reader, val, out, steps, 60 * minutes if minutes else float("inf"))
+    schedule = Schedule(cfg, task, net, task.validation(splits), out, steps, 60 * minutes if minutes else float("inf"))
     epochs = math.ceil(steps / cfg.eval_every)
-    batches = Batches(splits, cfg.batch_size, cfg.eval_every, cfg.seed)
     # Loss-metric and optimizer state made before fit traces its step: on TensorFlow a step that creates
     # variables is traced twice (15 s of a short run). Keras does this itself only under a strategy.
     trainer._symbolic_build(data_batch=batches[0])
     started = time.perf_counter()
     trainer.fit(batches, epochs=epochs, verbose=0, callbacks=[schedule])
     seconds = time.perf_counter() - started
-    metrics = {"arch": cfg.arch, "steps": steps, "steps_done": schedule.step,
-               "best_val_sequence_accuracy": schedule.state["best"],
+    metrics = {"arch": cfg.arch, "task": task.kind, "metric": task.metric, "steps": steps,
+               "steps_done": schedule.step, f"best_val_{task.metric}": schedule.state["best"],
                "best_step": schedule.state.get("best_step"), "history": schedule.state["history"],
                "train_images_per_second": round(schedule.step * cfg.batch_size / max(seconds, 1e-9), 1),
                "data": cfg.data,
                "backend": keras.backend.backend(), "seconds": round(seconds, 1), "config": asdict(cfg)}
-    plot_training(schedule.state["history"], out / "training_curve.png")
+    plot_training(schedule.state["history"], out / "training_curve.png", task.metric)
     write_atomic(out / "metrics.json", json.dumps(metrics, indent=2))
     return metrics
 
@@ -169,7 +144,7 @@ def main(argv=None) -> int:
     p = cli.parser("python -m train.portable", __doc__)
     p.add_argument("--data", required=True, help="DIR[:WEIGHT],DIR[:WEIGHT]... training folders")
     p.add_argument("--out", required=True, help="run folder to create")
-    p.add_argument("--arch", default="edge", choices=("edge", "goodfellow"), help="architecture")
+    p.add_argument("--arch", default="edge", choices=tuple(TASK_OF_ARCH), help="architecture")
     p.add_argument("--steps", type=cli.positive_int, required=True, help="training steps")
     p.add_argument("--batch-size", type=cli.positive_int, default=512, help="pictures per step")
     p.add_argument("--learning-rate", type=cli.positive_float, default=4e-3, help="peak learning rate")
@@ -191,8 +166,9 @@ def main(argv=None) -> int:
 
 def _main(cfg: TrainConfig, minutes: float | None) -> int:
     metrics = train_portable(cfg, minutes)
-    print(f"done: {metrics['steps_done']} steps, best validation sequence accuracy "
-          f"{metrics['best_val_sequence_accuracy']:.3f} at step {metrics['best_step']}, "
+    metric = metrics["metric"]
+    print(f"done: {metrics['steps_done']} steps, best validation {metric} "
+          f"{metrics['best_val_' + metric]:.3f} at step {metrics['best_step']}, "
           f"{metrics['train_images_per_second']:.0f} pictures/s ({metrics['backend']})")
     return 0
 

@@ -1,7 +1,8 @@
 """Detector data: scene folders as downscaled frames and number boxes, the heatmap/box targets, tf.data batches.
 
 Frames go through the contract's detector_input (the one downscale the app uses too); boxes are kept
-in detector-input pixels. numpy only, except train_dataset.
+in detector-input pixels. numpy only, except train_dataset (tf.data) and the
+losses (keras.ops, any backend).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 from edge_app.contract import (
     DETECTOR_HEIGHT,
@@ -164,26 +166,26 @@ def heatmap_loss(y_true, y_pred):
 
     Dense, not CenterNet's focal loss with one positive cell per number: every cell of a number's
     Gaussian pulls, which learns in the few hundred steps a CPU affords (the focal loss had not moved
-    after 500). The peak stays at the centre cell, where the box is read.
+    after 500). The peak stays at the centre cell, where the box is read. keras.ops: any backend.
     """
-    import tensorflow as tf
+    from keras import ops
 
-    p = tf.clip_by_value(y_pred, 1e-6, 1 - 1e-6)
-    loss = -(y_true * tf.math.log(p) + (1 - y_true) * tf.math.log(1 - p)) * (1 + POSITIVE_WEIGHT * y_true)
+    p = ops.clip(y_pred, 1e-6, 1 - 1e-6)
+    loss = -(y_true * ops.log(p) + (1 - y_true) * ops.log(1 - p)) * (1 + POSITIVE_WEIGHT * y_true)
     # Normalised by the batch's count of numbers (times the batch size: Keras then averages over frames).
-    centres = tf.reduce_sum(tf.cast(y_true >= 0.999, tf.float32))
-    scale = tf.cast(tf.shape(y_true)[0], tf.float32) / tf.maximum(centres, 1.0)
-    return tf.reduce_sum(loss, axis=[1, 2, 3]) * scale
+    centres = ops.sum(ops.cast(y_true >= 0.999, "float32"))
+    scale = ops.cast(ops.shape(y_true)[0], "float32") / ops.maximum(centres, 1.0)
+    return ops.sum(loss, axis=(1, 2, 3)) * scale
 
 
 def box_loss(y_true, y_pred):
     """L1 of (dx, dy, w, h) at the centre cells only (y_true's 5th channel is the mask); per frame."""
-    import tensorflow as tf
+    from keras import ops
 
     mask = y_true[..., 4:5]
-    weight = tf.constant([1.0, 1.0, SIZE_WEIGHT, SIZE_WEIGHT])
-    loss = tf.reduce_sum(tf.abs(y_true[..., :4] - y_pred) * weight * mask, axis=[1, 2, 3])
-    return loss * tf.cast(tf.shape(y_true)[0], tf.float32) / tf.maximum(tf.reduce_sum(mask), 1.0)
+    weight = ops.convert_to_tensor([1.0, 1.0, SIZE_WEIGHT, SIZE_WEIGHT])
+    loss = ops.sum(ops.abs(y_true[..., :4] - y_pred) * weight * mask, axis=(1, 2, 3))
+    return loss * ops.cast(ops.shape(y_true)[0], "float32") / ops.maximum(ops.sum(mask), 1.0)
 
 
 def found_in(heat: np.ndarray, box: np.ndarray, threshold: float = 0.05) -> list:
@@ -191,3 +193,26 @@ def found_in(heat: np.ndarray, box: np.ndarray, threshold: float = 0.05) -> list
     from edge_app.inference.detector import decode_detections
 
     return [decode_detections(h, b, (DETECTOR_WIDTH, DETECTOR_HEIGHT), threshold) for h, b in zip(heat, box)]
+
+
+def zoom_in(frame: np.ndarray, boxes: list[Box], rng: np.random.Generator, most: float = 1.4):
+    """A random crop of the frame scaled back to full size (1..most times), its boxes moved alike.
+
+    The crop keeps every number whole; where that cannot be (numbers far apart), the frame is returned
+    unchanged: a cut number labelled as a number would teach the boxes that cut digits off.
+    """
+    h, w = frame.shape[:2]
+    s = rng.uniform(1.0, most)
+    cw, ch = w / s, h / s
+    if boxes:
+        lo_x, hi_x = min(b.left for b in boxes), max(b.left + b.width for b in boxes)
+        lo_y, hi_y = min(b.top for b in boxes), max(b.top + b.height for b in boxes)
+    else:
+        lo_x, hi_x, lo_y, hi_y = w, 0.0, h, 0.0
+    x0, x1 = max(0.0, hi_x - cw), min(lo_x, w - cw)
+    y0, y1 = max(0.0, hi_y - ch), min(lo_y, h - ch)
+    if x0 > x1 or y0 > y1:
+        return frame, boxes
+    left, top = rng.uniform(x0, x1), rng.uniform(y0, y1)
+    crop = Image.fromarray(frame).resize((w, h), Image.BILINEAR, box=(left, top, left + cw, top + ch))
+    return np.asarray(crop), [Box((b.left - left) * s, (b.top - top) * s, b.width * s, b.height * s) for b in boxes]

@@ -10,6 +10,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
 from . import backgrounds, fonts, text
+from .draws import between
 
 LETTERS = "ABCDEFGHJKLMNPRSTUVWXYZabcdehnorstuv"
 WORDS = ("St", "Ave", "Rd", "No", "APT", "Suite", "Unit", "Dr", "Bldg", "Blvd", "Ln")
@@ -47,7 +48,7 @@ def plate(rng, scene, rect, colour, scale) -> tuple[float, float, float, float]:
     blend(scene, np.asarray(mask, np.float32) / 255, fill)
     if rng.random() < 0.35:
         # A printed or raised border inset from the plate's edge.
-        inset = scale * rng.uniform(0.04, min(0.12, min(px, py) / scale * 0.6))
+        inset = scale * between(rng, 0.04, min(0.12, min(px, py) / scale * 0.6))
         ring = Image.new("L", (w, h))
         width = max(1, int(scale * rng.uniform(0.03, 0.08)))
         inner = [box[0] + inset, box[1] + inset, box[2] - inset, box[3] - inset]
@@ -93,9 +94,9 @@ def distractors(rng, scene, rect, scale, colour, count: int) -> None:
         side = rng.integers(4)
         clear = scale * rng.uniform(0.3, 1.0) + 0.15 * (rect[2] - rect[0])
         if side == 0:
-            x, y = rect[0] - clear - gw, rng.uniform(rect[1] - gh, rect[3])
+            x, y = rect[0] - clear - gw, between(rng, rect[1] - gh, rect[3])
         elif side == 1:
-            x, y = rect[2] + clear, rng.uniform(rect[1] - gh, rect[3])
+            x, y = rect[2] + clear, between(rng, rect[1] - gh, rect[3])
         elif side == 2:
             x, y = rng.uniform(rect[0] - gw, rect[2]), rect[1] - scale * rng.uniform(0.2, 0.6) - gh
         else:

@@ -10,6 +10,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
 from . import backgrounds, colours, decor, fonts, text
+from .draws import between
 
 SIGN_WORDS = ("PRIVATE", "NO PARKING", "WELCOME", "POST", "DELIVERIES", "OFFICE", "EXIT", "PUSH", "PULL",
               "CLOSED", "OPEN", "BELL", "Smith", "Miller", "Garage", "Entrance", "Reception", "KEEP CLEAR")
@@ -47,7 +48,7 @@ def door(rng, draw: ImageDraw.ImageDraw, w: int, h: int) -> None:
 def window(rng, draw, w: int, h: int) -> None:
     """A window: frame, dark or sky-lit glass with a reflection band, and glazing bars."""
     ww, wh = h * rng.uniform(0.15, 0.6), h * rng.uniform(0.2, 0.7)
-    x0, y0 = rng.uniform(-0.3 * ww, w - 0.7 * ww), rng.uniform(-0.3 * wh, h - 0.7 * wh)
+    x0, y0 = between(rng, -0.3 * ww, w - 0.7 * ww), between(rng, -0.3 * wh, h - 0.7 * wh)
     frame = _colour(rng, (230, 230, 225)) if rng.random() < 0.5 else _colour(rng)
     m = ww * rng.uniform(0.04, 0.1)
     draw.rectangle([x0 - m, y0 - m, x0 + ww + m, y0 + wh + m], fill=frame)
@@ -88,7 +89,7 @@ def foliage(rng, draw, w: int, h: int) -> None:
 def mailbox(rng, draw, w: int, h: int) -> None:
     """A mailbox: a box with a darker slot."""
     bw, bh = h * rng.uniform(0.08, 0.2), h * rng.uniform(0.08, 0.25)
-    x0, y0 = rng.uniform(0, w - bw), rng.uniform(0, h - bh)
+    x0, y0 = between(rng, 0, w - bw), between(rng, 0, h - bh)
     body = _colour(rng, [(30, 30, 30), (160, 30, 30), (40, 90, 50), (170, 170, 175)][rng.integers(4)], 20)
     draw.rectangle([x0, y0, x0 + bw, y0 + bh], fill=body, outline=_shade(body, 0.6), width=max(1, int(bw * 0.04)))
     draw.rectangle([x0 + bw * 0.15, y0 + bh * 0.2, x0 + bw * 0.85, y0 + bh * 0.3], fill=_shade(body, 0.3))
@@ -121,7 +122,7 @@ def sign(rng, im: Image.Image, w: int, h: int) -> None:
     gw, gh = glyphs.fill.size
     fg, bg = colours.sample_pair(rng)
     pad = ink * rng.uniform(0.2, 0.6)
-    x0, y0 = rng.uniform(-0.2 * gw, w - 0.8 * gw), rng.uniform(0, h - gh)
+    x0, y0 = between(rng, -0.2 * gw, w - 0.8 * gw), between(rng, 0, h - gh)
     draw = ImageDraw.Draw(im)
     if rng.random() < 0.8:
         draw.rounded_rectangle([x0 - pad, y0 - pad, x0 + gw + pad, y0 + gh + pad], radius=pad * rng.uniform(0, 0.8),

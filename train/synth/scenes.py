@@ -22,6 +22,7 @@ from edge_app.annotations import read_annotations
 from edge_app.contract import Box, expand_box, load_image, union_box
 
 from . import backgrounds, camera, colours, decor, facade, fonts, text
+from .draws import between
 from .render import render
 
 
@@ -180,7 +181,7 @@ def compose(rng: np.random.Generator, spec: SceneSpec) -> Scene:
     numbers: list[Number] = []
     for _ in range(count):
         # Two numbers in one frame are smaller: both must fit without touching.
-        height = float(np.exp(rng.uniform(lo, min(hi, np.log(0.25 * h)) if count == 2 else hi)))
+        height = float(np.exp(between(rng, lo, min(hi, np.log(0.25 * h)) if count == 2 else hi)))
         if spec.real is not None and rng.random() < spec.real_share:
             patch, number = _real_number(rng, spec.real, height)
         else:
