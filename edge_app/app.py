@@ -188,7 +188,7 @@ class App:
         latency = (time.perf_counter() - start) * 1000
         self.summary.add_frame(latency)
         view.region = [int(round(v)) for v in region]
-        view.box = [int(round(v)) for v in found.box] if found else None
+        view.box = _in_frame(found.box, frame.image) if found else None
         view.reading, view.confidence, view.latency_ms = reading.text, round(reading.confidence, 4), round(latency, 3)
         gated = reading.text if reading.length > 0 and reading.confidence >= self.threshold else None
         view.passed = gated is not None
@@ -233,3 +233,11 @@ class App:
     def _on_signal(self, signum, frame) -> None:
         self.stop = True
         self._wake.set()
+
+
+def _in_frame(box, image) -> list[int]:
+    """[x, y, w, h] in whole pixels of the frame, cut to it: a box decoded at the frame's edge can hang over it."""
+    h, w = image.shape[:2]
+    x0, y0 = max(0, round(box.left)), max(0, round(box.top))
+    x1, y1 = min(w, round(box.left + box.width)), min(h, round(box.top + box.height))
+    return [x0, y0, max(1, x1 - x0), max(1, y1 - y0)]

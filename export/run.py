@@ -179,11 +179,14 @@ def _training_info(model_path: Path) -> dict:
         cfg = json.loads((run / "config.json").read_text())
         info.update({k: cfg.get(k) for k in ("arch", "data", "seed", "batch_size")})
         info["folders"] = [str(f) for f, _ in parse_data(cfg["data"])]
+        if cfg.get("init"):  # continued from another run's weights: its steps come on top of these
+            info["init"] = cfg["init"]
     if (run / PROVENANCE).exists():  # what the folders were, for a run trained where they are
         info["provenance"] = json.loads((run / PROVENANCE).read_text())
     if (run / "metrics.json").exists():
         m = json.loads((run / "metrics.json").read_text())
         info.update({k: v for k, v in m.items() if k in ("steps", "best_step") or k.startswith("best_val_")})
+        info["steps"] = m.get("steps_done", info.get("steps"))  # a portable run stopped by time trains fewer
     return info
 
 

@@ -2,10 +2,10 @@
 
 The frames hold real SVHN test numbers (recon/test: evaluation only) pasted into facade scenes by the
 generator of the dev scenes, with other seeds; one folder of frames holds no number at all. Nothing here
-is tuned on these frames. The bars are the shipped pair's level, below its dev-scene figures in the README
-(52% of number frames read right at 89% precision, no false reading on 63 empty frames, through the detector
-card's scene gate with two looks): issue 10's goals (60% at 95%) are not reached yet, and these tests catch a
-step back, not those goals.
+is tuned on these frames. The bars sit a little below the shipped pair's level (here 31 of 40 frames read
+right, 31 of 34 readings right, no reading on the 20 empty frames; on the dev scenes 66.7% read right at
+88.8% precision through the detector card's scene gate with two looks): they catch a step back. Issue 10's
+precision goal (95%) is not reached yet.
 """
 
 import pytest
@@ -39,8 +39,8 @@ def test_the_app_finds_and_reads_numbers_in_real_data_scenes(frames, tmp_path):
     assert proc.returncode == 0, proc.stderr
     found = events(out)
     right = [e for e in found if e["reading"] in truth[e["file"]]]
-    assert len(right) >= 0.3 * len(truth), f"{len(right)} of {len(truth)} frames read right"
-    assert len(right) >= 0.6 * len(found), f"precision {len(right)}/{len(found)}"
+    assert len(right) >= 0.6 * len(truth), f"{len(right)} of {len(truth)} frames read right"
+    assert len(right) >= 0.8 * len(found), f"precision {len(right)}/{len(found)}"
     box_threshold, gate = detect_thresholds(NumberDetector(DETECTOR), HouseNumberModel(SHIPPED))
     for e in found:
         x, y, w, h = e["box"]
@@ -57,7 +57,7 @@ def test_frames_without_a_number_rarely_read(frames, tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "frames 20 (0 skipped)" in proc.stdout + proc.stderr
     readings = events(out)
-    assert len(readings) <= 8, [(e["file"], e["reading"], e["confidence"]) for e in readings]
+    assert len(readings) <= 2, [(e["file"], e["reading"], e["confidence"]) for e in readings]
 
 
 def test_a_second_look_tightens_the_boxes(frames):
