@@ -8,6 +8,7 @@ the dev scenes, which are built from SVHN test pictures). Example:
     python scripts/eval_scenes.py --data data/val_scenes --box-threshold 0.3 --no-scan --json out/val.json
     python scripts/tune_scene_gate.py out/val.json --precision 0.95
     python scripts/tune_scene_gate.py out/val.json --precision 0.95 --write   # the app's default from now on
+    python scripts/tune_scene_gate.py out/h73.json out/h71.json --precision 0.95   # several folders, pooled
 
 --write puts the best pair into the detector card as its scene gate, for the reader the report was made
 with (named by its SHA-256): the app's --detect uses it when neither --box-threshold nor --threshold is given.
@@ -60,17 +61,20 @@ def sweep(frames: list[dict], low: float, precision: float, max_false: float | N
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("report", type=Path, help="scripts/eval_scenes.py --json output, made on tuning scenes")
+    p.add_argument("report", type=Path, nargs="+",
+                   help="scripts/eval_scenes.py --json output, made on tuning scenes; several are pooled (same "
+                        "detector, reader and looks)")
     p.add_argument("--precision", type=float, default=0.95, help="the precision to keep (default: 0.95)")
     p.add_argument("--max-false", type=float, help="and at most this many false readings per 60 empty frames")
     p.add_argument("--top", type=int, default=10, help="pairs shown (default: 10)")
     p.add_argument("--write", action="store_true", help="write the best pair into the report's detector card")
     args = p.parse_args(argv)
-    run = json.loads(args.report.read_text())
+    run = pooled([json.loads(r.read_text()) for r in args.report], p.error)
     if "dev_scenes" in run["data"]:
         p.error(f"{run['data']} is built from SVHN test pictures: evaluation only, tune on scenes from recon/train")
     if not all("candidates" in f for f in run["frames"]):
-        p.error(f"{args.report} has no candidates: remake it with this version of scripts/eval_scenes.py")
+        p.error(f"{' '.join(map(str, args.report))} has no candidates: remake it with this version of "
+                "scripts/eval_scenes.py")
     rows = sweep(run["frames"], run["box_threshold"], args.precision, args.max_false)
     also = f" and at most {args.max_false} false readings per 60 empty frames" if args.max_false is not None else ""
     print(f"{len(run['frames'])} frames of {run['data']}; pairs at precision >= {args.precision}{also}, best first:")
@@ -81,6 +85,15 @@ def main(argv=None) -> int:
     if args.write and rows:
         write_scene_gate(run, rows[0], args.precision, also)
     return 0 if rows or not args.write else 1
+
+
+def pooled(runs: list[dict], error) -> dict:
+    """Several reports as one: their frames together, made with the same detector, reader and looks."""
+    same = ("detector", "model", "looks")
+    if any(r.get(k) != runs[0].get(k) for r in runs for k in same):
+        error("the reports were made with other detectors, readers or looks: remake them with the same ones")
+    return {**runs[0], "data": " + ".join(r["data"] for r in runs),
+            "box_threshold": max(r["box_threshold"] for r in runs), "frames": [f for r in runs for f in r["frames"]]}
 
 
 def write_scene_gate(run: dict, best: dict, precision: float, also: str = "") -> None:

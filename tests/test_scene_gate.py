@@ -107,6 +107,15 @@ def test_tuned_pair_is_written_and_the_app_then_reads_as_the_replay_said(svhn, d
         listed[extra] = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
     strict = [r for r in listed[()] if r["false_readings_per_60_empty"] <= 0.5]
     assert listed[("--max-false", "0.5")] == strict and 0 < len(strict) < len(listed[()])
+    # Several reports pool their frames (the same report twice: twice the readings, the same rates); reports
+    # made with another reader are refused.
+    proc = _script("scripts/tune_scene_gate.py", low, low, "--precision", "0.5", "--top", "1")
+    assert proc.returncode == 0 and proc.stdout.startswith(f"48 frames of {scenes} + {scenes}"), proc.stdout
+    twice = json.loads(proc.stdout.splitlines()[1])
+    assert twice["readings"] == 2 * best["readings"] and twice["precision"] == best["precision"]
+    assert twice["number_frames_read_right"] == best["number_frames_read_right"]
+    proc = _script("scripts/tune_scene_gate.py", low, garbage, "--precision", "0.5")
+    assert proc.returncode == 2 and "other detectors, readers or looks" in proc.stderr, proc.stderr
 
     again = tmp_path / "again.json"  # no thresholds given: the card's scene gate, as in the app
     proc = _script("scripts/eval_scenes.py", "--data", scenes, "--model", READER, "--detector", detector,
