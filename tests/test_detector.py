@@ -97,6 +97,23 @@ def test_targets_decode_back_to_their_boxes():
     assert ious.max(axis=0).min() > 0.99
 
 
+def test_targets_of_a_batch_are_each_frames_own(scenes):
+    """encode_all pads frames to the most numbers in the batch: empty, one- and two-number frames together must
+    get exactly the targets each gets alone."""
+    from train.scene_data import encode_all, load_frames
+
+    _, boxes, _ = load_frames(scenes)
+    assert {len(b) for b in boxes} >= {0, 1}
+    boxes = boxes + [[Box(20.3, 30.1, 40.0, 22.0), Box(130.0, 90.5, 17.0, 30.0)]]  # and a two-number frame
+    heat, box = encode_all(boxes)
+    for i, numbers in enumerate(boxes):
+        one_heat, one_box = encode(numbers)
+        np.testing.assert_array_equal(heat[i], one_heat)
+        np.testing.assert_array_equal(box[i], one_box)
+        assert box[i, ..., 4].sum() == len({(int(b.top + b.height / 2) // 8, int(b.left + b.width / 2) // 8)
+                                            for b in numbers})
+
+
 def test_tiny_detector_run_writes_its_artifacts(det_run):
     metrics = json.loads((det_run / "metrics.json").read_text())
     assert metrics["arch"] == "detector" and metrics["metric"] == "ap50" and metrics["steps"] == 6

@@ -117,25 +117,40 @@ def load_scene_splits(spec: str, val_fraction: float, seed: int, val_max: int | 
 
 def encode(boxes: list[Box]) -> tuple[np.ndarray, np.ndarray]:
     """Number boxes (input pixels) -> heatmap target (18, 24, 1) and box target (18, 24, 5: dx, dy, w, h, mask)."""
-    gh, gw = GRID
-    heat = np.zeros((gh, gw), np.float32)
-    box = np.zeros((gh, gw, 5), np.float32)
-    rows, cols = np.mgrid[0:gh, 0:gw]
-    for b in boxes:
-        cx, cy = (b.left + b.width / 2) / DETECTOR_STRIDE, (b.top + b.height / 2) / DETECTOR_STRIDE
-        c, r = min(int(cx), gw - 1), min(int(cy), gh - 1)
-        # A Gaussian around the centre cell, wider for bigger numbers, never narrower than about a cell.
-        sx = max(0.7, b.width / DETECTOR_STRIDE / 5)
-        sy = max(0.7, b.height / DETECTOR_STRIDE / 5)
-        heat = np.maximum(heat, np.exp(-((cols - c) ** 2 / (2 * sx**2) + (rows - r) ** 2 / (2 * sy**2))))
-        box[r, c] = (cx - c, cy - r, b.width / DETECTOR_WIDTH, b.height / DETECTOR_HEIGHT, 1.0)
-    return heat[..., None].astype(np.float32), box
+    heat, box = encode_all([boxes])
+    return heat[0], box[0]
 
 
 def encode_all(boxes: list[list[Box]]) -> tuple[np.ndarray, np.ndarray]:
-    """encode() for many frames: (N, 18, 24, 1), (N, 18, 24, 5)."""
-    pairs = [encode(b) for b in boxes]
-    return np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])
+    """encode() for many frames at once: (N, 18, 24, 1), (N, 18, 24, 5).
+
+    Vectorised over frames and numbers: the GPU trainer builds these for every batch on CPU threads.
+    """
+    gh, gw = GRID
+    n, k = len(boxes), max((len(b) for b in boxes), default=0)
+    heat = np.zeros((n, gh, gw), np.float64)
+    box = np.zeros((n, gh, gw, 5), np.float32)
+    if k == 0:
+        return heat[..., None].astype(np.float32), box
+    b = np.zeros((n, k, 4))
+    valid = np.zeros((n, k), bool)
+    for i, numbers in enumerate(boxes):
+        if numbers:
+            b[i, : len(numbers)], valid[i, : len(numbers)] = numbers, True
+    left, top, width, height = np.moveaxis(b, -1, 0)
+    cx, cy = (left + width / 2) / DETECTOR_STRIDE, (top + height / 2) / DETECTOR_STRIDE
+    c, r = np.minimum(np.trunc(cx).astype(int), gw - 1), np.minimum(np.trunc(cy).astype(int), gh - 1)
+    # A Gaussian around the centre cell, wider for bigger numbers, never narrower than about a cell.
+    sx = np.maximum(0.7, width / DETECTOR_STRIDE / 5)[..., None, None]
+    sy = np.maximum(0.7, height / DETECTOR_STRIDE / 5)[..., None, None]
+    rows, cols = np.mgrid[0:gh, 0:gw]
+    gauss = np.exp(-((cols - c[..., None, None]) ** 2 / (2 * sx**2) + (rows - r[..., None, None]) ** 2 / (2 * sy**2)))
+    heat = np.where(valid[..., None, None], gauss, 0.0).max(axis=1)
+    for j in range(k):  # in order: a later number in the same cell overwrites an earlier one
+        i = np.flatnonzero(valid[:, j])
+        box[i, r[i, j], c[i, j]] = np.stack([cx[i, j] - c[i, j], cy[i, j] - r[i, j], width[i, j] / DETECTOR_WIDTH,
+                                             height[i, j] / DETECTOR_HEIGHT, np.ones(len(i))], axis=1)
+    return heat[..., None].astype(np.float32), box
 
 
 def train_dataset(splits: list[SceneSplit], batch_size: int, seed: int, start_step: int = 0, augment: bool = True):
