@@ -235,7 +235,7 @@ class App:
         self._wake.set()
 
 
-def _in_frame(box, image) -> list[int]:
+def _in_frame(box: Box, image: np.ndarray) -> list[int]:
     """[x, y, w, h] in whole pixels of the frame, cut to it: a box decoded at the frame's edge can hang over it."""
     h, w = image.shape[:2]
     x0, y0 = max(0, round(box.left)), max(0, round(box.top))

@@ -31,7 +31,7 @@ from .folders import record_provenance  # noqa: E402
 from .models import build_model  # noqa: E402
 from .ops_augment import Augment, FrameAugment  # noqa: E402
 from .plots import plot_training  # noqa: E402
-from .portable_data import FrameBatches, RegionBatches  # noqa: E402
+from .portable_data import ZOOM_SHARE, FrameBatches, RegionBatches  # noqa: E402
 from .tasks import task_for  # noqa: E402
 
 
@@ -106,7 +106,8 @@ def train_portable(cfg: TrainConfig, minutes: float | None = None) -> dict:
     if task.kind == "detector":
         inputs = keras.Input(net.input.shape[1:], dtype="uint8", name="frames")
         augmented = FrameAugment(seed=cfg.seed)(inputs) if cfg.augment else inputs
-        batches = FrameBatches(splits, cfg.batch_size, cfg.eval_every, cfg.seed, zoom=0.5 if cfg.augment else 0.0)
+        batches = FrameBatches(splits, cfg.batch_size, cfg.eval_every, cfg.seed,
+                               zoom=ZOOM_SHARE if cfg.augment else 0.0)
     else:
         inputs = keras.Input((64, 64, 3), dtype="uint8", name="regions")
         augmented = Augment(seed=cfg.seed, photometric=cfg.augment)(inputs)

@@ -14,6 +14,8 @@ from edge_app.contract import HEADS
 
 from .scene_data import encode_all, zoom_in
 
+ZOOM_SHARE = 0.5  # of the detector's training frames zoomed in (scene_data.zoom_in); the rest as drawn
+
 
 class Mixed(keras.utils.PyDataset):
     """`per_epoch` batches of training rows drawn from the splits by weight."""
@@ -52,7 +54,7 @@ class RegionBatches(Mixed):
 class FrameBatches(Mixed):
     """The detector's batches: uint8 downscaled frames (a share zoomed in) and their heatmap and box targets."""
 
-    def __init__(self, splits, batch_size: int, per_epoch: int, seed: int, zoom: float = 0.5):
+    def __init__(self, splits, batch_size: int, per_epoch: int, seed: int, zoom: float = ZOOM_SHARE):
         super().__init__(splits, batch_size, per_epoch, seed)
         self.zoom = zoom
 
