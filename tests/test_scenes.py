@@ -5,12 +5,13 @@ import json
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from edge_app.annotations import read_annotations
 from edge_app.contract import load_image, union_box
 from edge_app.scenes import read_scenes
 from tests.conftest import run_module
-from train.synth.scenes import SceneSpec
+from train.synth.scenes import SceneSpec, photo_background
 from train.synth.scenes_write import write_scenes
 
 
@@ -205,3 +206,40 @@ def test_draws_take_their_bounds_in_either_order():
     for seed in range(20):
         im = Image.new("RGB", (24, 12))
         facade.sign(np.random.default_rng(seed), im, 24, 12)  # glyphs of 8 px and more: wider than the frame
+
+
+def test_photographs_replace_the_drawn_house_front(tmp_path, svhn):
+    """--photos: the background is a crop of one of the folder's photographs, in the frame's aspect; the frames
+    are still deterministic, and the record names the folder."""
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    halves = np.zeros((300, 400, 3), np.uint8)
+    halves[:, :200] = (200, 30, 30)
+    halves[:, 200:] = (30, 200, 30)
+    Image.fromarray(halves).save(photos / "halves.png")
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        wall = photo_background(rng, photos, 192, 144)
+        assert wall.shape == (144, 192, 3)
+        assert np.all(wall[..., 2] == 30)  # every pixel comes from the photograph: red, green or their seam
+        assert (wall[..., 0] > 150).any() or (wall[..., 1] > 150).any()
+    spec = SceneSpec(size=(192, 144), empty_share=0.5, photos=photos)
+    out = write_scenes(tmp_path / "p", 4, seed=5, spec=spec, workers=1, progress=False)
+    drawn = write_scenes(tmp_path / "d", 4, seed=5, spec=SceneSpec(size=(192, 144), empty_share=0.5), workers=1,
+                         progress=False)
+    assert all(hashes(out)[f"{i}.png"] != hashes(drawn)[f"{i}.png"] for i in range(1, 5))
+    assert json.loads((out / "synth.json").read_text())["photos"] == str(photos)
+    assert hashes(out) == hashes(write_scenes(tmp_path / "p2", 4, seed=5, spec=spec, workers=2, progress=False))
+
+
+def test_a_photos_folder_without_pictures_or_with_a_broken_one_is_refused(tmp_path):
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    args = ("scenes", "--out", tmp_path / "o", "--count", "2", "--size", "192x144", "--photos", photos,
+            "--workers", "1")
+    proc = run_module("train.synth", *args)
+    assert proc.returncode == 2 and "not a folder of pictures" in proc.stderr and "Traceback" not in proc.stderr
+    (photos / "wall.jpg").write_bytes(b"\xff\xd8 not really a jpeg")
+    proc = run_module("train.synth", *args)
+    assert proc.returncode == 2 and "wall.jpg" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "o").exists()

@@ -36,6 +36,7 @@ class SceneSpec:
     height_range: tuple[float, float] = (0.05, 0.40)  # number height / frame height, drawn log-uniform
     real: Path | None = None  # folder of real labelled pictures to paste (recon/train; recon/test for dev)
     real_share: float = 0.5  # share of the numbers taken from `real` when given
+    photos: Path | None = None  # folder of photographs to use whole as backgrounds instead of a drawn facade
 
 
 class Number(NamedTuple):
@@ -73,6 +74,26 @@ def _synthetic_number(rng, height: float) -> tuple[np.ndarray, Number]:
     """A picture from the house-number renderer whose digit boxes are `height` px tall."""
     picture = render(rng, box_height=height)
     return np.asarray(picture.image, np.float32), Number(picture.digits, picture.boxes)
+
+
+PHOTO_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+
+
+@lru_cache(maxsize=2)
+def photo_files(folder: Path) -> tuple[Path, ...]:
+    """The pictures of a --photos folder, sorted so a seed picks the same ones everywhere."""
+    return tuple(sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in PHOTO_SUFFIXES))
+
+
+def photo_background(rng, folder: Path, w: int, h: int) -> np.ndarray:
+    """A random crop (60-100% of the largest in the frame's aspect) of one of the folder's photographs, resized
+    to w x h. Never mirrored: a camera does not mirror the text in its view."""
+    files = photo_files(folder)
+    im = Image.fromarray(load_image(files[rng.integers(len(files))]))
+    cw = min(im.width, im.height * w / h) * rng.uniform(0.6, 1.0)
+    ch = cw * h / w
+    x0, y0 = rng.uniform(0, im.width - cw), rng.uniform(0, im.height - ch)
+    return np.asarray(im.resize((w, h), Image.BILINEAR, box=(x0, y0, x0 + cw, y0 + ch)), np.float32).copy()
 
 
 def decoy(rng, height: float) -> np.ndarray:
@@ -170,7 +191,10 @@ def _homography(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
 def compose(rng: np.random.Generator, spec: SceneSpec) -> Scene:
     """Draw one frame from a seeded generator."""
     w, h = spec.size
-    canvas = np.asarray(facade.facade(rng, w, h), np.float32).copy()
+    if spec.photos is not None:
+        canvas = photo_background(rng, spec.photos, w, h)
+    else:
+        canvas = np.asarray(facade.facade(rng, w, h), np.float32).copy()
     lo, hi = np.log(spec.height_range[0] * h), np.log(spec.height_range[1] * h)
     for _ in range(int(rng.choice([0, 1, 1, 2]))):
         patch = decoy(rng, float(np.exp(rng.uniform(lo, hi))))

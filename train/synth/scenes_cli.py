@@ -35,13 +35,17 @@ def main(argv: list[str]) -> int:
                    help="labelled folder of real pictures to paste (recon/train for training; recon/test only for the "
                    "dev set)")
     p.add_argument("--real-share", type=cli.probability, default=0.5, help="share of the numbers taken from --real")
+    p.add_argument("--photos", type=Path, default=None,
+                   help="folder of photographs to use as whole backgrounds instead of drawn house fronts (an "
+                   "outside check: scripts/make_outside_scenes.py)")
     p.add_argument("--empty-share", type=cli.float_range(0.0, 0.9), default=0.15,
                    help="share of frames without a number")
     p.add_argument("--workers", type=cli.int_range(1, 256), default=os.cpu_count() or 1, help="processes")
     p.add_argument("--force", action="store_true", help="replace a non-empty --out folder")
     args = p.parse_args(argv)
     cli.setup_logging(args.verbose, args.quiet)
-    spec = SceneSpec(size=args.size, real=args.real, real_share=args.real_share, empty_share=args.empty_share)
+    spec = SceneSpec(size=args.size, real=args.real, real_share=args.real_share, empty_share=args.empty_share,
+                     photos=args.photos)
     return cli.run(lambda: _main(args, spec), errors=(SynthError, ContractError))
 
 

@@ -16,11 +16,12 @@ import numpy as np
 from tqdm import tqdm
 
 from edge_app.annotations import CSV_NAME, Annotation, read_annotations, write_csv
+from edge_app.contract import load_image
 from edge_app.scenes import SCENES_NAME
 
 from .fanout import draw_all
 from .generate import PROVENANCE, SynthError, _replace
-from .scenes import SceneSpec, compose
+from .scenes import PHOTO_SUFFIXES, SceneSpec, compose, photo_files
 
 _job: tuple[Path, int, SceneSpec] | None = None  # (folder, seed, spec), set once per worker
 
@@ -60,6 +61,19 @@ def _check(out: Path, count: int, workers: int, force: bool, spec: SceneSpec) ->
                 raise SynthError(f"{spec.real}: no labelled pictures to paste")
         except ValueError as err:  # ContractError: not a labelled folder
             raise SynthError(f"--real {err}") from None
+    if spec.photos is not None:
+        _check_photos(spec.photos, w, h)
+
+
+def _check_photos(folder: Path, w: int, h: int) -> None:
+    """Every --photos picture opens here, not in a worker halfway through."""
+    if not Path(folder).is_dir() or not photo_files(folder):
+        raise SynthError(f"--photos {folder}: not a folder of pictures ({', '.join(PHOTO_SUFFIXES)})")
+    for path in photo_files(folder):
+        try:
+            load_image(path)
+        except (OSError, ValueError) as err:  # ContractError is a ValueError
+            raise SynthError(f"--photos {path}: {err}") from None
 
 
 def write_scenes(out, count: int, seed: int = 0, spec: SceneSpec | None = None, workers: int | None = None,
@@ -86,7 +100,8 @@ def write_scenes(out, count: int, seed: int = 0, spec: SceneSpec | None = None, 
         (tmp / PROVENANCE).write_text(json.dumps({
             "generator": "train.synth", "kind": "scenes", "count": count, "seed": seed,
             "real_digits": str(spec.real) if spec.real is not None else None,
-            "real_share": spec.real_share if spec.real is not None else 0.0}, indent=2))
+            "real_share": spec.real_share if spec.real is not None else 0.0,
+            "photos": str(spec.photos) if spec.photos is not None else None}, indent=2))
         _replace(tmp, out)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
