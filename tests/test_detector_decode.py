@@ -112,3 +112,16 @@ def test_a_box_whose_window_is_the_whole_frame_gets_no_second_look():
     assert zoom_window(Box(10, 10, 40, 30), INPUT, INPUT) is None  # a frame the size of the input
     x0, y0, x1, y1 = zoom_window(Box(600, 300, 300, 260), (1280, 720), INPUT)  # 16:9: as tall as the frame at most
     assert (y0, y1) == (0, 720) and x1 - x0 == 960
+
+
+def test_peaks_are_exactly_the_cells_no_neighbour_beats():
+    """local_peaks against its definition, cell by cell, on random grids with ties and edges."""
+    rng = np.random.default_rng(0)
+    for i in range(300):
+        h, w = int(rng.integers(1, GH + 1)), int(rng.integers(1, GW + 1))
+        heat = rng.random((h, w)) if i % 2 else np.round(rng.random((h, w)) * 3) / 3  # plateaus: ties everywhere
+        threshold = float(rng.random())
+        want = [(r, c) for r in range(h) for c in range(w) if heat[r, c] >= threshold
+                and heat[r, c] >= heat[max(r - 1, 0) : r + 2, max(c - 1, 0) : c + 2].max()]
+        rows, cols = local_peaks(heat, threshold)
+        assert list(zip(rows.tolist(), cols.tolist())) == want

@@ -43,11 +43,14 @@ class FrameTooSmall(ValueError):
 
 
 def local_peaks(heat: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
-    """Rows and columns of cells that are the maximum of their 3x3 neighbourhood and >= threshold."""
-    padded = np.pad(heat, 1, mode="constant", constant_values=-np.inf)
-    h, w = heat.shape
-    neighbours = np.max(np.stack([padded[dy : dy + h, dx : dx + w] for dy in range(3) for dx in range(3)]), axis=0)
-    return np.nonzero((heat >= neighbours) & (heat >= threshold))
+    """Rows and columns (row-major order) of cells that are the maximum of their 3x3 neighbourhood and >= threshold."""
+    rows, cols = np.nonzero(heat >= threshold)
+    # Only the few cells over the threshold are compared with their neighbours: a third of a frame's decode time.
+    padded = np.full((heat.shape[0] + 2, heat.shape[1] + 2), -np.inf)
+    padded[1:-1, 1:-1] = heat
+    neighbours = np.max([padded[rows + dy, cols + dx] for dy in range(3) for dx in range(3)], axis=0)
+    keep = heat[rows, cols] >= neighbours
+    return rows[keep], cols[keep]
 
 
 def intersection(a: Box, b: Box) -> float:
