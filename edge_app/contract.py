@@ -212,3 +212,16 @@ def detector_input(frame: np.ndarray) -> np.ndarray:
     image = Image.fromarray(np.ascontiguousarray(frame))
     resized = image.resize((DETECTOR_WIDTH, DETECTOR_HEIGHT), Image.BILINEAR, reducing_gap=1.0)
     return np.asarray(resized)
+
+
+def detector_window(frame: np.ndarray, window: Box) -> np.ndarray:
+    """The detector's 144x192x3 input for a window larger than the frame, in the detector's aspect (a look from
+    further away): the frame shrunk to the window's scale (as detector_input shrinks), edge pixels repeated past it."""
+    h, w = frame.shape[:2]
+    scale = DETECTOR_WIDTH / window.width
+    sw, sh = max(1, round(w * scale)), max(1, round(h * scale))
+    small = np.asarray(Image.fromarray(np.ascontiguousarray(frame)).resize((sw, sh), Image.BILINEAR, reducing_gap=1.0))
+    # Clipped index arrays repeat the edge, as crop_region does for a reader's region that runs off the picture.
+    rows = np.clip(np.arange(DETECTOR_HEIGHT) + round(window.top * scale), 0, sh - 1)
+    cols = np.clip(np.arange(DETECTOR_WIDTH) + round(window.left * scale), 0, sw - 1)
+    return small[rows[:, None], cols[None, :]]

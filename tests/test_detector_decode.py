@@ -3,8 +3,16 @@
 import numpy as np
 import pytest
 
-from edge_app.contract import Box
-from edge_app.inference.detector import Detection, decode_detections, iou, local_peaks, nms, zoom_window
+from edge_app.contract import Box, detector_window
+from edge_app.inference.detector import (
+    Detection,
+    decode_detections,
+    iou,
+    local_peaks,
+    nms,
+    zoom_out_window,
+    zoom_window,
+)
 from edge_app.inference.runtime import dequantize
 
 GH, GW = 18, 24  # a 192x144 input at stride 8
@@ -112,6 +120,32 @@ def test_a_box_whose_window_is_the_whole_frame_gets_no_second_look():
     assert zoom_window(Box(10, 10, 40, 30), INPUT, INPUT) is None  # a frame the size of the input
     x0, y0, x1, y1 = zoom_window(Box(600, 300, 300, 260), (1280, 720), INPUT)  # 16:9: as tall as the frame at most
     assert (y0, y1) == (0, 720) and x1 - x0 == 960
+
+
+def test_a_close_up_is_looked_at_from_further_away():
+    """A box over 40% of its look's height (past the 5-40% of the frame the detector trained on) gets a window
+    3x its size in the detector's aspect, running off the frame; a box that fits a look gets none."""
+    w = zoom_out_window(Box(170, 60, 300, 300), FRAME, INPUT)  # 62% of a 640x480 frame
+    assert (w.width, w.height) == pytest.approx((1200, 900))
+    assert (w.left + w.width / 2, w.top + w.height / 2) == pytest.approx((320, 210))  # around the box
+    assert zoom_out_window(Box(200, 150, 200, 170), FRAME, INPUT) is None  # 35%: the first look's box stands
+    assert zoom_out_window(Box(300, 200, 60, 40), FRAME, INPUT) is None  # small: a window inside the frame
+    # 16:9: a look inside the frame is at most 720 high, and a 300-high box fills 42% of it
+    assert zoom_out_window(Box(600, 200, 200, 300), (1280, 720), INPUT) is not None
+    assert zoom_out_window(Box(600, 200, 200, 250), (1280, 720), INPUT) is None
+
+
+def test_a_window_past_the_frame_shrinks_the_frame_and_repeats_its_edges():
+    frame = np.zeros((480, 640, 3), np.uint8)
+    frame[:, :320] = (200, 0, 0)
+    frame[:, 320:] = (0, 0, 200)
+    frame[:14] = (0, 200, 0)  # a top band, two rows once shrunk
+    pixels = detector_window(frame, Box(-320, -240, 1280, 960))  # twice the frame, around it: the frame is 96x72
+    assert pixels.shape == (144, 192, 3) and pixels.dtype == np.uint8
+    assert (pixels[:37, 60] == (0, 200, 0)).all()  # above the frame: its top row again
+    assert (pixels[60:, :47] == (200, 0, 0)).all() and (pixels[60:, 145:] == (0, 0, 200)).all()  # its sides
+    assert (pixels[60:108, 50:90] == (200, 0, 0)).all() and (pixels[60:108, 100:142] == (0, 0, 200)).all()
+    assert (pixels[108:, 50:90] == (200, 0, 0)).all()  # below: its bottom row again
 
 
 def test_peaks_are_exactly_the_cells_no_neighbour_beats():

@@ -8,7 +8,8 @@ greedy non-maximum suppression, then mapped to the frame by its own width and he
 A second look (`look_again`) runs the detector once more on a window of the full-resolution frame three
 times the box's size: the number then fills a third of the detector's input instead of a few cells, and
 its box comes back about twice as tight (on recon/train scenes, 68% of the best boxes at IoU 0.5
-against 59%).
+against 59%). A close-up, too big for such a window inside the frame, is looked at from further away:
+the frame shrunk into a window three times the box, its edge pixels repeated past the frame.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..contract import Box, detector_input
+from ..contract import Box, detector_input, detector_window
 from ..package import models_dir
 from .card import ModelError
 from .runtime import TFLiteModel
@@ -27,6 +28,8 @@ NMS_IOU = 0.45  # two boxes overlapping more than this are one number
 MAX_DETECTIONS = 8
 ZOOM = 3.0  # a second look's window is 3x the box: the number fills a third of it, inside the 5-40% of the
 # frame height the detector was trained on (2x puts it outside and gains nothing; 4x and 6x gain less)
+ZOOM_OUT_ABOVE = 0.4  # a box filling more of its look's height than the 5-40% the detector trained on is looked
+# at from further away instead: on close-ups (numbers 30-70% of the frame, recon/train) 88.0% read right against 83.3%
 SAME_NUMBER_IOU = 0.1  # a second look's box must overlap the first this much to be the same number
 LOOK_FLOOR = 0.1  # peaks a look decodes at all: far below any box threshold worth using
 
@@ -116,6 +119,22 @@ def zoom_window(box: Box, frame_size: tuple[int, int], input_size: tuple[int, in
     return x0, y0, x0 + round(w), y0 + round(h)
 
 
+def zoom_out_window(box: Box, frame_size: tuple[int, int], input_size: tuple[int, int],
+                    zoom: float = ZOOM) -> Box | None:
+    """For a box too big for a second look inside the frame (it would fill more than ZOOM_OUT_ABOVE of the window's
+    height, or of the whole frame's), a window `zoom` times its size in the detector's aspect around it, running off
+    the frame; else None."""
+    fw, fh = frame_size
+    iw, ih = input_size
+    inside = zoom_window(box, frame_size, input_size, zoom)
+    look_height = inside[3] - inside[1] if inside is not None else min(fh, fw * ih / iw)
+    if box.height <= ZOOM_OUT_ABOVE * look_height:
+        return None
+    h = max(zoom * box.height, zoom * box.width * ih / iw)
+    w = h * iw / ih
+    return Box(box.left + box.width / 2 - w / 2, box.top + box.height / 2 - h / 2, w, h)
+
+
 class NumberDetector(TFLiteModel):
     """A loaded detector .tflite (card kind `detector`): a frame in, its detections out."""
 
@@ -151,15 +170,22 @@ class NumberDetector(TFLiteModel):
         return self._decode(detector_input(small), (fw, fh), limit)
 
     def look_again(self, frame: np.ndarray, found: Detection) -> Detection | None:
-        """A second look at a detection through a window of the full frame around it: the same number's tighter
-        box with this look's score, `found` itself when the window would be the whole frame, or None when the
-        closer look sees no number there."""
-        window = zoom_window(found.box, (frame.shape[1], frame.shape[0]), self.card.input_size)
-        if window is None:
-            return found
-        x0, y0, x1, y1 = window
-        near = [Detection(Box(d.box.left + x0, d.box.top + y0, d.box.width, d.box.height), d.score)
-                for d in self._decode(detector_input(frame[y0:y1, x0:x1]), (x1 - x0, y1 - y0), LOOK_FLOOR)]
+        """A second look at a detection through a window around it (inside the frame, or past it for a close-up):
+        the same number's tighter box with this look's score, `found` itself when the window would be the whole
+        frame, or None when this look sees no number there."""
+        size = (frame.shape[1], frame.shape[0])
+        window = zoom_out_window(found.box, size, self.card.input_size)
+        if window is not None:  # a close-up: the frame shrunk into a larger window, so the number fills a third
+            pixels = detector_window(frame, window)
+        else:
+            inside = zoom_window(found.box, size, self.card.input_size)
+            if inside is None:
+                return found
+            x0, y0, x1, y1 = inside
+            window = Box(x0, y0, x1 - x0, y1 - y0)
+            pixels = detector_input(frame[y0:y1, x0:x1])
+        near = [Detection(Box(d.box.left + window.left, d.box.top + window.top, d.box.width, d.box.height), d.score)
+                for d in self._decode(pixels, (window.width, window.height), LOOK_FLOOR)]
         near = [d for d in near if iou(d.box, found.box) > SAME_NUMBER_IOU]
         return max(near, key=lambda d: d.score, default=None)
 
