@@ -26,25 +26,35 @@ COUNT = 420  # with this seed: 357 frames with a number, 63 without
 MIN_WITH, MIN_EMPTY = 300, 60
 
 
+def build(out: Path, seed: int, spec: SceneSpec, workers: int, count: int = COUNT) -> tuple[int, int] | None:
+    """Write `count` scenes of `seed` into `out` unless it holds them already (then None); else the counts of
+    frames (with a number, without)."""
+    record = out / "scenes.json"
+    if record.is_file() and json.loads(record.read_text()).get("seed") == seed:
+        print(f"{out}: already built")
+        return None
+    write_scenes(out, count, seed, spec, workers=workers, force=True, progress=False)
+    frames = json.loads(record.read_text())["frames"]
+    empty = sum(not f["numbers"] for f in frames)
+    return len(frames) - empty, empty
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", type=Path, default=ROOT / "data" / "dev_scenes", help="folder to (re)build")
     p.add_argument("--svhn", type=Path, default=ROOT.parent / "shared" / "data" / "svhn", help="the real SVHN data")
     p.add_argument("--workers", type=int, default=2, help="processes")
     args = p.parse_args(argv)
-    record = args.out / "scenes.json"
-    if record.is_file() and json.loads(record.read_text()).get("seed") == SEED:
-        print(f"{args.out}: already built")
-        return 0
     spec = SceneSpec(size=(640, 480), real=args.svhn / "recon" / "test", real_share=1.0)
-    write_scenes(args.out, COUNT, SEED, spec, workers=args.workers, force=True, progress=False)
-    frames = json.loads(record.read_text())["frames"]
-    empty = sum(not f["numbers"] for f in frames)
-    if len(frames) - empty < MIN_WITH or empty < MIN_EMPTY:
-        print(f"error: {args.out} holds {len(frames) - empty} frames with a number and {empty} without; "
+    counts = build(args.out, SEED, spec, args.workers)
+    if counts is None:
+        return 0
+    numbered, empty = counts
+    if numbered < MIN_WITH or empty < MIN_EMPTY:
+        print(f"error: {args.out} holds {numbered} frames with a number and {empty} without; "
               f"the dev set needs {MIN_WITH} and {MIN_EMPTY}", file=sys.stderr)
         return 1
-    print(f"{args.out}: {len(frames) - empty} frames with a number, {empty} without (640x480, from recon/test)")
+    print(f"{args.out}: {numbered} frames with a number, {empty} without (640x480, from recon/test)")
     return 0
 
 

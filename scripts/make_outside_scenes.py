@@ -14,7 +14,6 @@ from a test split). Needs scikit-image for the photographs (`pip install scikit-
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -24,8 +23,8 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from scripts.make_dev_scenes import build  # noqa: E402
 from train.synth.scenes import SceneSpec  # noqa: E402
-from train.synth.scenes_write import write_scenes  # noqa: E402
 
 SEED = 20131313  # fixed, and not the dev scenes' seed
 COUNT = 420
@@ -57,17 +56,12 @@ def main(argv=None) -> int:
     p.add_argument("--svhn", type=Path, default=ROOT.parent / "shared" / "data" / "svhn", help="the real SVHN data")
     p.add_argument("--workers", type=int, default=2, help="processes")
     args = p.parse_args(argv)
-    record = args.out / "scenes.json"
-    if record.is_file() and json.loads(record.read_text()).get("seed") == SEED:
-        print(f"{args.out}: already built")
-        return 0
     photos = args.photos or write_skimage_photos(args.out.parent / f"{args.out.name}_photos")
     spec = SceneSpec(size=(640, 480), real=args.svhn / "recon" / "test", real_share=1.0, photos=photos)
-    write_scenes(args.out, COUNT, SEED, spec, workers=args.workers, force=True, progress=False)
-    frames = json.loads(record.read_text())["frames"]
-    empty = sum(not f["numbers"] for f in frames)
-    print(f"{args.out}: {len(frames) - empty} frames with a number, {empty} without (640x480, recon/test numbers "
-          f"on {photos})")
+    counts = build(args.out, SEED, spec, args.workers, COUNT)
+    if counts is not None:
+        print(f"{args.out}: {counts[0]} frames with a number, {counts[1]} without (640x480, recon/test numbers "
+              f"on {photos})")
     return 0
 
 
