@@ -243,3 +243,19 @@ def test_a_photos_folder_without_pictures_or_with_a_broken_one_is_refused(tmp_pa
     proc = run_module("train.synth", *args)
     assert proc.returncode == 2 and "wall.jpg" in proc.stderr and "Traceback" not in proc.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_cli_draws_numbers_in_the_height_range_asked_for(tmp_path):
+    """--height-range (close-ups past the 5-40% the detector trains on) and --two-share reach the frames."""
+    out = tmp_path / "close"
+    proc = run_module("train.synth", "scenes", "--out", out, "--count", "4", "--seed", "2", "--size", "320x240",
+                      "--height-range", "0.5,0.6", "--empty-share", "0", "--two-share", "0", "--workers", "1",
+                      "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    frames = read_scenes(out)
+    assert all(len(f.numbers) == 1 for f in frames)
+    for f in frames:
+        h = union_box(f.numbers[0].boxes).height / 240
+        assert 0.45 <= h <= 0.66, (f.name, h)  # 50-60%, give or take the frame's perspective
+    proc = run_module("train.synth", "scenes", "--out", tmp_path / "x", "--count", "2", "--height-range", "0.5,0.2")
+    assert proc.returncode == 2 and "0 < LO < HI <= 1" in proc.stderr and "Traceback" not in proc.stderr

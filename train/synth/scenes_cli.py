@@ -10,6 +10,7 @@ number; empty frames).
 
 from __future__ import annotations
 
+import argparse
 import logging
 import os
 from pathlib import Path
@@ -38,15 +39,31 @@ def main(argv: list[str]) -> int:
     p.add_argument("--photos", type=Path, default=None,
                    help="folder of photographs to use as whole backgrounds instead of drawn house fronts (an "
                    "outside check: scripts/make_outside_scenes.py)")
-    p.add_argument("--empty-share", type=cli.float_range(0.0, 0.9), default=0.15,
+    p.add_argument("--height-range", type=_height_range, default=SceneSpec.height_range, metavar="LO,HI",
+                   help="number height as a share of the frame height, drawn log-uniform (default: 0.05,0.4, what "
+                   "the detector trains on; 0.3,0.7 for close-ups)")
+    p.add_argument("--two-share", type=cli.float_range(0.0, 0.9), default=SceneSpec.two_share,
+                   help="share of frames with two numbers")
+    p.add_argument("--empty-share", type=cli.float_range(0.0, 0.9), default=SceneSpec.empty_share,
                    help="share of frames without a number")
     p.add_argument("--workers", type=cli.int_range(1, 256), default=os.cpu_count() or 1, help="processes")
     p.add_argument("--force", action="store_true", help="replace a non-empty --out folder")
     args = p.parse_args(argv)
     cli.setup_logging(args.verbose, args.quiet)
     spec = SceneSpec(size=args.size, real=args.real, real_share=args.real_share, empty_share=args.empty_share,
-                     photos=args.photos)
+                     two_share=args.two_share, height_range=args.height_range, photos=args.photos)
     return cli.run(lambda: _main(args, spec), errors=(SynthError, ContractError))
+
+
+def _height_range(text: str) -> tuple[float, float]:
+    """'LO,HI' -> (lo, hi) with 0 < lo < hi <= 1."""
+    try:
+        lo, hi = (float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected LO,HI, e.g. 0.05,0.4") from None
+    if not 0 < lo < hi <= 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: need 0 < LO < HI <= 1 (shares of the frame height)")
+    return lo, hi
 
 
 def _main(args, spec: SceneSpec) -> int:
