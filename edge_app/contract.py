@@ -215,7 +215,7 @@ def detector_input(frame: np.ndarray) -> np.ndarray:
 
 
 def detector_window(frame: np.ndarray, window: Box) -> np.ndarray:
-    """The detector's 144x192x3 input for a window larger than the frame, in the detector's aspect (a look from
+    """The detector's 144x192x3 input for a window in the detector's aspect that runs off the frame (a look from
     further away): the frame shrunk to the window's scale (as detector_input shrinks), edge pixels repeated past it."""
     h, w = frame.shape[:2]
     scale = DETECTOR_WIDTH / window.width

@@ -79,9 +79,9 @@ def _synthetic_number(rng, height: float) -> tuple[np.ndarray, Number]:
 PHOTO_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 
 
-@lru_cache(maxsize=2)
 def photo_files(folder: Path) -> tuple[Path, ...]:
-    """The pictures of a --photos folder, sorted so a seed picks the same ones everywhere."""
+    """The pictures of a --photos folder, sorted so a seed picks the same ones everywhere (listed each time: a
+    listing costs microseconds against a frame's 300 ms, and a cached one would miss a changed folder)."""
     return tuple(sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in PHOTO_SUFFIXES))
 
 
