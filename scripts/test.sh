@@ -32,7 +32,7 @@ fi
 "$VENV/bin/ruff" check .
 # Two workers, whole files each (module fixtures are built once), the slowest files first (tests/conftest.py
 # SLOW_FIRST). The session's tiny run and export are built once and shared (tests/conftest.py built_once). On a
-# fresh clone and 2 idle cores: pytest 5.7 minutes for 437 tests (8.3 before in-process TensorFlow runs; 19 in one process).
+# fresh clone and 2 idle cores: pytest 5.9 minutes for 438 tests (8.3 before in-process TensorFlow runs; 19 in one process).
 # -n 0: one process.
 # Bytecode for the checkout's own modules: the suite starts `python -m edge_app ...` a few hundred times, and
 # where the environment sets PYTHONDONTWRITEBYTECODE (this machine's image does) each start compiles them anew.
