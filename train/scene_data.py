@@ -23,6 +23,7 @@ from edge_app.contract import (
     ContractError,
     detector_input,
     load_image,
+    union_box,
 )
 from edge_app.scenes import is_scene_folder, read_scenes
 
@@ -219,13 +220,10 @@ def zoom_in(frame: np.ndarray, boxes: list[Box], rng: np.random.Generator, most:
     h, w = frame.shape[:2]
     s = rng.uniform(1.0, most)
     cw, ch = w / s, h / s
-    if boxes:
-        lo_x, hi_x = min(b.left for b in boxes), max(b.left + b.width for b in boxes)
-        lo_y, hi_y = min(b.top for b in boxes), max(b.top + b.height for b in boxes)
-    else:
-        lo_x, hi_x, lo_y, hi_y = w, 0.0, h, 0.0
-    x0, x1 = max(0.0, hi_x - cw), min(lo_x, w - cw)
-    y0, y1 = max(0.0, hi_y - ch), min(lo_y, h - ch)
+    # the crop's top-left corner may go anywhere that keeps the union of the numbers inside it
+    u = union_box(boxes) if boxes else Box(w, h, -w, -h)  # no number: anywhere in the frame
+    x0, x1 = max(0.0, u.left + u.width - cw), min(u.left, w - cw)
+    y0, y1 = max(0.0, u.top + u.height - ch), min(u.top, h - ch)
     if x0 > x1 or y0 > y1:
         return frame, boxes
     left, top = rng.uniform(x0, x1), rng.uniform(y0, y1)
