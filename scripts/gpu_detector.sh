@@ -4,7 +4,7 @@
 # TensorFlow (python -m calibration --kind detector / python -m export), after making the same scenes
 # there (same seeds and counts give the same frames): export picks its gate on the run's validation frames.
 #
-#   bash scripts/gpu_detector.sh                                  # 2 x 12k scenes, 192x144
+#   bash scripts/gpu_detector.sh                                  # 2 x 24k scenes, 192x144, half cluttered
 #   DEADLINE=$(( $(date +%s) + 540 )) bash scripts/gpu_detector.sh   # bound the whole job (epoch seconds)
 #   CLEAN=1 bash scripts/gpu_detector.sh                          # synthetic numbers only (commercially clean)
 # RUNDIR puts the run folder elsewhere (default DATA/run).
@@ -13,21 +13,23 @@ cd "$(dirname "$0")/.."
 PY=${PY:-python3}
 DATA=${DATA:-data/gpu_det}
 SVHN=${SVHN:-data/svhn}     # recon/train only (training pictures)
-COUNT=${COUNT:-12000}
+COUNT=${COUNT:-24000}
+CLUTTER=${CLUTTER:-0.5}     # share of frames with things that are not numbers (train/synth/clutter.py)
+EVAL=${EVAL:-500}
 STEPS=${STEPS:-60000}
 BATCH=${BATCH:-256}
 export KERAS_BACKEND=${KERAS_BACKEND:-jax}
 
-if [ -n "${CLEAN:-}" ]; then SETS=("s31 31" "s32 32"); RUN=run_clean
-else SETS=("s31 31" "r32 32 --real $SVHN/recon/train --real-share 0.5"); RUN=run; fi
+if [ -n "${CLEAN:-}" ]; then SETS=("s41 41" "s42 42"); RUN=run_clean
+else SETS=("s41 41" "r42 42 --real $SVHN/recon/train --real-share 0.5"); RUN=run; fi
 for set in "${SETS[@]}"; do
   read -r name seed real <<<"$set"
   [ -f "$DATA/$name/scenes.json" ] || "$PY" -m train.synth scenes --out "$DATA/$name" --count "$COUNT" \
-      --seed "$seed" --size 192x144 --workers "$(nproc)" ${real:-} --quiet
+      --seed "$seed" --size 192x144 --clutter "$CLUTTER" --workers "$(nproc)" ${real:-} --quiet
 done
 TRAIN="$DATA/${SETS[0]%% *}:0.5,$DATA/${SETS[1]%% *}:0.5"
 MINUTES=""
-if [ -n "${DEADLINE:-}" ]; then MINUTES="--minutes $(awk -v s=$(( DEADLINE - $(date +%s) - 150 )) 'BEGIN{print s/60}')"; fi
+if [ -n "${DEADLINE:-}" ]; then MINUTES="--minutes $(awk -v s=$(( DEADLINE - $(date +%s) - 100 )) 'BEGIN{print s/60}')"; fi
 "$PY" -m train.portable --arch detector --data "$TRAIN" --out "${RUNDIR:-$DATA/$RUN}" \
-  --steps "$STEPS" --batch-size "$BATCH" --learning-rate 5e-3 --warmup-steps 1000 --eval-every 500 \
+  --steps "$STEPS" --batch-size "$BATCH" --learning-rate 5e-3 --warmup-steps 1000 --eval-every "$EVAL" \
   --val-fraction 0.03 --val-max 300 $MINUTES

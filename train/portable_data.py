@@ -7,6 +7,8 @@ the same whatever the thread count. Augmentation that needs no labels runs later
 
 from __future__ import annotations
 
+import os
+
 import keras
 import numpy as np
 
@@ -21,7 +23,8 @@ class Mixed(keras.utils.PyDataset):
     """`per_epoch` batches of training rows drawn from the splits by weight."""
 
     def __init__(self, splits, batch_size: int, per_epoch: int, seed: int):
-        super().__init__(workers=8, max_queue_size=32)  # threads: numpy gathers and PIL release the GIL
+        # Threads, one a core up to 16: numpy gathers and PIL's resizes release the GIL.
+        super().__init__(workers=min(16, os.cpu_count() or 8), max_queue_size=32)
         self.splits = [s for s in splits if s.weight > 0]
         weights = np.array([s.weight for s in self.splits], float)
         self.p = weights / weights.sum()

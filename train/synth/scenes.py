@@ -21,7 +21,7 @@ from PIL import Image
 from edge_app.annotations import read_annotations
 from edge_app.contract import Box, expand_box, load_image, union_box
 
-from . import backgrounds, camera, colours, decor, facade, fonts, text
+from . import backgrounds, camera, clutter, colours, decor, facade, fonts, text
 from .draws import between
 from .render import render
 
@@ -37,6 +37,7 @@ class SceneSpec:
     real: Path | None = None  # folder of real labelled pictures to paste (recon/train; recon/test for dev)
     real_share: float = 0.5  # share of the numbers taken from `real` when given
     photos: Path | None = None  # folder of photographs to use whole as backgrounds instead of a drawn facade
+    clutter: float = 0.0  # share of drawn frames given things that are not numbers (clutter.py); 0 draws as before
 
 
 class Number(NamedTuple):
@@ -193,6 +194,8 @@ def compose(rng: np.random.Generator, spec: SceneSpec) -> Scene:
     w, h = spec.size
     if spec.photos is not None:
         canvas = photo_background(rng, spec.photos, w, h)
+    elif spec.clutter > 0 and rng.random() < spec.clutter:  # no draw at 0: older folders stay byte-identical
+        canvas = np.asarray(clutter.background(rng, w, h), np.float32).copy()
     else:
         canvas = np.asarray(facade.facade(rng, w, h), np.float32).copy()
     lo, hi = np.log(spec.height_range[0] * h), np.log(spec.height_range[1] * h)

@@ -46,12 +46,16 @@ def main(argv: list[str]) -> int:
                    help="share of frames with two numbers")
     p.add_argument("--empty-share", type=cli.float_range(0.0, 0.9), default=SceneSpec.empty_share,
                    help="share of frames without a number")
+    p.add_argument("--clutter", type=cli.probability, default=SceneSpec.clutter,
+                   help="share of frames that also show round things, small print, railings, faces or open ground "
+                   "(train/synth/clutter.py): hard negatives for the detector")
     p.add_argument("--workers", type=cli.int_range(1, 256), default=os.cpu_count() or 1, help="processes")
     p.add_argument("--force", action="store_true", help="replace a non-empty --out folder")
     args = p.parse_args(argv)
     cli.setup_logging(args.verbose, args.quiet)
     spec = SceneSpec(size=args.size, real=args.real, real_share=args.real_share, empty_share=args.empty_share,
-                     two_share=args.two_share, height_range=args.height_range, photos=args.photos)
+                     two_share=args.two_share, height_range=args.height_range, photos=args.photos,
+                     clutter=args.clutter)
     return cli.run(lambda: _main(args, spec), errors=(SynthError, ContractError))
 
 

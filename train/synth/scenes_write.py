@@ -101,7 +101,7 @@ def write_scenes(out, count: int, seed: int = 0, spec: SceneSpec | None = None, 
             "generator": "train.synth", "kind": "scenes", "count": count, "seed": seed,
             "real_digits": str(spec.real) if spec.real is not None else None,
             "real_share": spec.real_share if spec.real is not None else 0.0,
-            "photos": str(spec.photos) if spec.photos is not None else None}, indent=2))
+            "photos": str(spec.photos) if spec.photos is not None else None, "clutter": spec.clutter}, indent=2))
         _replace(tmp, out)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
