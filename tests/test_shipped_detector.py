@@ -2,9 +2,9 @@
 
 The frames hold real SVHN test numbers (recon/test: evaluation only) pasted into facade scenes by the
 generator of the dev scenes, with other seeds; one folder of frames holds no number at all. Nothing here
-is tuned on these frames. The bars sit a little below the shipped pair's level (here 31 of 40 frames read
-right, 31 of 34 readings right, no reading on the 20 empty frames; on the dev scenes 64.4% read right at
-90.6% precision through the detector card's scene gate with two looks): they catch a step back. Issue 10's
+is tuned on these frames. The bars sit a little below the shipped pair's level (here 32 of 40 frames read
+right, 32 of 34 readings right, one reading on the 20 empty frames; on the dev scenes 66.4% read right at
+92.6% precision through the detector card's scene gate with two looks): they catch a step back. Issue 10's
 precision goal (95%) is not reached yet.
 """
 
@@ -60,13 +60,16 @@ def test_frames_without_a_number_rarely_read(frames, tmp_path):
     assert len(readings) <= 2, [(e["file"], e["reading"], e["confidence"]) for e in readings]
 
 
-def test_a_second_look_tightens_the_boxes(frames):
+def test_a_second_look_tightens_the_boxes(svhn, tmp_path_factory):
     """Each frame's best first-look box, looked at again through a window of the full frame, fits its number
-    better: on recon/train scenes 59% of them overlap it by IoU 0.5, and 68% after the second look."""
+    better. On these 120 frames the shipped detector's boxes overlap their number by IoU 0.5 in 68% of the
+    frames, 78% after the second look (mean IoU 0.54 -> 0.60; the previous detector: 65% -> 74%). Forty frames
+    were too few to tell: the gain there was within a frame or two."""
     from edge_app.contract import load_image
     from edge_app.inference.detector import iou
 
-    folder, _ = frames
+    spec = SceneSpec(real=svhn / "recon" / "test", real_share=1.0, empty_share=0.0)
+    folder = write_scenes(tmp_path_factory.mktemp("looks") / "s", 120, seed=79, spec=spec, workers=2, progress=False)
     detector = NumberDetector(DETECTOR)
     first, second = [], []
     for scene in read_scenes(folder):
@@ -76,15 +79,16 @@ def test_a_second_look_tightens_the_boxes(frames):
             again = detector.look_again(image, d)
             first.append(max(iou(d.box, b) for b in truth))
             second.append(max(iou(again.box, b) for b in truth) if again is not None else 0.0)
-    assert len(first) >= 30
-    assert sum(second) > sum(first) + 0.02 * len(first), (sum(first) / len(first), sum(second) / len(second))
-    assert sum(v >= 0.5 for v in second) > sum(v >= 0.5 for v in first)
+    n = len(first)
+    assert n >= 100
+    assert sum(second) > sum(first) + 0.025 * n, (sum(first) / n, sum(second) / n)
+    assert sum(i >= 0.5 for i in second) >= sum(i >= 0.5 for i in first) + 0.05 * n
 
 
 def test_close_ups_are_looked_at_from_further_away(svhn, tmp_path, monkeypatch):
     """Numbers 45-70% of the frame high, past the 5-40% the detector trained on (a camera by the door): the
-    zoomed-out second look reads 23 of these 30 right, against 16 with the first look's box (20 and 15
-    through the scene gate)."""
+    zoomed-out second look reads 24 of these 30 right, against 21 with the first look's box (the previous
+    detector: 23 against 16). On 300 tuning close-ups it reads 79.3% at the scene gate against 75.3%."""
     from edge_app.contract import load_image
     from edge_app.detect import DetectAndRead
     from edge_app.inference import detector as module
@@ -104,4 +108,4 @@ def test_close_ups_are_looked_at_from_further_away(svhn, tmp_path, monkeypatch):
 
     zoomed_out = right()
     monkeypatch.setattr(module, "ZOOM_OUT_ABOVE", float("inf"))
-    assert zoomed_out >= 20 and zoomed_out >= right() + 4, zoomed_out
+    assert zoomed_out >= 21 and zoomed_out >= right() + 2, zoomed_out
