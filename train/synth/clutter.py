@@ -15,15 +15,11 @@ from PIL import Image, ImageDraw, ImageFilter
 from . import colours, decor, facade, fonts, text
 from .backgrounds import gradient, value_noise
 from .draws import between
+from .facade import paint
 
 # Base colours of open ground and sky (RGB): grass, soil, gravel, asphalt, sand, hedge; clear and grey sky.
 GROUND = ((95, 140, 60), (110, 85, 60), (140, 135, 125), (85, 85, 90), (200, 185, 150), (50, 75, 40))
 SKY = ((135, 175, 225), (185, 195, 205), (215, 220, 225))
-
-
-def _colour(rng, base=None, spread: float = 40.0) -> tuple[int, int, int]:
-    c = colours.pairs()[rng.integers(len(colours.pairs())), rng.integers(2)] if base is None else np.asarray(base)
-    return tuple(int(v) for v in np.clip(c + rng.normal(0, spread, 3), 0, 255))
 
 
 def fractal(rng, h: int, w: int, cell: float) -> np.ndarray:
@@ -56,9 +52,9 @@ def rings(rng, im: Image.Image, w: int, h: int) -> None:
     x, y, squash = rng.uniform(0, w), rng.uniform(0, h), rng.uniform(0.6, 1.0)  # squashed: seen at an angle
     for k in range(int(rng.integers(1, 4))):  # concentric: rim, face, iris
         rr = r * (1 - 0.3 * k)
-        draw.ellipse([x - rr, y - rr * squash, x + rr, y + rr * squash], fill=_colour(rng),
-                     outline=_colour(rng), width=max(1, int(rr * rng.uniform(0.02, 0.15))))
-    ink = _colour(rng, (30, 30, 30), 20)
+        draw.ellipse([x - rr, y - rr * squash, x + rr, y + rr * squash], fill=paint(rng),
+                     outline=paint(rng), width=max(1, int(rr * rng.uniform(0.02, 0.15))))
+    ink = paint(rng, (30, 30, 30), 20)
     if rng.random() < 0.4:  # a clock's ticks and hands: strokes like a "1" that must not be read
         for t in np.linspace(0, 2 * np.pi, 12, endpoint=False):
             c, s = np.cos(t), np.sin(t) * squash
@@ -70,7 +66,7 @@ def rings(rng, im: Image.Image, w: int, h: int) -> None:
                       width=max(1, int(r * 0.06)))
     if rng.random() < 0.4:  # a pupil with its highlight
         p = r * rng.uniform(0.15, 0.4)
-        draw.ellipse([x - p, y - p * squash, x + p, y + p * squash], fill=_colour(rng, (15, 15, 15), 10))
+        draw.ellipse([x - p, y - p * squash, x + p, y + p * squash], fill=paint(rng, (15, 15, 15), 10))
         q = p * 0.3
         draw.ellipse([x - p * 0.3 - q, y - p * 0.3 - q, x - p * 0.3 + q, y - p * 0.3 + q], fill=(245, 245, 245))
 
@@ -82,7 +78,7 @@ def page(rng, im: Image.Image, w: int, h: int) -> None:
     x0, y0 = between(rng, -0.2 * sw, w - 0.8 * sw), between(rng, -ink, h - 0.5 * lines * ink * 1.6)
     fg, bg = colours.sample_pair(rng)
     if rng.random() < 0.7:
-        fg, bg = np.array(_colour(rng, (30, 30, 30), 20)), np.array(_colour(rng, (235, 232, 225), 15))
+        fg, bg = np.array(paint(rng, (30, 30, 30), 20)), np.array(paint(rng, (235, 232, 225), 15))
     ImageDraw.Draw(im).rectangle([x0, y0, x0 + sw, y0 + lines * ink * 1.6 + ink], fill=tuple(int(v) for v in bg))
     family = fonts.families()[rng.integers(len(fonts.families()))]
     words = decor.WORDS + facade.SIGN_WORDS
@@ -98,7 +94,7 @@ def rails(rng, im: Image.Image, w: int, h: int) -> None:
     draw = ImageDraw.Draw(im)
     pitch = h * rng.uniform(0.01, 0.06)
     thick, length, n = pitch * rng.uniform(0.2, 0.6), h * rng.uniform(0.1, 0.6), int(rng.integers(4, 20))
-    x0, y0, c = rng.uniform(-0.2 * w, w), rng.uniform(-0.2 * h, h), _colour(rng)
+    x0, y0, c = rng.uniform(-0.2 * w, w), rng.uniform(-0.2 * h, h), paint(rng)
     vertical = rng.random() < 0.7
     for i in range(n):
         a = i * pitch
@@ -114,10 +110,10 @@ def face(rng, im: Image.Image, w: int, h: int) -> None:
     draw = ImageDraw.Draw(im)
     r = h * rng.uniform(0.05, 0.25)
     x, y = rng.uniform(0, w), rng.uniform(0, h)
-    skin = _colour(rng, [(225, 185, 160), (150, 105, 75), (90, 60, 45), (200, 160, 110), (60, 55, 50)][
+    skin = paint(rng, [(225, 185, 160), (150, 105, 75), (90, 60, 45), (200, 160, 110), (60, 55, 50)][
         rng.integers(5)], 15)
     draw.ellipse([x - r * 0.8, y - r, x + r * 0.8, y + r], fill=skin)
-    eye, dark = r * rng.uniform(0.08, 0.16), _colour(rng, (25, 20, 20), 10)
+    eye, dark = r * rng.uniform(0.08, 0.16), paint(rng, (25, 20, 20), 10)
     for side in (-1, 1):
         ex, ey = x + side * r * 0.35, y - r * 0.2
         draw.ellipse([ex - eye * 1.6, ey - eye, ex + eye * 1.6, ey + eye], fill=(235, 235, 230))

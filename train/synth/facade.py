@@ -16,7 +16,8 @@ SIGN_WORDS = ("PRIVATE", "NO PARKING", "WELCOME", "POST", "DELIVERIES", "OFFICE"
               "CLOSED", "OPEN", "BELL", "Smith", "Miller", "Garage", "Entrance", "Reception", "KEEP CLEAR")
 
 
-def _colour(rng, base=None, spread: float = 40.0) -> tuple[int, int, int]:
+def paint(rng, base=None, spread: float = 40.0) -> tuple[int, int, int]:
+    """A fill colour near `base`, or near a measured plate or wall colour when none is given."""
     c = colours.pairs()[rng.integers(len(colours.pairs())), rng.integers(2)] if base is None else np.asarray(base)
     return tuple(int(v) for v in np.clip(c + rng.normal(0, spread, 3), 0, 255))
 
@@ -30,8 +31,8 @@ def door(rng, draw: ImageDraw.ImageDraw, w: int, h: int) -> None:
     dh = h * rng.uniform(0.5, 1.1)
     dw = dh * rng.uniform(0.35, 0.5)
     x0, y1 = rng.uniform(-0.3 * dw, w - 0.7 * dw), h + rng.uniform(-0.05, 0.3) * dh
-    body = _colour(rng)
-    frame = _colour(rng)
+    body = paint(rng)
+    frame = paint(rng)
     m = dw * rng.uniform(0.05, 0.12)
     draw.rectangle([x0 - m, y1 - dh - m, x0 + dw + m, y1], fill=frame)
     draw.rectangle([x0, y1 - dh, x0 + dw, y1], fill=body)
@@ -42,17 +43,17 @@ def door(rng, draw: ImageDraw.ImageDraw, w: int, h: int) -> None:
                        width=max(1, int(dw * 0.03)))
     k = dw * 0.05
     kx, ky = x0 + dw * rng.choice([0.12, 0.88]), y1 - dh * 0.45
-    draw.ellipse([kx - k, ky - k, kx + k, ky + k], fill=_colour(rng, (200, 180, 90)))
+    draw.ellipse([kx - k, ky - k, kx + k, ky + k], fill=paint(rng, (200, 180, 90)))
 
 
 def window(rng, draw, w: int, h: int) -> None:
     """A window: frame, dark or sky-lit glass with a reflection band, and glazing bars."""
     ww, wh = h * rng.uniform(0.15, 0.6), h * rng.uniform(0.2, 0.7)
     x0, y0 = between(rng, -0.3 * ww, w - 0.7 * ww), between(rng, -0.3 * wh, h - 0.7 * wh)
-    frame = _colour(rng, (230, 230, 225)) if rng.random() < 0.5 else _colour(rng)
+    frame = paint(rng, (230, 230, 225)) if rng.random() < 0.5 else paint(rng)
     m = ww * rng.uniform(0.04, 0.1)
     draw.rectangle([x0 - m, y0 - m, x0 + ww + m, y0 + wh + m], fill=frame)
-    glass = _colour(rng, (60, 75, 90) if rng.random() < 0.6 else (150, 175, 200), 25)
+    glass = paint(rng, (60, 75, 90) if rng.random() < 0.6 else (150, 175, 200), 25)
     draw.rectangle([x0, y0, x0 + ww, y0 + wh], fill=glass)
     s = rng.uniform(0.1, 0.8) * ww
     draw.polygon([(x0 + s, y0), (x0 + s + 0.2 * ww, y0), (x0 + s - 0.1 * ww, y0 + wh), (x0 + s - 0.3 * ww, y0 + wh)],
@@ -68,8 +69,8 @@ def lamp(rng, draw, w: int, h: int) -> None:
     """A wall lamp: a mount and a bright globe or box."""
     s = h * rng.uniform(0.04, 0.12)
     x, y = rng.uniform(0, w), rng.uniform(0, h * 0.7)
-    draw.rectangle([x - s * 0.2, y - s * 0.3, x + s * 0.2, y + s * 1.1], fill=_colour(rng, (40, 40, 40), 20))
-    glow = _colour(rng, (250, 235, 180), 15) if rng.random() < 0.6 else _colour(rng, (200, 200, 200), 30)
+    draw.rectangle([x - s * 0.2, y - s * 0.3, x + s * 0.2, y + s * 1.1], fill=paint(rng, (40, 40, 40), 20))
+    glow = paint(rng, (250, 235, 180), 15) if rng.random() < 0.6 else paint(rng, (200, 200, 200), 30)
     shape = draw.ellipse if rng.random() < 0.6 else draw.rectangle
     shape([x - s * 0.5, y - s * 0.6, x + s * 0.5, y + s * 0.7], fill=glow, outline=(30, 30, 30),
           width=max(1, int(s * 0.06)))
@@ -83,14 +84,14 @@ def foliage(rng, draw, w: int, h: int) -> None:
     for _ in range(int(rng.integers(40, 160))):
         x, y = cx + rng.normal(0, r * 0.6), cy + rng.normal(0, r * 0.5)
         s = r * rng.uniform(0.03, 0.12)
-        draw.ellipse([x - s, y - s * 0.7, x + s, y + s * 0.7], fill=_colour(rng, base * rng.uniform(0.5, 1.4), 12))
+        draw.ellipse([x - s, y - s * 0.7, x + s, y + s * 0.7], fill=paint(rng, base * rng.uniform(0.5, 1.4), 12))
 
 
 def mailbox(rng, draw, w: int, h: int) -> None:
     """A mailbox: a box with a darker slot."""
     bw, bh = h * rng.uniform(0.08, 0.2), h * rng.uniform(0.08, 0.25)
     x0, y0 = between(rng, 0, w - bw), between(rng, 0, h - bh)
-    body = _colour(rng, [(30, 30, 30), (160, 30, 30), (40, 90, 50), (170, 170, 175)][rng.integers(4)], 20)
+    body = paint(rng, [(30, 30, 30), (160, 30, 30), (40, 90, 50), (170, 170, 175)][rng.integers(4)], 20)
     draw.rectangle([x0, y0, x0 + bw, y0 + bh], fill=body, outline=_shade(body, 0.6), width=max(1, int(bw * 0.04)))
     draw.rectangle([x0 + bw * 0.15, y0 + bh * 0.2, x0 + bw * 0.85, y0 + bh * 0.3], fill=_shade(body, 0.3))
 
@@ -98,7 +99,7 @@ def mailbox(rng, draw, w: int, h: int) -> None:
 def pipe(rng, draw, w: int, h: int) -> None:
     """A drainpipe, cable duct or wall corner: a long band."""
     t = h * rng.uniform(0.01, 0.06)
-    c = _colour(rng)
+    c = paint(rng)
     if rng.random() < 0.7:
         x = rng.uniform(0, w)
         draw.rectangle([x, 0, x + t, h], fill=c)
