@@ -72,9 +72,9 @@ rm -f "$OUT"/readings_*.jsonl
 step "edge app: the shipped model on the same pictures"
 "$PY" -m edge_app --source "$PICTURES" --boxes --threshold 0 --max-frames 20 --jsonl "$OUT/readings_shipped_model.jsonl"
 
-step "detector: $DET_SCENES training scenes at 192x144 (synthetic only)"
+step "detector: $DET_SCENES training scenes at 192x144 (synthetic only; half cluttered, as for the shipped detector)"
 [ -f "$OUT/scenes/scenes.json" ] || "$PY" -m train.synth scenes --out "$OUT/scenes" --count "$DET_SCENES" --seed 1 \
-  --size 192x144 --quiet
+  --size 192x144 --clutter 0.5 --quiet
 DET_EVAL=()
 if [ -d "$SVHN/recon/test" ]; then
   step "dev scenes: 640x480 frames of real SVHN test numbers (evaluation only)"
