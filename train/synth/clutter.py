@@ -32,7 +32,7 @@ def fractal(rng, h: int, w: int, cell: float) -> np.ndarray:
 
 
 def outdoor(rng, w: int, h: int) -> Image.Image:
-    """Open ground under sky, sometimes with a hedge between: a garden, a kerb, a field."""
+    """Open ground (grass, soil, gravel, asphalt, sand or a hedge) under sky, with an uneven skyline."""
     horizon = int(h * rng.uniform(-0.1, 0.6))
     sky = np.asarray(SKY[rng.integers(len(SKY))], np.float32) + rng.normal(0, 10, 3)
     ground = np.asarray(GROUND[rng.integers(len(GROUND))], np.float32) + rng.normal(0, 15, 3)
