@@ -67,9 +67,10 @@ def _check(out: Path, count: int, workers: int, force: bool, spec: SceneSpec) ->
 
 def _check_photos(folder: Path, w: int, h: int) -> None:
     """Every --photos picture opens here, not in a worker halfway through."""
-    if not Path(folder).is_dir() or not photo_files(folder):
+    files = photo_files(folder) if Path(folder).is_dir() else ()
+    if not files:
         raise SynthError(f"--photos {folder}: not a folder of pictures ({', '.join(PHOTO_SUFFIXES)})")
-    for path in photo_files(folder):
+    for path in files:
         try:
             load_image(path)
         except (OSError, ValueError) as err:  # ContractError is a ValueError
