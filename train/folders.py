@@ -104,13 +104,16 @@ def record_provenance(spec: str, run: Path) -> None:
 
     Export decides the licence from it when the folders themselves are on another machine.
     """
-    record = {}
-    for folder, _ in parse_data(spec):
-        try:
-            record[str(folder)] = json.loads((folder / "synth.json").read_text())
-        except (OSError, ValueError):
-            record[str(folder)] = None
+    record = {str(folder): synth_record(folder) for folder, _ in parse_data(spec)}
     write_atomic(Path(run) / PROVENANCE, json.dumps(record, indent=2))
+
+
+def synth_record(folder: Path) -> dict | None:
+    """A train.synth folder's record of how it was made (synth.json); None for real pictures."""
+    try:
+        return json.loads((Path(folder) / "synth.json").read_text())
+    except (OSError, ValueError):
+        return None
 
 
 def split_indices(n: int, val_fraction: float, seed: int, val_max: int | None = None) -> tuple[np.ndarray, np.ndarray]:

@@ -6,6 +6,8 @@ The fit loop (fit.py) is the same for every kind; it asks the task of its archit
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 
 from edge_app.contract import HEADS
@@ -33,8 +35,12 @@ class ReaderTask:
 
     def load(self, cfg: TrainConfig) -> list:
         from .folders import load_splits
+        from .leaks import seen_validation
 
-        return load_splits(cfg.data, cfg.val_fraction, cfg.seed, val_max=cfg.val_max, skip_bad=cfg.skip_bad)
+        splits = load_splits(cfg.data, cfg.val_fraction, cfg.seed, val_max=cfg.val_max, skip_bad=cfg.skip_bad)
+        for line in seen_validation(splits):
+            logging.getLogger("train").warning(line)
+        return splits
 
     def losses(self) -> dict:
         import keras

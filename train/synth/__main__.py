@@ -2,6 +2,8 @@
 
 Example:
     python -m train.synth --out data/synth --count 20000 --seed 0 --real-digits ../shared/data/svhn/format2_train_dev
+    python -m train.synth --out data/synth --count 20000 --real-digits ../shared/data/svhn/format2_train_dev \
+        --hold-out data/val_recon     # keep the digits of the pictures held out for validation unseen
 
 Whole camera frames for the detector: python -m train.synth scenes --help
 """
@@ -42,6 +44,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="share of pictures composed from real crops when --real-digits is given",
     )
     p.add_argument(
+        "--hold-out",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FOLDER",
+        help="with --real-digits: leave out the crops of the SVHN train pictures in this labelled folder (e.g. a "
+        "reader's validation pictures of recon/train, from scripts/validation_pictures.py), so that a model "
+        "trained here never sees their digits; repeatable",
+    )
+    p.add_argument(
         "--focus",
         action="store_true",
         help="aim at the measured mistakes: more 3-4 digit numbers, 1s and 7s, thin faces, touching digits, "
@@ -66,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
 def _main(args) -> int:
     out = generate(
         args.out, args.count, args.seed, args.workers, args.force, args.real_digits, args.real_share, not args.quiet,
-        focus=args.focus,
+        focus=args.focus, hold_out=args.hold_out,
     )
     log.info("%s: %d pictures", out, args.count)
     return cli.EXIT_OK

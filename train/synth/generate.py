@@ -35,6 +35,7 @@ class Job:
     real_digits: Path | None = None
     real_share: float = 0.25
     focus: bool = False  # aim the rendered numbers at the measured mistakes (render.render)
+    held_out: frozenset[str] = frozenset()  # train pictures whose real digit crops are left out (--hold-out)
 
 
 _job: Job | None = None  # set once per worker process by _start
@@ -51,7 +52,7 @@ def draw(job: Job, index: int):
     if job.real_digits is not None and rng.random() < job.real_share:
         from .real_digits import compose  # only needed with --real-digits
 
-        return compose(rng, job.real_digits)
+        return compose(rng, job.real_digits, job.held_out)
     return render(rng, focus=job.focus)
 
 
@@ -62,7 +63,8 @@ def _one(index: int) -> Annotation:
     return Annotation(name, picture.digits, picture.boxes)
 
 
-def _check(out: Path, count: int, workers: int, force: bool, real_digits: Path | None, real_share: float) -> None:
+def _check(out: Path, count: int, workers: int, force: bool, real_digits: Path | None, real_share: float,
+           hold_out: list[Path]) -> None:
     if not 0.0 <= real_share <= 1.0:
         raise SynthError(f"--real-share must be between 0 and 1, not {real_share}")
     if count < 1:
@@ -75,6 +77,8 @@ def _check(out: Path, count: int, workers: int, force: bool, real_digits: Path |
         raise SynthError(f"{out} exists and is not empty; choose another --out or pass --force to replace it")
     if real_digits is not None and not (real_digits / "labels.csv").is_file():
         raise SynthError(f"{real_digits}: no labels.csv; --real-digits wants a folder like format2_train_dev")
+    if hold_out and real_digits is None:
+        raise SynthError("--hold-out leaves out real digit crops: it needs --real-digits")
 
 
 PROVENANCE = "synth.json"
@@ -90,21 +94,28 @@ def generate(
     real_share: float = 0.25,
     progress: bool = True,
     focus: bool = False,
+    hold_out=(),
 ) -> Path:
-    """Write `count` pictures 1.png..N.png and digitStruct.csv into `out`; return `out`."""
+    """Write `count` pictures 1.png..N.png and digitStruct.csv into `out`; return `out`.
+
+    `hold_out`: labelled folders of SVHN train pictures (a reader's validation pictures) whose digits never
+    go into a real-crop number, so that they stay unseen by a model trained on this folder."""
     out = Path(out)
     workers = (os.cpu_count() or 1) if workers is None else workers
     real_digits = Path(real_digits) if real_digits is not None else None
-    _check(out, count, workers, force, real_digits, real_share)
+    hold_out = [Path(f) for f in hold_out]
+    _check(out, count, workers, force, real_digits, real_share, hold_out)
+    held_out = frozenset()
     if real_digits is not None:
-        from .real_digits import load_crops
+        from .real_digits import held_out_names, load_crops
 
-        load_crops(real_digits)  # fail here, in one line, rather than in a worker
+        held_out = held_out_names(real_digits.parent, hold_out) if hold_out else held_out
+        load_crops(real_digits, held_out)  # fail here, in one line, rather than in a worker
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.parent / f".{out.name}.partial-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
-    job = Job(tmp, seed, real_digits, real_share, focus)
+    job = Job(tmp, seed, real_digits, real_share, focus, held_out)
     try:
         bar = partial(tqdm, total=count, unit="pic", disable=not progress, desc=f"synth -> {out}")
         annotations = draw_all(_start, job, _one, count, workers, bar)
@@ -113,7 +124,8 @@ def generate(
         (tmp / PROVENANCE).write_text(json.dumps({
             "generator": "train.synth", "count": count, "seed": seed,
             "real_digits": str(real_digits) if real_digits is not None else None,
-            "real_share": real_share if real_digits is not None else 0.0, "focus": focus}, indent=2))
+            "real_share": real_share if real_digits is not None else 0.0, "focus": focus,
+            "real_digits_held_out": sorted(held_out)}, indent=2))
         _replace(tmp, out)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

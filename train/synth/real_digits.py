@@ -14,7 +14,7 @@ from typing import NamedTuple
 import numpy as np
 from PIL import Image
 
-from edge_app.annotations import csv_labels
+from edge_app.annotations import csv_labels, read_annotations
 from edge_app.contract import Box, ContractError, svhn_digit
 
 from . import camera, stats
@@ -41,8 +41,9 @@ def _train_boxes(svhn: Path, wanted: set[str]) -> dict[tuple[str, int], tuple[in
 
 
 @lru_cache(maxsize=2)
-def load_crops(folder: Path) -> dict[int, list[Crop]]:
-    """Crops of a format2_train_dev-like folder by digit 0..9 (loaded once per process)."""
+def load_crops(folder: Path, held_out: frozenset[str] = frozenset()) -> dict[int, list[Crop]]:
+    """Crops of a format2_train_dev-like folder by digit 0..9, less those cut from the `held_out` pictures
+    (format-1 names such as '7.png'); loaded once per process."""
     folder = Path(folder)
     try:
         with open(folder / "labels.csv", newline="") as f:
@@ -53,6 +54,8 @@ def load_crops(folder: Path) -> dict[int, list[Crop]]:
     by_digit: dict[int, list[Crop]] = {d: [] for d in range(10)}
     mismatched = 0
     for r in rows:
+        if r["format1_image"] in held_out:
+            continue
         key = (r["format1_image"], int(r["digit_index"]))
         if key not in boxes or boxes[key][0] != svhn_digit(int(r["label"])):
             mismatched += 1  # a crop whose label disagrees with the train annotation is not from the train split
@@ -70,9 +73,23 @@ def load_crops(folder: Path) -> dict[int, list[Crop]]:
     return by_digit
 
 
-def compose(rng: np.random.Generator, folder: Path) -> Picture:
+def held_out_names(svhn: Path, folders) -> frozenset[str]:
+    """The names of the pictures in `folders` (labelled SVHN train pictures, such as a reader's validation
+    pictures of recon/train), checked against the train annotations so that another split's '7.png' is refused."""
+    pictures = [a for folder in folders for a in read_annotations(folder)]
+    known = _train_boxes(Path(svhn), {a.name for a in pictures})
+    wrong = [a.name for a in pictures
+             if [known.get((a.name, i), (None,))[0] for i in range(len(a.digits))] != list(a.digits)]
+    if wrong:
+        where = ", ".join(map(str, folders))
+        raise ContractError(f"{where}: {len(wrong)} of {len(pictures)} pictures (e.g. {wrong[0]}) are not the SVHN "
+                            "train pictures of that name; --hold-out takes train pictures, as in recon/train")
+    return frozenset(a.name for a in pictures)
+
+
+def compose(rng: np.random.Generator, folder: Path, held_out: frozenset[str] = frozenset()) -> Picture:
     """A number made of real crops: each scaled to a common box height, seams split between box centres."""
-    crops = load_crops(Path(folder))
+    crops = load_crops(Path(folder), held_out)
     digits = stats.sample_digits(rng)
     hc = 32.0  # common box height on the canvas
     placed = []  # (crop, scale, crop x, crop y, box x0, box x1)
