@@ -35,7 +35,11 @@ SHARE=$(python3 -c "print(round(0.75 / ${#SYNTH[@]}, 4))")
 DATA=$(printf "%s:$SHARE," "${SYNTH[@]}"); DATA=${DATA%,}
 CALIB_DATA=${SYNTH[0]}; EVAL=${SYNTH[0]}; PICTURES=${SYNTH[0]}
 if [ -d "$SVHN/recon/train" ]; then
-  REAL_DIGITS=(--real-digits "$SVHN/format2_train_dev")
+  # recon/train is rebuilt from format2_train_dev's crops: the run's validation pictures (seed 0, 20%) keep
+  # their digits out of the synthetic numbers, or its validation accuracy on them would be optimistic
+  [ -d "$OUT/val_recon" ] || "$PY" scripts/validation_pictures.py --folder "$SVHN/recon/train" --val-fraction 0.2 \
+    --out "$OUT/val_recon"
+  REAL_DIGITS=(--real-digits "$SVHN/format2_train_dev" --hold-out "$OUT/val_recon")
   DATA="$DATA,$SVHN/recon/train:0.25"
   CALIB_DATA="${SYNTH[0]},$SVHN/recon/train"
   EVAL="$SVHN/recon/test"            # evaluation only: nothing is trained, tuned or picked on it

@@ -5,6 +5,8 @@ format2_train_dev's crops, so without --hold-out a reader has seen every digit o
 import csv
 import json
 import shutil
+import subprocess
+import sys
 
 import numpy as np
 from PIL import Image
@@ -15,7 +17,7 @@ from train.leaks import seen_validation
 from train.synth.generate import generate
 from train.synth.real_digits import load_crops
 
-from .conftest import run_main
+from .conftest import ROOT, run_main
 
 
 def _copy_pictures(src, dst, names):
@@ -86,3 +88,17 @@ def test_training_says_when_validation_pictures_were_seen(tmp_path, svhn, caplog
     caplog.set_level("WARNING", logger="train")
     ReaderTask().load(TrainConfig(data=f"{seen},{recon}", out=str(tmp_path / "run")))
     assert any("lend their digits" in r.getMessage() for r in caplog.records)
+
+
+def test_validation_pictures_of_a_run_still_to_be_trained(tmp_path, svhn):
+    """Drawn before the run (train's seed 0 and --val-fraction), so that train.synth can hold them out."""
+    recon = svhn / "recon" / "train"
+    proc = subprocess.run([sys.executable, "scripts/validation_pictures.py", "--folder", recon, "--val-fraction", "0.2",
+                           "--out", tmp_path / "val"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    val = _validation_names(recon, 0.2)
+    assert {p.name for p in (tmp_path / "val").glob("*.png")} == val and len(val) == 100
+    refused = subprocess.run([sys.executable, "scripts/validation_pictures.py", "--run", tmp_path, "--folder", recon,
+                              "--val-fraction", "0.2", "--out", tmp_path / "v2"], cwd=ROOT, capture_output=True,
+                             text=True, timeout=300)
+    assert refused.returncode == 2 and "--val-fraction is for a run still to be trained" in refused.stderr
