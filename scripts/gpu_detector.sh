@@ -13,6 +13,9 @@ cd "$(dirname "$0")/.."
 PY=${PY:-python3}
 DATA=${DATA:-data/gpu_det}
 SVHN=${SVHN:-data/svhn}     # recon/train only (training pictures)
+# The real numbers pasted into half the scenes. The shipped detector's: all of recon/train. Pass the reader's
+# training pictures only (scripts/validation_pictures.py --training) to keep the scene-gate tuning numbers unseen.
+REAL_PICTURES=${REAL_PICTURES:-$SVHN/recon/train}
 COUNT=${COUNT:-24000}
 CLUTTER=${CLUTTER:-0.5}     # share of frames with things that are not numbers (train/synth/clutter.py)
 EVAL=${EVAL:-500}
@@ -21,7 +24,7 @@ BATCH=${BATCH:-256}
 export KERAS_BACKEND=${KERAS_BACKEND:-jax}
 
 if [ -n "${CLEAN:-}" ]; then SETS=("s41 41" "s42 42"); RUN=run_clean
-else SETS=("s41 41" "r42 42 --real $SVHN/recon/train --real-share 0.5"); RUN=run; fi
+else SETS=("s41 41" "r42 42 --real $REAL_PICTURES --real-share 0.5"); RUN=run; fi
 for set in "${SETS[@]}"; do
   read -r name seed real <<<"$set"
   [ -f "$DATA/$name/scenes.json" ] || "$PY" -m train.synth scenes --out "$DATA/$name" --count "$COUNT" \
