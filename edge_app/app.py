@@ -90,8 +90,8 @@ class App:
         if not (cfg.roi or cfg.scan or cfg.boxes):  # --detect, the default
             self.detector = NumberDetector(cfg.detector, threads=cfg.threads)
             box_threshold, self.threshold = detect_thresholds(self.detector, self.model, cfg.box_threshold,
-                                                              cfg.threshold, cfg.looks)
-            self.finder = DetectAndRead(self.detector, self.model, box_threshold, looks=cfg.looks)
+                                                              cfg.threshold, cfg.looks, cfg.tta)
+            self.finder = DetectAndRead(self.detector, self.model, box_threshold, looks=cfg.looks, tta=cfg.tta)
         else:
             self.threshold = self.model.threshold if cfg.threshold is None else cfg.threshold
         if self.threshold is None:  # never a silent 0: a variant without a measured gate needs one given

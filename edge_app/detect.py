@@ -13,13 +13,14 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .contract import Box, expand_box, model_input
+from .contract import Box, crop_region, expand_box, model_input
 from .decode import Reading, decode
 from .inference.card import ModelError, file_sha256
 from .inference.detector import Detection, NumberDetector
 from .inference.reader import HouseNumberModel
 from .regions import detection_region
 from .tracking import BoxTracker
+from .tta import view_probabilities
 
 log = logging.getLogger("edge_app")
 MAX_READ = 2  # boxes read per frame, best score first: a house front rarely shows more numbers
@@ -43,16 +44,19 @@ def most_confident(found: list[Found]) -> Found | None:
 
 
 def detect_thresholds(detector: NumberDetector, reader: HouseNumberModel, box_threshold: float | None = None,
-                      threshold: float | None = None, looks: int = LOOKS) -> tuple[float, float | None]:
+                      threshold: float | None = None, looks: int = LOOKS, tta: int = 1) -> tuple[float, float | None]:
     """--detect's (box score, reader gate): each flag where given, else the detector card's scene gate when it
-    was tuned with this very reader and number of looks, else each model's own gate. No box score is a ModelError
-    (never a silent 0); no reader gate is None, for the caller to refuse where it needs one."""
+    was tuned with this very reader, number of looks and test-time views, else each model's own gate. No box
+    score is a ModelError (never a silent 0); no reader gate is None, for the caller to refuse where it needs one."""
     scene = detector.card.scene_gate
     if scene is not None and scene.reader_sha256 != file_sha256(reader.path):
         log.info("the detector's scene gate was tuned with another reader; using %s's own gate", reader.path)
         scene = None
     if scene is not None and scene.looks != looks:
         log.info("the detector's scene gate was tuned with --looks %d; using each model's own gate", scene.looks)
+        scene = None
+    if scene is not None and scene.tta != tta:
+        log.info("the detector's scene gate was tuned with --tta %d; using each model's own gate", scene.tta)
         scene = None
     box = box_threshold if box_threshold is not None else scene.box_threshold if scene else detector.score_threshold
     gate = threshold if threshold is not None else scene.reader_threshold if scene else reader.threshold
@@ -78,9 +82,9 @@ class DetectAndRead:
 
     def __init__(self, detector: NumberDetector, reader: HouseNumberModel, box_threshold: float,
                  tracker: BoxTracker | None = None, max_read: int = MAX_READ, scales: tuple[float, ...] = SCALES,
-                 looks: int = LOOKS):
+                 looks: int = LOOKS, tta: int = 1):
         self.detector, self.reader, self.box_threshold = detector, reader, box_threshold
-        self.tracker, self.max_read, self.scales, self.looks = tracker, max_read, scales, looks
+        self.tracker, self.max_read, self.scales, self.looks, self.tta = tracker, max_read, scales, looks, tta
 
     def __call__(self, image: np.ndarray, lores: np.ndarray | None = None) -> Found | None:
         return most_confident(self.candidates(image, lores))
@@ -101,9 +105,11 @@ class DetectAndRead:
         return find_boxes(self.detector, image, self.box_threshold, self.looks, self.max_read, lores)
 
     def read(self, image: np.ndarray, box: Box) -> Reading:
-        """The reader on the box's region; with several scales, on each, head probabilities averaged."""
-        if self.scales == (1.0,):
+        """The reader on the box's region through `tta` test-time views; with several scales, on each; the head
+        probabilities of all of them averaged."""
+        if self.scales == (1.0,) and self.tta == 1:
             return self.reader.read(model_input(image, detection_region(box)))
-        probs = [self.reader.probabilities(model_input(image, detection_region(expand_box(box, s - 1.0))))
-                 for s in self.scales]
+        regions = [crop_region(image, detection_region(expand_box(box, s - 1.0) if s != 1.0 else box))
+                   for s in self.scales]
+        probs = [view_probabilities(self.reader.probabilities, r, self.tta) for r in regions]
         return decode(np.mean([p[0] for p in probs], axis=0), np.mean([p[1] for p in probs], axis=0))

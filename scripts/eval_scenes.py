@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as a script from anywhere
 
 from edge_app.atomic import write_atomic  # noqa: E402
-from edge_app.contract import Box, digit_region, load_image, model_input  # noqa: E402
+from edge_app.contract import TTA_VIEWS, Box, digit_region, load_image, model_input  # noqa: E402
 from edge_app.detect import LOOKS, DetectAndRead, detect_thresholds, most_confident  # noqa: E402
 from edge_app.inference.detector import DEFAULT_DETECTOR, NumberDetector, iou  # noqa: E402
 from edge_app.inference.reader import DEFAULT_MODEL, HouseNumberModel  # noqa: E402
@@ -44,15 +44,15 @@ def _best(model, image, regions):
 
 def evaluate(data: Path, model_path: Path, detector_path: Path, box_threshold: float | None, scan: bool,
              limit: int | None = None, scales: tuple[float, ...] = (1.0,), gate: float | None = None,
-             looks: int = LOOKS) -> dict:
+             looks: int = LOOKS, tta: int = 1) -> dict:
     """Every frame through --detect, --boxes (frames with numbers) and optionally --scan; per-frame records.
 
     The thresholds are the app's: the flags given, else the detector card's scene gate, else each card's own.
     """
     model = HouseNumberModel(model_path, threads=1)
     detector = NumberDetector(detector_path, threads=1)
-    threshold, detect_gate = detect_thresholds(detector, model, box_threshold, gate, looks)
-    finder = DetectAndRead(detector, model, threshold, scales=scales, looks=looks)
+    threshold, detect_gate = detect_thresholds(detector, model, box_threshold, gate, looks, tta)
+    finder = DetectAndRead(detector, model, threshold, scales=scales, looks=looks, tta=tta)
     scenes = read_scenes(data)[:limit]
     frames = []
     for i, scene in enumerate(scenes):
@@ -85,7 +85,7 @@ def evaluate(data: Path, model_path: Path, detector_path: Path, box_threshold: f
         if (i + 1) % 50 == 0:
             print(f"  {i + 1}/{len(scenes)} frames", file=sys.stderr)
     return {"data": str(data), "model": str(model_path), "detector": str(detector_path), "box_threshold": threshold,
-            "looks": looks, "scales": list(scales), "gate": model.threshold if gate is None else gate,
+            "looks": looks, "tta": tta, "scales": list(scales), "gate": model.threshold if gate is None else gate,
             "detect_gate": detect_gate,
             "frames": frames}
 
@@ -178,10 +178,12 @@ def main(argv=None) -> int:
     p.add_argument("--scales", type=lambda t: tuple(float(v) for v in t.split(",")), default=(1.0,),
                    help="box sizes read and averaged, e.g. 1,1.15")
     p.add_argument("--looks", type=int, choices=(1, 2), default=LOOKS, help="detector looks per frame, as the app's")
+    p.add_argument("--tta", type=int, choices=range(1, len(TTA_VIEWS) + 1), default=1, metavar="N",
+                   help="test-time views per box, as the app's --tta (default 1)")
     p.add_argument("--json", type=Path, required=True, help="write the report (summary + per-frame records) here")
     args = p.parse_args(argv)
     run = evaluate(args.data, args.model, args.detector, args.box_threshold, args.scan, args.limit, args.scales,
-                   args.threshold, args.looks)
+                   args.threshold, args.looks, args.tta)
     run["summary"] = summarise(run)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(args.json, json.dumps(run, indent=1))

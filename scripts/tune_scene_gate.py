@@ -63,7 +63,7 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("report", type=Path, nargs="+",
                    help="scripts/eval_scenes.py --json output, made on tuning scenes; several are pooled (same "
-                        "detector, reader and looks)")
+                        "detector, reader, looks and test-time views)")
     p.add_argument("--precision", type=float, default=0.95, help="the precision to keep (default: 0.95)")
     p.add_argument("--max-false", type=float, help="and at most this many false readings per 60 empty frames")
     p.add_argument("--top", type=int, default=10, help="pairs shown (default: 10)")
@@ -88,10 +88,12 @@ def main(argv=None) -> int:
 
 
 def pooled(runs: list[dict], error) -> dict:
-    """Several reports as one: their frames together, made with the same detector, reader and looks."""
-    same = ("detector", "model", "looks")
-    if any(r.get(k) != runs[0].get(k) for r in runs for k in same):
-        error("the reports were made with other detectors, readers or looks: remake them with the same ones")
+    """Several reports as one: their frames together, made with the same detector, reader, looks and views."""
+    def setup(r: dict) -> tuple:
+        return r.get("detector"), r.get("model"), r.get("looks", 1), r.get("tta", 1)
+
+    if any(setup(r) != setup(runs[0]) for r in runs):
+        error("the reports were made with other detectors, readers, looks or --tta: remake them with the same ones")
     return {**runs[0], "data": " + ".join(r["data"] for r in runs),
             "box_threshold": max(r["box_threshold"] for r in runs), "frames": [f for r in runs for f in r["frames"]]}
 
@@ -104,9 +106,10 @@ def write_scene_gate(run: dict, best: dict, precision: float, also: str = "") ->
                                 f"{len(run['frames'])} scenes of {run['data']}: the most number frames read right "
                                 f"({best['number_frames_read_right']:.1%}) at precision >= {precision:.0%} "
                                 f"({best['precision']:.1%}){also}: {best['false_readings_per_60_empty']} false "
-                                "readings per 60 empty frames", run.get("looks", 1))
+                                "readings per 60 empty frames", run.get("looks", 1), run.get("tta", 1))
     card.write(card_path(detector))
-    print(f"wrote the scene gate (for --looks {card.scene_gate.looks}) into {card_path(detector)}")
+    print(f"wrote the scene gate (for --looks {card.scene_gate.looks}, --tta {card.scene_gate.tta}) into "
+          f"{card_path(detector)}")
 
 
 if __name__ == "__main__":

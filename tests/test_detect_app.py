@@ -98,6 +98,32 @@ def test_detected_box_goes_through_the_contract_into_the_event(frame_file, tmp_p
     assert e["model"] == SHIPPED.name and len(list((tmp_path / "a").iterdir())) == 1
 
 
+def test_tta_reads_each_detected_box_through_its_views(frame_file, tmp_path):
+    """--tta with --detect: each box's region through the contract's test-time views, heads averaged (it was
+    once silently ignored there)."""
+    from edge_app.contract import crop_region, tta_views
+    from edge_app.decode import decode
+    from edge_app.detect import DetectAndRead
+    from edge_app.inference.detector import NumberDetector
+    from edge_app.inference.reader import HouseNumberModel
+    from edge_app.regions import detection_region
+
+    image, reader = load_image(frame_file), HouseNumberModel(SHIPPED)
+    finder = DetectAndRead(NumberDetector(SHIPPED_DETECTOR), reader, 0.0, tta=3)
+    box = finder.find(image)[0].box
+    probs = [reader.probabilities(v) for v in tta_views(crop_region(image, detection_region(box)), 3)]
+    by_hand = decode(np.mean([p[0] for p in probs], axis=0), np.mean([p[1] for p in probs], axis=0))
+    assert finder.read(image, box) == by_hand
+    finder.tta = 1
+    assert finder.read(image, box).confidence != by_hand.confidence  # one view is not three
+    out = tmp_path / "r.jsonl"
+    proc = app("--source", frame_file, "--detector", SHIPPED_DETECTOR, "--tta", "3", "--box-threshold", "0",
+               "--threshold", "0", "--jsonl", out)
+    assert proc.returncode == 0, proc.stderr
+    (e,) = events(out)
+    assert (e["reading"], e["confidence"]) == (by_hand.text, round(by_hand.confidence, 4))
+
+
 def test_a_detector_without_a_measured_threshold_needs_one(tiny_detector, frame_file):
     proc = app("--source", frame_file, "--detector", tiny_detector)
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1

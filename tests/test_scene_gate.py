@@ -43,7 +43,8 @@ def test_a_scene_gate_round_trips_and_is_checked():
     card = read_card(DETECTOR, kind="detector")
     card.scene_gate = SceneGate(0.7, 0.9, "ab" * 32, "300 tuning scenes")
     assert ModelCard.from_json(card.to_json()) == card
-    for bad in (SceneGate(1.5, 0.9, "x", "basis"), SceneGate(0.7, 0.9, "x", ""), SceneGate(0.7, 0.9, "x", "b", 3)):
+    for bad in (SceneGate(1.5, 0.9, "x", "basis"), SceneGate(0.7, 0.9, "x", ""), SceneGate(0.7, 0.9, "x", "b", 3),
+                SceneGate(0.7, 0.9, "x", "b", 2, 0), SceneGate(0.7, 0.9, "x", "b", 2, 8)):
         with pytest.raises(ModelError, match="scene gate"):
             dataclasses.replace(card, scene_gate=bad)
     with pytest.raises(ModelError, match="only a detector card"):
@@ -72,6 +73,20 @@ def test_the_scene_gate_holds_only_for_the_looks_it_was_tuned_with(detector):
     del card["scene_gate"]["looks"]  # a card written before the second look: tuned with one
     card_path(detector).write_text(json.dumps(card))
     assert read_card(detector, kind="detector").scene_gate.looks == 1
+
+
+def test_the_scene_gate_holds_only_for_the_views_it_was_tuned_with(detector):
+    """Averaged test-time views change the reader's confidence: a gate tuned without them is not used with them."""
+    reader = HouseNumberModel(READER)
+    _with_gate(detector, SceneGate(0.61, 0.93, file_sha256(READER), "tuning scenes", looks=LOOKS, tta=3))
+    assert detect_thresholds(NumberDetector(detector), reader, tta=3) == (0.61, 0.93)
+    own = NumberDetector(detector)
+    assert detect_thresholds(own, reader) == (own.score_threshold, reader.threshold)
+    card = json.loads(card_path(detector).read_text())
+    del card["scene_gate"]["tta"]  # a card written before --tta reached --detect: tuned without views
+    card_path(detector).write_text(json.dumps(card))
+    assert read_card(detector, kind="detector").scene_gate.tta == 1
+    assert read_card(DETECTOR, kind="detector").scene_gate.tta == 1  # the shipped card's
 
 
 def _script(*args):
@@ -115,7 +130,7 @@ def test_tuned_pair_is_written_and_the_app_then_reads_as_the_replay_said(svhn, d
     assert twice["readings"] == 2 * best["readings"] and twice["precision"] == best["precision"]
     assert twice["number_frames_read_right"] == best["number_frames_read_right"]
     proc = _script("scripts/tune_scene_gate.py", low, garbage, "--precision", "0.5")
-    assert proc.returncode == 2 and "other detectors, readers or looks" in proc.stderr, proc.stderr
+    assert proc.returncode == 2 and "other detectors, readers, looks or --tta" in proc.stderr, proc.stderr
 
     again = tmp_path / "again.json"  # no thresholds given: the card's scene gate, as in the app
     proc = _script("scripts/eval_scenes.py", "--data", scenes, "--model", READER, "--detector", detector,

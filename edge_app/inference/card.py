@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..atomic import write_atomic
-from ..contract import DIGIT_CLASSES, HEADS, LENGTH_CLASSES
+from ..contract import DIGIT_CLASSES, HEADS, LENGTH_CLASSES, TTA_VIEWS
 
 FORMAT = "house-numbers-model/2"
 KINDS = ("reader", "detector")
@@ -83,6 +83,7 @@ class SceneGate:
     reader_sha256: str  # the reader .tflite it was tuned with: another reader keeps its own gate
     basis: str  # the scenes and the precision it was tuned for
     looks: int = 1  # --looks it was tuned with: the box score is the last look's, so it holds only for those
+    tta: int = 1  # --tta it was tuned with: averaged views change the reader's confidence
 
 
 @dataclass
@@ -145,6 +146,8 @@ class ModelCard:
                 raise ModelError(f"model card scene gate {g} needs thresholds in 0..1 and a basis")
             if g.looks not in (1, 2):
                 raise ModelError(f"model card scene gate: looks must be 1 or 2, not {g.looks}")
+            if not 1 <= g.tta <= len(TTA_VIEWS):
+                raise ModelError(f"model card scene gate: tta must be 1..{len(TTA_VIEWS)}, not {g.tta}")
         if not isinstance(self.training.get("licence"), str):
             raise ModelError("model card does not say under which licence its training data may be used")
 
@@ -221,7 +224,8 @@ def _scene_gate(d: dict | None) -> SceneGate | None:
     if d is None:
         return None
     return SceneGate(float(d["box_threshold"]), float(d["reader_threshold"]), str(d["reader_sha256"]), str(d["basis"]),
-                     int(d.get("looks", 1)))  # cards from before the second look were tuned with one
+                     int(d.get("looks", 1)),  # cards from before the second look were tuned with one
+                     int(d.get("tta", 1)))
 
 
 def file_sha256(path) -> str:
