@@ -18,7 +18,7 @@ only if its synthetic folders left their digits out: recon/train is rebuilt from
 Draw them before making those folders, and pass them to train.synth --hold-out:
 
     python scripts/validation_pictures.py --folder data/svhn/recon/train --val-fraction 0.2 --out data/gpu/val_recon
-    python -m train.synth --out data/gpu/synthA --count 60000 --seed 300 \
+    python -m train.synth --out data/gpu/synthA --count 60000 --seed 300 \\
         --real-digits data/svhn/format2_train_dev --hold-out data/gpu/val_recon
 
 Scenes made from the training pictures can be mined for more training crops without touching them.

@@ -2,7 +2,7 @@
 
 Example:
     python -m train.synth --out data/synth --count 20000 --seed 0 --real-digits ../shared/data/svhn/format2_train_dev
-    python -m train.synth --out data/synth --count 20000 --real-digits ../shared/data/svhn/format2_train_dev \
+    python -m train.synth --out data/synth --count 20000 --real-digits ../shared/data/svhn/format2_train_dev \\
         --hold-out data/val_recon     # keep the digits of the pictures held out for validation unseen
 
 Whole camera frames for the detector: python -m train.synth scenes --help
