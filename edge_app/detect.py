@@ -109,7 +109,6 @@ class DetectAndRead:
         probabilities of all of them averaged."""
         if self.scales == (1.0,) and self.tta == 1:
             return self.reader.read(model_input(image, detection_region(box)))
-        regions = [crop_region(image, detection_region(expand_box(box, s - 1.0) if s != 1.0 else box))
-                   for s in self.scales]
+        regions = [crop_region(image, detection_region(expand_box(box, s - 1.0))) for s in self.scales]
         probs = [view_probabilities(self.reader.probabilities, r, self.tta) for r in regions]
         return decode(np.mean([p[0] for p in probs], axis=0), np.mean([p[1] for p in probs], axis=0))

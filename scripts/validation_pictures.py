@@ -56,6 +56,8 @@ def main() -> int:
     p.add_argument("--focus", action="store_true", help="... its --focus")
     p.add_argument("--hold-out", type=Path, action="append", default=[], help="... its --hold-out folders")
     a = p.parse_args()
+    if a.hold_out and not a.real_digits:
+        p.error("--hold-out goes with --real-digits: it names the train pictures whose crops were left out")
     if a.run and a.val_fraction is not None:
         p.error("--val-fraction is for a run still to be trained; a --run's config.json gives its own")
     cfg = TrainConfig.load(a.run / "config.json") if a.run else TrainConfig(data="", out="")
@@ -78,7 +80,7 @@ def main() -> int:
         if a.count is None or a.seed is None:
             p.error("give --folder, or --count and --seed of the train.synth folder")
         _, val = split_indices(a.count, cfg.val_fraction, cfg.seed, cfg.val_max)
-        held_out = held_out_names(a.real_digits.parent, a.hold_out) if a.hold_out and a.real_digits else frozenset()
+        held_out = held_out_names(a.real_digits.parent, a.hold_out) if a.hold_out else frozenset()
         job = Job(tmp, a.seed, a.real_digits, a.real_share, a.focus, held_out)
         for i in val:  # position i of the folder is picture i + 1
             picture = draw(job, int(i) + 1)

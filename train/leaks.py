@@ -9,10 +9,12 @@ optimistic. This finds such pictures, so that `python -m train` can say so befor
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
+from edge_app.contract import svhn_digit
+
 from .folders import Split, synth_record
+from .synth.real_digits import crop_labels
 
 
 def seen_validation(splits: list[Split]) -> list[str]:
@@ -43,10 +45,9 @@ def _crop_sources(folder: Path) -> dict[str, tuple[int, ...]]:
         return {}
     digits: dict[str, dict[int, int]] = {}
     try:
-        with open(Path(real_digits) / "labels.csv", newline="") as f:
-            for r in csv.DictReader(f):
-                if r["format1_image"] not in held_out:
-                    digits.setdefault(r["format1_image"], {})[int(r["digit_index"])] = int(r["digit"]) % 10
+        for r in crop_labels(Path(real_digits)):
+            if r["format1_image"] not in held_out:
+                digits.setdefault(r["format1_image"], {})[int(r["digit_index"])] = svhn_digit(int(r["label"]))
     except (OSError, KeyError, ValueError):
         return {}  # made on another machine, or not a crop folder: nothing here to check against
     return {name: tuple(d[i] for i in sorted(d)) for name, d in digits.items()}

@@ -40,14 +40,19 @@ def _train_boxes(svhn: Path, wanted: set[str]) -> dict[tuple[str, int], tuple[in
             for i, (d, b) in enumerate(zip(a.digits, a.boxes))}
 
 
+def crop_labels(folder: Path) -> list[dict[str, str]]:
+    """The rows of a format2_train_dev-like folder's labels.csv (file, label, digit, format1_image, digit_index)."""
+    with open(Path(folder) / "labels.csv", newline="") as f:
+        return list(csv.DictReader(f))
+
+
 @lru_cache(maxsize=2)
 def load_crops(folder: Path, held_out: frozenset[str] = frozenset()) -> dict[int, list[Crop]]:
     """Crops of a format2_train_dev-like folder by digit 0..9, less those cut from the `held_out` pictures
     (format-1 names such as '7.png'); loaded once per process."""
     folder = Path(folder)
     try:
-        with open(folder / "labels.csv", newline="") as f:
-            rows = list(csv.DictReader(f))
+        rows = crop_labels(folder)
         boxes = _train_boxes(folder.parent, {r["format1_image"] for r in rows})
     except (OSError, KeyError, ValueError) as err:
         raise ContractError(f"{folder}: cannot read real digit crops ({err})") from None
