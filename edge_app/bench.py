@@ -5,6 +5,7 @@ Example:
 
     python -m edge_app.bench --runs 500 --threads 1 --json bench.json
     python -m edge_app.bench --frame street.jpg      # time the detected frame on your own 640x480 picture
+    python -m edge_app.bench --threads 1 --tta 3     # each box read through three test-time views, as --tta 3
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from PIL import Image, ImageDraw
 
 from . import cli
 from .atomic import write_json
-from .contract import Box, ContractError, load_image, model_input
+from .contract import TTA_VIEWS, Box, ContractError, load_image, model_input
 from .detect import LOOKS, DetectAndRead, detect_thresholds
 from .inference.card import ModelError
 from .inference.detector import DEFAULT_DETECTOR, NumberDetector
@@ -54,9 +55,10 @@ def bench(
     detector_path: Path | None = None,
     frame: np.ndarray | None = None,
     box_threshold: float | None = None,
+    tta: int = 1,
 ) -> dict:
     """Time the reader alone, a 640x480 frame with one ROI, and (with a detector) the whole detected frame, with
-    the default looks and with one."""
+    the default looks and with one, each box read through `tta` test-time views."""
     model = HouseNumberModel(model_path, threads=threads, edgetpu=edgetpu)
     rng = np.random.default_rng(0)
     noise = rng.integers(0, 256, (480, 640, 3), dtype=np.uint8)  # content does not change a CNN's latency
@@ -70,14 +72,14 @@ def bench(
         frame = street_frame() if frame is None else frame
         finders = {}
         for looks in (LOOKS, 1):
-            box, _ = detect_thresholds(detector, model, box_threshold, looks=looks)
-            finders[looks] = DetectAndRead(detector, model, box, looks=looks)
+            box, _ = detect_thresholds(detector, model, box_threshold, looks=looks, tta=tta)
+            finders[looks] = DetectAndRead(detector, model, box, looks=looks, tta=tta)
         first = finders[1]
         row["detector"] = _stats(time_calls(lambda _: detector.detect(frame, threshold=first.box_threshold), runs,
                                             warmup=5))
         row["detected_frame"] = _stats(time_calls(lambda _: finders[LOOKS](frame), runs))
         row["detected_frame_one_look"] = _stats(time_calls(lambda _: first(frame), runs))
-        row["looks"] = LOOKS
+        row["looks"], row["tta"] = LOOKS, tta
         # the content changes how many boxes are looked at again and read; a still frame gives the same each time
         row["boxes_read_per_frame"] = len(finders[LOOKS].find(frame)[: finders[LOOKS].max_read])
     return row
@@ -96,6 +98,8 @@ def main(argv=None) -> int:
     )
     p.add_argument("--box-threshold", type=cli.probability,
                    help="detector score a box needs (default: the detector card's)")
+    p.add_argument("--tta", type=cli.int_range(1, len(TTA_VIEWS)), default=1, metavar="N",
+                   help="test-time views per detected box, as the app's --tta (default 1)")
     p.add_argument("--json", type=cli.output_file, help="write the results to this file")
     args = p.parse_args(argv)
     cli.setup_logging(args.verbose, args.quiet)
@@ -105,7 +109,8 @@ def main(argv=None) -> int:
 def _main(args) -> int:
     detector = None if args.no_detector else args.detector
     frame = load_image(args.frame) if args.frame else None
-    rows = [bench(args.model, args.runs, t, args.edgetpu, detector, frame, args.box_threshold) for t in args.threads]
+    rows = [bench(args.model, args.runs, t, args.edgetpu, detector, frame, args.box_threshold, args.tta)
+            for t in args.threads]
     result = {
         "model": str(args.model),
         "detector": None if detector is None else str(detector),

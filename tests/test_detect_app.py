@@ -187,6 +187,8 @@ def test_bench_reports_the_whole_detected_frame(tiny_detector, tmp_path):
             "20",
             "--threads",
             "1",
+            "--tta",
+            "3",
             "--json",
             out,
         ],
@@ -200,4 +202,5 @@ def test_bench_reports_the_whole_detected_frame(tiny_detector, tmp_path):
     (row,) = json.loads(out.read_text())["results"]
     assert row["detected_frame"]["p50_ms"] > 0 and row["detector"]["p50_ms"] > 0
     assert row["looks"] == 2 and row["detected_frame_one_look"]["p50_ms"] > 0  # the default and the faster one look
+    assert row["tta"] == 3
     assert 0 <= row["boxes_read_per_frame"] <= 2
