@@ -15,7 +15,7 @@ import numpy as np
 from .config import save_roi
 from .contract import Box, ContractError, crop_region, model_input
 from .decode import Reading
-from .detect import LOOKS, DetectAndRead, detect_thresholds
+from .detect import LOOKS, DetectAndRead, detect_thresholds, scene_views
 from .inference.card import ModelError
 from .inference.detector import DEFAULT_DETECTOR, NumberDetector
 from .inference.reader import HouseNumberModel
@@ -53,7 +53,8 @@ class AppConfig:
     force: bool = False  # --annotate may replace the pictures of an earlier run
     preview: bool = False
     threads: int | None = None
-    tta: int = 1  # test-time views averaged per region (contract.TTA_VIEWS); the reader's cost grows about linearly
+    tta: int | None = None  # test-time views averaged per region (contract.TTA_VIEWS; None: 1, or with --detect the
+    # views the detector's scene gate was tuned with); the reader's cost grows about linearly
     edgetpu: bool = False
     size: tuple[int, int] = (640, 480)  # camera frame size; picamera2's main stream, where the reader crops
     lores: tuple[int, int] | None = None  # picamera2's lores stream for a detector (its input size), else None
@@ -89,9 +90,10 @@ class App:
         self.detector = self.finder = None
         if not (cfg.roi or cfg.scan or cfg.boxes):  # --detect, the default
             self.detector = NumberDetector(cfg.detector, threads=cfg.threads)
+            views = scene_views(self.detector, self.model, cfg.looks, cfg.tta)
             box_threshold, self.threshold = detect_thresholds(self.detector, self.model, cfg.box_threshold,
-                                                              cfg.threshold, cfg.looks, cfg.tta)
-            self.finder = DetectAndRead(self.detector, self.model, box_threshold, looks=cfg.looks, tta=cfg.tta)
+                                                              cfg.threshold, cfg.looks, views)
+            self.finder = DetectAndRead(self.detector, self.model, box_threshold, looks=cfg.looks, tta=views)
         else:
             self.threshold = self.model.threshold if cfg.threshold is None else cfg.threshold
         if self.threshold is None:  # never a silent 0: a variant without a measured gate needs one given
@@ -109,7 +111,7 @@ class App:
     def read_frame(self, image: np.ndarray, regions: list[Box]) -> tuple[Reading, Box]:
         """The best reading over the regions of one frame (Reading.rank; the first of equals) and its region."""
         def read(region: Box) -> Reading:
-            if self.cfg.tta == 1:
+            if (self.cfg.tta or 1) == 1:
                 return self.model.read(model_input(image, region))
             return read_region(self.model.probabilities, crop_region(image, region), self.cfg.tta)
 

@@ -21,7 +21,7 @@ from PIL import Image, ImageDraw
 from . import cli
 from .atomic import write_json
 from .contract import TTA_VIEWS, Box, ContractError, load_image, model_input
-from .detect import LOOKS, DetectAndRead, detect_thresholds
+from .detect import LOOKS, DetectAndRead, detect_thresholds, scene_views
 from .inference.card import ModelError
 from .inference.detector import DEFAULT_DETECTOR, NumberDetector
 from .inference.reader import DEFAULT_MODEL, HouseNumberModel
@@ -55,7 +55,7 @@ def bench(
     detector_path: Path | None = None,
     frame: np.ndarray | None = None,
     box_threshold: float | None = None,
-    tta: int = 1,
+    tta: int | None = None,
 ) -> dict:
     """Time the reader alone, a 640x480 frame with one ROI, and (with a detector) the whole detected frame, with
     the default looks and with one, each box read through `tta` test-time views."""
@@ -72,14 +72,15 @@ def bench(
         frame = street_frame() if frame is None else frame
         finders = {}
         for looks in (LOOKS, 1):
-            box, _ = detect_thresholds(detector, model, box_threshold, looks=looks, tta=tta)
-            finders[looks] = DetectAndRead(detector, model, box, looks=looks, tta=tta)
+            views = scene_views(detector, model, looks, tta)
+            box, _ = detect_thresholds(detector, model, box_threshold, looks=looks, tta=views)
+            finders[looks] = DetectAndRead(detector, model, box, looks=looks, tta=views)
         first = finders[1]
         row["detector"] = _stats(time_calls(lambda _: detector.detect(frame, threshold=first.box_threshold), runs,
                                             warmup=5))
         row["detected_frame"] = _stats(time_calls(lambda _: finders[LOOKS](frame), runs))
         row["detected_frame_one_look"] = _stats(time_calls(lambda _: first(frame), runs))
-        row["looks"], row["tta"] = LOOKS, tta
+        row["looks"], row["tta"] = LOOKS, finders[LOOKS].tta
         # the content changes how many boxes are looked at again and read; a still frame gives the same each time
         row["boxes_read_per_frame"] = len(finders[LOOKS].find(frame)[: finders[LOOKS].max_read])
     return row
@@ -98,8 +99,8 @@ def main(argv=None) -> int:
     )
     p.add_argument("--box-threshold", type=cli.probability,
                    help="detector score a box needs (default: the detector card's)")
-    p.add_argument("--tta", type=cli.int_range(1, len(TTA_VIEWS)), default=1, metavar="N",
-                   help="test-time views per detected box, as the app's --tta (default 1)")
+    p.add_argument("--tta", type=cli.int_range(1, len(TTA_VIEWS)), metavar="N",
+                   help="test-time views per detected box, as the app's --tta (default: the detector's scene gate's)")
     p.add_argument("--json", type=cli.output_file, help="write the results to this file")
     args = p.parse_args(argv)
     cli.setup_logging(args.verbose, args.quiet)

@@ -66,6 +66,17 @@ def detect_thresholds(detector: NumberDetector, reader: HouseNumberModel, box_th
     return box, gate
 
 
+def scene_views(detector: NumberDetector, reader: HouseNumberModel, looks: int = LOOKS, tta: int | None = None) -> int:
+    """--detect's test-time views a box: `tta` where given, else the views the detector card's scene gate was tuned
+    with for this reader and looks (so its gate holds by default), else 1."""
+    if tta is not None:
+        return tta
+    scene = detector.card.scene_gate
+    if scene is not None and scene.looks == looks and scene.reader_sha256 == file_sha256(reader.path):
+        return scene.tta
+    return 1
+
+
 def find_boxes(detector: NumberDetector, image: np.ndarray, box_threshold: float, looks: int = LOOKS,
                max_read: int = MAX_READ, lores: np.ndarray | None = None) -> list[Detection]:
     """The boxes --detect reads, best first: the first look's at the box threshold, or with two looks, the

@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))  # run as a script from anywhere
 
 from edge_app.atomic import write_atomic  # noqa: E402
 from edge_app.contract import TTA_VIEWS, Box, digit_region, load_image, model_input  # noqa: E402
-from edge_app.detect import LOOKS, DetectAndRead, detect_thresholds, most_confident  # noqa: E402
+from edge_app.detect import LOOKS, DetectAndRead, detect_thresholds, most_confident, scene_views  # noqa: E402
 from edge_app.inference.detector import DEFAULT_DETECTOR, NumberDetector, iou  # noqa: E402
 from edge_app.inference.reader import DEFAULT_MODEL, HouseNumberModel  # noqa: E402
 from edge_app.regions import scan_windows  # noqa: E402
@@ -44,13 +44,14 @@ def _best(model, image, regions):
 
 def evaluate(data: Path, model_path: Path, detector_path: Path, box_threshold: float | None, scan: bool,
              limit: int | None = None, scales: tuple[float, ...] = (1.0,), gate: float | None = None,
-             looks: int = LOOKS, tta: int = 1) -> dict:
+             looks: int = LOOKS, tta: int | None = None) -> dict:
     """Every frame through --detect, --boxes (frames with numbers) and optionally --scan; per-frame records.
 
     The thresholds are the app's: the flags given, else the detector card's scene gate, else each card's own.
     """
     model = HouseNumberModel(model_path, threads=1)
     detector = NumberDetector(detector_path, threads=1)
+    tta = scene_views(detector, model, looks, tta)  # the app's default: the scene gate's views
     threshold, detect_gate = detect_thresholds(detector, model, box_threshold, gate, looks, tta)
     finder = DetectAndRead(detector, model, threshold, scales=scales, looks=looks, tta=tta)
     scenes = read_scenes(data)[:limit]
@@ -178,8 +179,8 @@ def main(argv=None) -> int:
     p.add_argument("--scales", type=lambda t: tuple(float(v) for v in t.split(",")), default=(1.0,),
                    help="box sizes read and averaged, e.g. 1,1.15")
     p.add_argument("--looks", type=int, choices=(1, 2), default=LOOKS, help="detector looks per frame, as the app's")
-    p.add_argument("--tta", type=int, choices=range(1, len(TTA_VIEWS) + 1), default=1, metavar="N",
-                   help="test-time views per box, as the app's --tta (default 1)")
+    p.add_argument("--tta", type=int, choices=range(1, len(TTA_VIEWS) + 1), metavar="N",
+                   help="test-time views per box, as the app's --tta (default: the detector's scene gate's, else 1)")
     p.add_argument("--json", type=Path, required=True, help="write the report (summary + per-frame records) here")
     args = p.parse_args(argv)
     run = evaluate(args.data, args.model, args.detector, args.box_threshold, args.scan, args.limit, args.scales,

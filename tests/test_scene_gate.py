@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from edge_app.detect import LOOKS, detect_thresholds
+from edge_app.detect import LOOKS, detect_thresholds, scene_views
 from edge_app.inference.card import ModelCard, ModelError, SceneGate, card_path, file_sha256, read_card
 from edge_app.inference.detector import NumberDetector
 from edge_app.inference.reader import HouseNumberModel
@@ -86,7 +86,19 @@ def test_the_scene_gate_holds_only_for_the_views_it_was_tuned_with(detector):
     del card["scene_gate"]["tta"]  # a card written before --tta reached --detect: tuned without views
     card_path(detector).write_text(json.dumps(card))
     assert read_card(detector, kind="detector").scene_gate.tta == 1
-    assert read_card(DETECTOR, kind="detector").scene_gate.tta == 1  # the shipped card's
+    assert read_card(DETECTOR, kind="detector").scene_gate.tta == 3  # the shipped card's: tuned with three views
+
+
+def test_detect_reads_through_the_views_its_scene_gate_was_tuned_with(detector):
+    """Without --tta, --detect takes the scene gate's views, so the default gate holds; --tta or another reader wins."""
+    reader = HouseNumberModel(READER)
+    _with_gate(detector, SceneGate(0.61, 0.93, file_sha256(READER), "tuning scenes", looks=LOOKS, tta=3))
+    tuned = NumberDetector(detector)
+    assert scene_views(tuned, reader) == 3 and detect_thresholds(tuned, reader, tta=scene_views(tuned, reader)) == (
+        0.61, 0.93)
+    assert scene_views(tuned, reader, tta=1) == 1 and scene_views(tuned, reader, looks=1) == 1
+    _with_gate(detector, SceneGate(0.61, 0.93, "0" * 64, "tuned with another reader", looks=LOOKS, tta=3))
+    assert scene_views(NumberDetector(detector), reader) == 1
 
 
 def _script(*args):

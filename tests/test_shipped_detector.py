@@ -10,7 +10,7 @@ precision goal (95%) is not reached yet.
 
 import pytest
 
-from edge_app.detect import detect_thresholds
+from edge_app.detect import detect_thresholds, scene_views
 from edge_app.inference.detector import NumberDetector
 from edge_app.inference.reader import HouseNumberModel
 from edge_app.scenes import read_scenes
@@ -41,7 +41,9 @@ def test_the_app_finds_and_reads_numbers_in_real_data_scenes(frames, tmp_path):
     right = [e for e in found if e["reading"] in truth[e["file"]]]
     assert len(right) >= 0.6 * len(truth), f"{len(right)} of {len(truth)} frames read right"
     assert len(right) >= 0.8 * len(found), f"precision {len(right)}/{len(found)}"
-    box_threshold, gate = detect_thresholds(NumberDetector(DETECTOR), HouseNumberModel(SHIPPED))
+    detector, reader = NumberDetector(DETECTOR), HouseNumberModel(SHIPPED)
+    box_threshold, gate = detect_thresholds(detector, reader, tta=scene_views(detector, reader))
+    assert (box_threshold, gate) == (detector.card.scene_gate.box_threshold, detector.card.scene_gate.reader_threshold)
     for e in found:
         x, y, w, h = e["box"]
         assert 0 <= x and 0 <= y and x + w <= 640 and y + h <= 480 and w > 0 and h > 0
