@@ -25,7 +25,7 @@ TOKEN = "s3cret-token"
 def two_numbers(svhn, path):
     """A 320x240 frame with one real house number on the left and another on the right; returns their readings."""
     left, a = _scene(svhn, "2.png", roi=LEFT)
-    right, b = _scene(svhn, "9.png", roi=RIGHT)
+    right, b = _scene(svhn, "8.png", roi=RIGHT)
     frame = left.copy()
     x, y, w, h = RIGHT
     frame[y : y + h, x : x + w] = right[y : y + h, x : x + w]
