@@ -111,9 +111,10 @@ class App:
     def read_frame(self, image: np.ndarray, regions: list[Box]) -> tuple[Reading, Box]:
         """The best reading over the regions of one frame (Reading.rank; the first of equals) and its region."""
         def read(region: Box) -> Reading:
-            if (self.cfg.tta or 1) == 1:
+            views = self.cfg.tta or 1  # --roi, --boxes and --scan: one view unless asked
+            if views == 1:
                 return self.model.read(model_input(image, region))
-            return read_region(self.model.probabilities, crop_region(image, region), self.cfg.tta)
+            return read_region(self.model.probabilities, crop_region(image, region), views)
 
         return max(((read(region), region) for region in regions), key=lambda found: found[0].rank())
 

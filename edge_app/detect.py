@@ -15,7 +15,7 @@ import numpy as np
 
 from .contract import Box, crop_region, expand_box, model_input
 from .decode import Reading, decode
-from .inference.card import ModelError, file_sha256
+from .inference.card import ModelError, SceneGate, file_sha256
 from .inference.detector import Detection, NumberDetector
 from .inference.reader import HouseNumberModel
 from .regions import detection_region
@@ -43,27 +43,16 @@ def most_confident(found: list[Found]) -> Found | None:
     return max(found, key=lambda f: f.reading.rank(), default=None)
 
 
-def detect_thresholds(detector: NumberDetector, reader: HouseNumberModel, box_threshold: float | None = None,
-                      threshold: float | None = None, looks: int = LOOKS, tta: int = 1) -> tuple[float, float | None]:
-    """--detect's (box score, reader gate): each flag where given, else the detector card's scene gate when it
-    was tuned with this very reader, number of looks and test-time views, else each model's own gate. No box
-    score is a ModelError (never a silent 0); no reader gate is None, for the caller to refuse where it needs one."""
+def _tuned_gate(detector: NumberDetector, reader: HouseNumberModel, looks: int) -> tuple[SceneGate | None, str]:
+    """The detector card's scene gate when it was tuned with this very reader and number of looks, else None and why."""
     scene = detector.card.scene_gate
-    if scene is not None and scene.reader_sha256 != file_sha256(reader.path):
-        log.info("the detector's scene gate was tuned with another reader; using %s's own gate", reader.path)
-        scene = None
-    if scene is not None and scene.looks != looks:
-        log.info("the detector's scene gate was tuned with --looks %d; using each model's own gate", scene.looks)
-        scene = None
-    if scene is not None and scene.tta != tta:
-        log.info("the detector's scene gate was tuned with --tta %d; using each model's own gate", scene.tta)
-        scene = None
-    box = box_threshold if box_threshold is not None else scene.box_threshold if scene else detector.score_threshold
-    gate = threshold if threshold is not None else scene.reader_threshold if scene else reader.threshold
-    if box is None:
-        raise ModelError(f"{detector.path} has no measured box score threshold ({detector.card.gate.basis}); "
-                         "pass --box-threshold")
-    return box, gate
+    if scene is None:
+        return None, "the detector card has no scene gate"
+    if scene.reader_sha256 != file_sha256(reader.path):
+        return None, f"the detector's scene gate was tuned with another reader; using {reader.path}'s own gate"
+    if scene.looks != looks:
+        return None, f"the detector's scene gate was tuned with --looks {scene.looks}; using each model's own gate"
+    return scene, ""
 
 
 def scene_views(detector: NumberDetector, reader: HouseNumberModel, looks: int = LOOKS, tta: int | None = None) -> int:
@@ -71,10 +60,26 @@ def scene_views(detector: NumberDetector, reader: HouseNumberModel, looks: int =
     with for this reader and looks (so its gate holds by default), else 1."""
     if tta is not None:
         return tta
-    scene = detector.card.scene_gate
-    if scene is not None and scene.looks == looks and scene.reader_sha256 == file_sha256(reader.path):
-        return scene.tta
-    return 1
+    scene, _ = _tuned_gate(detector, reader, looks)
+    return scene.tta if scene is not None else 1
+
+
+def detect_thresholds(detector: NumberDetector, reader: HouseNumberModel, box_threshold: float | None = None,
+                      threshold: float | None = None, looks: int = LOOKS, tta: int = 1) -> tuple[float, float | None]:
+    """--detect's (box score, reader gate): each flag where given, else the detector card's scene gate when it
+    was tuned with this very reader, number of looks and test-time views, else each model's own gate. No box
+    score is a ModelError (never a silent 0); no reader gate is None, for the caller to refuse where it needs one."""
+    scene, why = _tuned_gate(detector, reader, looks)
+    if scene is not None and scene.tta != tta:
+        scene, why = None, f"the detector's scene gate was tuned with --tta {scene.tta}; using each model's own gate"
+    if scene is None and detector.card.scene_gate is not None:
+        log.info(why)
+    box = box_threshold if box_threshold is not None else scene.box_threshold if scene else detector.score_threshold
+    gate = threshold if threshold is not None else scene.reader_threshold if scene else reader.threshold
+    if box is None:
+        raise ModelError(f"{detector.path} has no measured box score threshold ({detector.card.gate.basis}); "
+                         "pass --box-threshold")
+    return box, gate
 
 
 def find_boxes(detector: NumberDetector, image: np.ndarray, box_threshold: float, looks: int = LOOKS,
