@@ -57,6 +57,15 @@ def decode(length_probs: np.ndarray, digit_probs: np.ndarray) -> Reading:
     )
 
 
+def rescore(length_probs: np.ndarray, digit_probs: np.ndarray, reading: Reading) -> Reading:
+    """The same reading with the confidences these heads (7,) and (5, 11) give it: its joint probability, as
+    decode scores it, and each digit's."""
+    digits = [int(c) for c in reading.text]
+    digit_conf = [float(digit_probs[i, d]) for i, d in enumerate(digits)]
+    score = np.log(length_probs[reading.length] + _EPS) + sum(np.log(c + _EPS) for c in digit_conf)
+    return reading._replace(confidence=float(np.exp(score)), digit_confidences=tuple(round(c, 4) for c in digit_conf))
+
+
 def predictions(lengths: np.ndarray, digits: np.ndarray) -> np.ndarray:
     """Decoded lengths (B,) and digits (B, 5) -> targets (B, 6) in the contract's label coding."""
     out = np.full((len(lengths), 1 + MAX_DIGITS), 10, dtype=np.int64)

@@ -99,10 +99,10 @@ def test_detected_box_goes_through_the_contract_into_the_event(frame_file, tmp_p
 
 
 def test_tta_reads_each_detected_box_through_its_views(frame_file, tmp_path):
-    """--tta with --detect: each box's region through the contract's test-time views, heads averaged (it was
-    once silently ignored there)."""
+    """--tta with --detect: the centre view of each box's region reads, and the contract's test-time views,
+    heads averaged, give that reading its confidence (tta.weighed_reading; --tta was once silently ignored here)."""
     from edge_app.contract import crop_region, tta_views
-    from edge_app.decode import decode
+    from edge_app.decode import decode, rescore
     from edge_app.detect import DetectAndRead
     from edge_app.inference.detector import NumberDetector
     from edge_app.inference.reader import HouseNumberModel
@@ -112,7 +112,8 @@ def test_tta_reads_each_detected_box_through_its_views(frame_file, tmp_path):
     finder = DetectAndRead(NumberDetector(SHIPPED_DETECTOR), reader, 0.0, tta=3)
     box = finder.find(image)[0].box
     probs = [reader.probabilities(v) for v in tta_views(crop_region(image, detection_region(box)), 3)]
-    by_hand = decode(np.mean([p[0] for p in probs], axis=0), np.mean([p[1] for p in probs], axis=0))
+    by_hand = rescore(np.mean([p[0] for p in probs], axis=0), np.mean([p[1] for p in probs], axis=0),
+                      decode(*probs[0]))
     assert finder.read(image, box) == by_hand
     finder.tta = 1
     assert finder.read(image, box).confidence != by_hand.confidence  # one view is not three

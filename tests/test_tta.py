@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from edge_app.contract import INPUT_SIZE, TTA_VIEWS, ContractError, center_crop, crop_at, tta_views
-from edge_app.tta import average_heads, read_region, view_probabilities
+from edge_app.decode import decode, rescore
+from edge_app.tta import average_heads, read_region, view_probabilities, weighed_reading
 from tests.conftest import ROOT, run_module
 
 
@@ -43,6 +44,33 @@ def test_shipped_model_reads_through_views(svhn):
         length, digits = view_probabilities(model.probabilities, region, 3)
         one = [model.probabilities(v) for v in tta_views(region, 3)]
         assert np.allclose(length, np.mean([o[0] for o in one], axis=0))
+
+
+def test_rescore_gives_a_reading_the_confidence_decode_would():
+    rng = np.random.default_rng(2)
+    for _ in range(20):
+        length, digits = rng.dirichlet(np.ones(7)), rng.dirichlet(np.ones(11), size=5)
+        best = decode(length, digits)
+        assert rescore(length, digits, best).confidence == pytest.approx(best.confidence)
+        other = decode(*average_heads(rng.dirichlet(np.ones(7), size=2), rng.dirichlet(np.ones(11), size=(2, 5))))
+        again = rescore(length, digits, other)  # decode's reading is the most probable one: others score less
+        assert again.text == other.text and again.confidence <= best.confidence + 1e-12
+
+
+def test_weighed_reading_reads_the_centre_and_lets_all_views_weigh_it(svhn):
+    from edge_app.interpreter import HouseNumberModel
+    from train.cache import load_crops
+
+    model = HouseNumberModel(ROOT / "models" / "house_numbers.tflite", threads=1)
+    regions = load_crops(svhn / "recon" / "train").regions[:8]
+    for region in regions:
+        assert weighed_reading(model.probabilities, [region], 1) == model.read(center_crop(region))
+        weighed = weighed_reading(model.probabilities, [region], 3)
+        assert weighed.text == model.read(center_crop(region)).text
+        assert weighed == rescore(*view_probabilities(model.probabilities, region, 3), weighed)
+    two = weighed_reading(model.probabilities, list(regions[:2]), 3)  # several regions: their centres averaged
+    centres = [model.probabilities(center_crop(r)) for r in regions[:2]]
+    assert two.text == decode(*average_heads(np.stack([c[0] for c in centres]), np.stack([c[1] for c in centres]))).text
 
 
 def test_bench_reports_accuracy_and_ms_on_validation_data_only(svhn, tmp_path):
