@@ -62,12 +62,15 @@ def test_weighed_reading_reads_the_centre_and_lets_all_views_weigh_it(svhn):
     from train.cache import load_crops
 
     model = HouseNumberModel(ROOT / "models" / "house_numbers.tflite", threads=1)
-    regions = load_crops(svhn / "recon" / "train").regions[:8]
+    regions = load_crops(svhn / "recon" / "train").regions[:12]
     for region in regions:
         assert weighed_reading(model.probabilities, [region], 1) == model.read(center_crop(region))
         weighed = weighed_reading(model.probabilities, [region], 3)
         assert weighed.text == model.read(center_crop(region)).text
         assert weighed == rescore(*view_probabilities(model.probabilities, region, 3), weighed)
+        if weighed.confidence > 0.5:  # then it is the averaged heads' reading too, and no more confident
+            averaged = read_region(model.probabilities, region, 3)
+            assert weighed.text == averaged.text and weighed.confidence == pytest.approx(averaged.confidence)
     two = weighed_reading(model.probabilities, list(regions[:2]), 3)  # several regions: their centres averaged
     centres = [model.probabilities(center_crop(r)) for r in regions[:2]]
     assert two.text == decode(*average_heads(np.stack([c[0] for c in centres]), np.stack([c[1] for c in centres]))).text
