@@ -92,9 +92,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="at most N frames a second, so the device is not busy all the time (default: no cap)")
     p.add_argument("--threads", type=cli.threads, help="interpreter threads (default: the interpreter's)")
     p.add_argument("--tta", type=cli.int_range(1, len(TTA_VIEWS)),
-                   help=f"test-time views averaged per region (with --detect, per box), 1..{len(TTA_VIEWS)}: about "
-                   "+2 points of accuracy at 7, for about 7x the reader's time; the detector's scene gate holds only "
-                   "for the views it was tuned with (default: those views with --detect, else 1)")
+                   help=f"test-time views averaged per region, 1..{len(TTA_VIEWS)}: about +2 points of accuracy at 7, "
+                   "for about 7x the reader's time. With --detect, per box: the centre view reads and the views weigh "
+                   "its confidence; the detector's scene gate holds only for the views it was tuned with (default: "
+                   "those views with --detect, else 1)")
     p.add_argument("--edgetpu", action=argparse.BooleanOptionalAction, default=False,
                    help="run a *_edgetpu.tflite on a Coral Edge TPU")
     p.add_argument("--size", type=cli.frame_size, default=(640, 480),
