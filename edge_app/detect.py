@@ -16,7 +16,7 @@ import numpy as np
 
 from .contract import Box, crop_region, expand_box, model_input
 from .decode import Reading
-from .inference.card import ModelError, SceneGate, file_sha256
+from .inference.card import ModelError, SceneGate
 from .inference.detector import Detection, NumberDetector, nms
 from .inference.reader import HouseNumberModel
 from .regions import detection_region
@@ -51,7 +51,7 @@ def _tuned_gate(detector: NumberDetector, reader: HouseNumberModel, looks: int) 
     scene = detector.card.scene_gate
     if scene is None:
         return None, "the detector card has no scene gate"
-    if scene.reader_sha256 != file_sha256(reader.path):
+    if scene.reader_sha256 != reader.sha256:
         return None, f"the detector's scene gate was tuned with another reader; using {reader.path}'s own gate"
     if scene.looks != looks:
         return None, f"the detector's scene gate was tuned with --looks {scene.looks}; using each model's own gate"

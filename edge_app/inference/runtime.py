@@ -11,12 +11,13 @@ import importlib
 import os
 import sys
 import tempfile
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
 from .. import edgetpu as edgetpu_lib
-from .card import ModelCard, ModelError, Tensor, read_card
+from .card import ModelCard, ModelError, Tensor, file_sha256, read_card
 
 EDGETPU_LIBRARY = edgetpu_lib.LIBRARY
 
@@ -77,6 +78,11 @@ class TFLiteModel:
             raise ModelError(f"{self.path}: not a TF Lite model this interpreter can run ({why})") from None
         self._input = self._check_input(self.interpreter.get_input_details())
         self._outputs = self._map_outputs(self.interpreter.get_output_details())
+
+    @cached_property
+    def sha256(self) -> str:
+        """The model file's SHA-256 (as a scene gate names its reader), hashed once per model."""
+        return file_sha256(self.path)
 
     def _check_input(self, details: list[dict]) -> dict:
         want = list(self.card.input.shape)
