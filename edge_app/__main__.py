@@ -33,6 +33,7 @@ from .outputs.registry import add_arguments as add_output_arguments
 from .package import version
 from .regions import parse_roi
 from .sources import SOURCE_HELP, SourceError
+from .tiles import LIVE_TILES
 
 
 def _smooth(text: str) -> tuple[int, int] | None:
@@ -83,6 +84,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="detector looks per frame: 2 looks again at each of the best boxes through a window of the "
                    "full frame, for tighter boxes (on held-out tuning scenes 13 points more numbers read right at "
                    "threshold 0, for about 1.5 ms more a box here); 1 is the faster first look alone")
+    p.add_argument("--tiles", type=cli.int_range(0, 64), default=LIVE_TILES,
+                   help="with --detect, tiles of the frame looked at per frame of a live source besides the whole "
+                   "frame, in turn, so small far numbers are found (edge_app.tiles; a picture gets all of its tiles "
+                   "at once); 0 looks at the whole frame only")
     p.add_argument("--threshold", type=cli.probability,
                    help="confidence gate (default: the model card's gate, coverage at 98%% on validation data)")
     p.add_argument("--smooth", type=_smooth, default=(3, 5),

@@ -25,6 +25,7 @@ from .regions import LabelledBoxes, scan_windows
 from .smoothing import Smoother
 from .sources import Frame, open_source
 from .summary import Summary
+from .tiles import LEVELS, LIVE_TILES
 from .tracking import BoxTracker
 from .tta import read_region
 from .watchdog import Watchdog
@@ -45,6 +46,7 @@ class AppConfig:
     detector: Path = DEFAULT_DETECTOR
     box_threshold: float | None = None  # None: the detector card's scene gate, else its score threshold
     looks: int = LOOKS  # detector looks per frame (edge_app.detect)
+    tiles: int = LIVE_TILES  # tiles looked at per live frame besides the whole frame; 0: the whole frame only
     threshold: float | None = None  # None: the gate in the model's card (coverage at 98% on validation data)
     smooth: tuple[int, int] | None = (3, 5)  # report a reading once it won k of the last n frames
     fps: float | None = None  # rate cap: at most this many frames a second (None: as fast as they come)
@@ -93,7 +95,8 @@ class App:
             views = scene_views(self.detector, self.model, cfg.looks, cfg.tta)
             box_threshold, self.threshold = detect_thresholds(self.detector, self.model, cfg.box_threshold,
                                                               cfg.threshold, cfg.looks, views)
-            self.finder = DetectAndRead(self.detector, self.model, box_threshold, looks=cfg.looks, tta=views)
+            self.finder = DetectAndRead(self.detector, self.model, box_threshold, looks=cfg.looks, tta=views,
+                                        levels=LEVELS if cfg.tiles else LEVELS[:1])
         else:
             self.threshold = self.model.threshold if cfg.threshold is None else cfg.threshold
         if self.threshold is None:  # never a silent 0: a variant without a measured gate needs one given
@@ -143,6 +146,7 @@ class App:
                 smoother = Smoother(*cfg.smooth) if cfg.smooth and source.is_live else None
                 if self.finder:
                     self.finder.tracker = BoxTracker() if source.is_live else None
+                    self.finder.first_look.per_frame = cfg.tiles if source.is_live else None  # a picture: all tiles
                 next_at = None
                 watchdog.ready()
                 for frame in source:

@@ -207,13 +207,15 @@ def detector_input(frame: np.ndarray) -> np.ndarray:
         raise ContractError(f"frame {w}x{h} is smaller than the detector input {DETECTOR_WIDTH}x{DETECTOR_HEIGHT}")
     if (w, h) == (DETECTOR_WIDTH, DETECTOR_HEIGHT):
         return frame
-    return _shrink(frame, (DETECTOR_WIDTH, DETECTOR_HEIGHT))
+    return shrink(frame, (DETECTOR_WIDTH, DETECTOR_HEIGHT))
 
 
-def _shrink(frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+def shrink(frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """The detector's one downscale of a frame to (width, height)."""
     # reducing_gap=1: average whole pixel blocks first (640x480 -> 213x160), then bilinear; 2x faster
     # than bilinear alone (1.3 against 2.6 ms here) and still antialiased.
+    if (frame.shape[1], frame.shape[0]) == tuple(size):
+        return frame
     image = Image.fromarray(np.ascontiguousarray(frame))
     return np.asarray(image.resize(size, Image.BILINEAR, reducing_gap=1.0))
 
@@ -224,7 +226,7 @@ def detector_window(frame: np.ndarray, window: Box) -> np.ndarray:
     h, w = frame.shape[:2]
     scale = DETECTOR_WIDTH / window.width
     sw, sh = max(1, round(w * scale)), max(1, round(h * scale))
-    small = _shrink(frame, (sw, sh))
+    small = shrink(frame, (sw, sh))
     # Clipped index arrays repeat the edge, as crop_region does for a reader's region that runs off the picture.
     rows = np.clip(np.arange(DETECTOR_HEIGHT) + round(window.top * scale), 0, sh - 1)
     cols = np.clip(np.arange(DETECTOR_WIDTH) + round(window.left * scale), 0, sw - 1)

@@ -20,6 +20,7 @@ from .inference.card import ModelError, SceneGate
 from .inference.detector import Detection, NumberDetector, nms
 from .inference.reader import HouseNumberModel
 from .regions import detection_region
+from .tiles import LEVELS, TileLooks
 from .tracking import BoxTracker
 from .tta import weighed_reading
 
@@ -86,13 +87,15 @@ def detect_thresholds(detector: NumberDetector, reader: HouseNumberModel, box_th
 
 
 def find_boxes(detector: NumberDetector, image: np.ndarray, box_threshold: float, looks: int = LOOKS,
-               max_read: int = MAX_READ, lores: np.ndarray | None = None) -> list[Detection]:
-    """The boxes --detect reads, best first: the first look's at the box threshold, or with two looks, the
-    first look's best LOOK_AGAIN looked at again, kept at the box threshold, and the best `max_read` of those
-    (two second looks that land on the same number are one box)."""
+               max_read: int = MAX_READ, lores: np.ndarray | None = None,
+               first_look: TileLooks | None = None) -> list[Detection]:
+    """The boxes --detect reads, best first: the first look's (whole frame and tiles, tiles.TileLooks) at the box
+    threshold, or with two looks, the first look's best LOOK_AGAIN looked at again, kept at the box threshold,
+    and the best `max_read` of those (two second looks that land on the same number are one box)."""
+    first_look = first_look or TileLooks(detector)
     if looks == 1:
-        return detector.detect(image, lores, box_threshold)
-    first = detector.detect(image, lores, min(FIRST_LOOK, box_threshold))[: max(LOOK_AGAIN, max_read)]
+        return first_look(image, box_threshold, lores)
+    first = first_look(image, min(FIRST_LOOK, box_threshold), lores)[: max(LOOK_AGAIN, max_read)]
     second = [detector.look_again(image, d) for d in first]
     return nms([d for d in second if d is not None and d.score >= box_threshold])[:max_read]
 
@@ -102,8 +105,10 @@ class DetectAndRead:
 
     def __init__(self, detector: NumberDetector, reader: HouseNumberModel, box_threshold: float,
                  tracker: BoxTracker | None = None, max_read: int = MAX_READ, scales: tuple[float, ...] = SCALES,
-                 looks: int = LOOKS, tta: int = 1):
+                 looks: int = LOOKS, tta: int = 1, levels: tuple[float, ...] = LEVELS,
+                 tiles_per_frame: int | None = None):
         self.detector, self.reader, self.box_threshold = detector, reader, box_threshold
+        self.first_look = TileLooks(detector, levels, tiles_per_frame)
         self.tracker, self.max_read, self.scales, self.looks, self.tta = tracker, max_read, scales, looks, tta
 
     def __call__(self, image: np.ndarray, lores: np.ndarray | None = None) -> Found | None:
@@ -122,7 +127,7 @@ class DetectAndRead:
 
     def find(self, image: np.ndarray, lores: np.ndarray | None = None) -> list[Detection]:
         """The boxes to read, best first (find_boxes with this reader's settings)."""
-        return find_boxes(self.detector, image, self.box_threshold, self.looks, self.max_read, lores)
+        return find_boxes(self.detector, image, self.box_threshold, self.looks, self.max_read, lores, self.first_look)
 
     def read(self, image: np.ndarray, box: Box) -> Reading:
         """The reader on the box's region (with several scales, on each): the centre view reads, and with `tta`

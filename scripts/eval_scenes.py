@@ -29,6 +29,7 @@ from edge_app.inference.detector import DEFAULT_DETECTOR, NumberDetector, iou  #
 from edge_app.inference.reader import DEFAULT_MODEL, HouseNumberModel  # noqa: E402
 from edge_app.regions import scan_windows  # noqa: E402
 from edge_app.scenes import read_scenes  # noqa: E402
+from edge_app.tiles import LEVELS  # noqa: E402
 
 MATCH_IOU = 0.5  # a detection finds a number when their boxes overlap this much
 
@@ -44,7 +45,7 @@ def _best(model, image, regions):
 
 def evaluate(data: Path, model_path: Path, detector_path: Path, box_threshold: float | None, scan: bool,
              limit: int | None = None, scales: tuple[float, ...] = (1.0,), gate: float | None = None,
-             looks: int = LOOKS, tta: int | None = None) -> dict:
+             looks: int = LOOKS, tta: int | None = None, levels: tuple[float, ...] = LEVELS) -> dict:
     """Every frame through --detect, --boxes (frames with numbers) and optionally --scan; per-frame records.
 
     The thresholds are the app's: the flags given, else the detector card's scene gate, else each card's own.
@@ -53,7 +54,7 @@ def evaluate(data: Path, model_path: Path, detector_path: Path, box_threshold: f
     detector = NumberDetector(detector_path, threads=1)
     tta = scene_views(detector, model, looks, tta)  # the app's default: the scene gate's views
     threshold, detect_gate = detect_thresholds(detector, model, box_threshold, gate, looks, tta)
-    finder = DetectAndRead(detector, model, threshold, scales=scales, looks=looks, tta=tta)
+    finder = DetectAndRead(detector, model, threshold, scales=scales, looks=looks, tta=tta, levels=levels)
     scenes = read_scenes(data)[:limit]
     frames = []
     for i, scene in enumerate(scenes):
@@ -86,7 +87,8 @@ def evaluate(data: Path, model_path: Path, detector_path: Path, box_threshold: f
         if (i + 1) % 50 == 0:
             print(f"  {i + 1}/{len(scenes)} frames", file=sys.stderr)
     return {"data": str(data), "model": str(model_path), "detector": str(detector_path), "box_threshold": threshold,
-            "looks": looks, "tta": tta, "scales": list(scales), "gate": model.threshold if gate is None else gate,
+            "looks": looks, "tta": tta, "levels": list(levels), "scales": list(scales),
+            "gate": model.threshold if gate is None else gate,
             "detect_gate": detect_gate,
             "frames": frames}
 
@@ -181,10 +183,13 @@ def main(argv=None) -> int:
     p.add_argument("--looks", type=int, choices=(1, 2), default=LOOKS, help="detector looks per frame, as the app's")
     p.add_argument("--tta", type=int, choices=range(1, len(TTA_VIEWS) + 1), metavar="N",
                    help="test-time views per box, as the app's --tta (default: the detector's scene gate's, else 1)")
+    p.add_argument("--levels", type=lambda t: tuple(float(v) for v in t.split(",")), default=LEVELS,
+                   help="the first look's window heights as shares of the frame's (edge_app.tiles.LEVELS); 1 looks "
+                   "at the whole frame only")
     p.add_argument("--json", type=Path, required=True, help="write the report (summary + per-frame records) here")
     args = p.parse_args(argv)
     run = evaluate(args.data, args.model, args.detector, args.box_threshold, args.scan, args.limit, args.scales,
-                   args.threshold, args.looks, args.tta)
+                   args.threshold, args.looks, args.tta, args.levels)
     run["summary"] = summarise(run)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(args.json, json.dumps(run, indent=1))

@@ -6,6 +6,7 @@ so the folder is generated, never committed.
 
     python scripts/make_dev_scenes.py                      # -> data/dev_scenes
     python scripts/make_dev_scenes.py --out out/main/dev_scenes --svhn ../shared/data/svhn
+    python scripts/make_dev_scenes.py --small             # -> data/dev_scenes_small: numbers 3-15% of the height
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from train.synth.scenes_write import write_scenes  # noqa: E402
 SEED = 20131312  # fixed: the dev set is the same frames everywhere (arXiv 1312.6082)
 COUNT = 420  # with this seed: 357 frames with a number, 63 without
 MIN_WITH, MIN_EMPTY = 300, 60
+SMALL_SEED = 20131314  # --small: another fixed seed, numbers 3-15% of the frame height (a camera on a wall)
+SMALL_HEIGHTS = (0.03, 0.15)
 
 
 def build(out: Path, seed: int, spec: SceneSpec, workers: int, count: int = COUNT) -> tuple[int, int] | None:
@@ -41,12 +44,15 @@ def build(out: Path, seed: int, spec: SceneSpec, workers: int, count: int = COUN
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--out", type=Path, default=ROOT / "data" / "dev_scenes", help="folder to (re)build")
+    p.add_argument("--out", type=Path, help="folder to (re)build (default data/dev_scenes, or data/dev_scenes_small)")
+    p.add_argument("--small", action="store_true", help="small numbers: 3-15%% of the frame height, another seed")
     p.add_argument("--svhn", type=Path, default=ROOT.parent / "shared" / "data" / "svhn", help="the real SVHN data")
     p.add_argument("--workers", type=int, default=2, help="processes")
     args = p.parse_args(argv)
-    spec = SceneSpec(size=(640, 480), real=args.svhn / "recon" / "test", real_share=1.0)
-    counts = build(args.out, SEED, spec, args.workers)
+    args.out = args.out or ROOT / "data" / ("dev_scenes_small" if args.small else "dev_scenes")
+    spec = SceneSpec(size=(640, 480), real=args.svhn / "recon" / "test", real_share=1.0,
+                     height_range=SMALL_HEIGHTS if args.small else SceneSpec.height_range)
+    counts = build(args.out, SMALL_SEED if args.small else SEED, spec, args.workers)
     if counts is None:
         return 0
     numbered, empty = counts
