@@ -161,3 +161,23 @@ def test_focus_aims_at_the_measured_mistakes(tmp_path):
     assert json.loads((out / "synth.json").read_text())["focus"] is True
     for a in read_annotations(out):
         assert 1 <= len(a.digits) <= 5 and load_image(out / a.name).ndim == 3
+
+
+def test_modern_plates_set_their_digits_wide_and_label_every_digit(tmp_path):
+    """--plates draws today's plates (plates.py): wide-set digits, each with its own box inside the picture."""
+    from train.synth.render import render
+
+    gaps, plain_gaps = [], []
+    for i in range(40):
+        for share, into in ((1.0, gaps), (0.0, plain_gaps)):
+            p = render(np.random.default_rng([9, i]), plates_share=share)
+            assert len(p.digits) == len(p.boxes) >= 1
+            for b in p.boxes:  # the picture's edge may cut a tenth of the first or last digit, as render's margins do
+                assert b.left >= -0.15 * b.width and b.left + b.width <= p.image.width + 0.15 * b.width
+            into += [(b.left - a.left - a.width) / a.height for a, b in zip(p.boxes, p.boxes[1:])]
+    assert np.median(gaps) > np.median(plain_gaps) + 0.05, (np.median(gaps), np.median(plain_gaps))
+    out = generate(tmp_path / "plates", 4, seed=3, workers=1, progress=False, plates=0.5)
+    assert json.loads((out / "synth.json").read_text())["plates"] == 0.5
+    assert [a.digits for a in read_annotations(out)] == [
+        a.digits for a in read_annotations(generate(tmp_path / "again", 4, seed=3, workers=2, progress=False,
+                                                    plates=0.5))]

@@ -59,6 +59,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="aim at the measured mistakes: more 3-4 digit numbers, 1s and 7s, thin faces, touching digits, "
         "decorated big digits",
     )
+    p.add_argument(
+        "--plates",
+        type=cli.probability,
+        default=0.0,
+        help="share of drawn pictures that are modern house-number plates: wide-set sans and serif digits on brushed "
+        "metal, brass, ceramic, acrylic or enamel, or metal and vinyl digits fixed on brick, render, wood or glass "
+        "(default 0: pictures as before)",
+    )
     p.add_argument("--force", action="store_true", help="replace a non-empty --out folder")
     return p.parse_args(argv)
 
@@ -78,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
 def _main(args) -> int:
     out = generate(
         args.out, args.count, args.seed, args.workers, args.force, args.real_digits, args.real_share, not args.quiet,
-        focus=args.focus, hold_out=args.hold_out,
+        focus=args.focus, hold_out=args.hold_out, plates=args.plates,
     )
     log.info("%s: %d pictures", out, args.count)
     return cli.EXIT_OK

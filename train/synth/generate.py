@@ -36,6 +36,7 @@ class Job:
     real_share: float = 0.25
     focus: bool = False  # aim the rendered numbers at the measured mistakes (render.render)
     held_out: frozenset[str] = frozenset()  # train pictures whose real digit crops are left out (--hold-out)
+    plates: float = 0.0  # share of drawn pictures that are modern plates (plates.py)
 
 
 _job: Job | None = None  # set once per worker process by _start
@@ -53,7 +54,7 @@ def draw(job: Job, index: int):
         from .real_digits import compose  # only needed with --real-digits
 
         return compose(rng, job.real_digits, job.held_out)
-    return render(rng, focus=job.focus)
+    return render(rng, focus=job.focus, plates_share=job.plates)
 
 
 def _one(index: int) -> Annotation:
@@ -95,11 +96,13 @@ def generate(
     progress: bool = True,
     focus: bool = False,
     hold_out=(),
+    plates: float = 0.0,
 ) -> Path:
     """Write `count` pictures 1.png..N.png and digitStruct.csv into `out`; return `out`.
 
     `hold_out`: labelled folders of SVHN train pictures (a reader's validation pictures) whose digits never
-    go into a real-crop number, so that they stay unseen by a model trained on this folder."""
+    go into a real-crop number, so that they stay unseen by a model trained on this folder. `plates`: share of the
+    drawn pictures that are modern house-number plates (plates.py)."""
     out = Path(out)
     workers = (os.cpu_count() or 1) if workers is None else workers
     real_digits = Path(real_digits) if real_digits is not None else None
@@ -115,7 +118,7 @@ def generate(
     tmp = out.parent / f".{out.name}.partial-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
-    job = Job(tmp, seed, real_digits, real_share, focus, held_out)
+    job = Job(tmp, seed, real_digits, real_share, focus, held_out, plates)
     try:
         bar = partial(tqdm, total=count, unit="pic", disable=not progress, desc=f"synth -> {out}")
         annotations = draw_all(_start, job, _one, count, workers, bar)
@@ -125,7 +128,7 @@ def generate(
             "generator": "train.synth", "count": count, "seed": seed,
             "real_digits": str(real_digits) if real_digits is not None else None,
             "real_share": real_share if real_digits is not None else 0.0, "focus": focus,
-            "real_digits_held_out": sorted(held_out)}, indent=2))
+            "real_digits_held_out": sorted(held_out), "plates": plates}, indent=2))
         _replace(tmp, out)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -14,7 +14,7 @@ from PIL import Image, ImageFilter
 
 from edge_app.contract import Box
 
-from . import backgrounds, camera, colours, decor, fonts, stats, text
+from . import backgrounds, camera, colours, decor, fonts, plates, stats, text
 
 # What `focus` changes, from the shipped model's measured mistakes: 3-4 digit numbers and the digits 1
 # and 7 drawn more often (stats.FOCUS_*), thin and light faces as often as regular ones, touching digits
@@ -95,9 +95,12 @@ def _draw_number(rng, scene, glyphs, offset, fg, bg, ink, decorated: float = 1.0
     decor.blend(scene, fill, fg)
 
 
-def render(rng: np.random.Generator, box_height: float | None = None, focus: bool = False) -> Picture:
+def render(rng: np.random.Generator, box_height: float | None = None, focus: bool = False,
+           plates_share: float = 0.0) -> Picture:
     """Draw one picture from a seeded generator; digit boxes `box_height` px tall (default: as in SVHN);
-    `focus` aims it at the measured mistakes (see above)."""
+    `focus` aims it at the measured mistakes (see above); `plates_share` of the pictures are modern plates."""
+    # Drawn only when asked for, so the pictures of recipes without plates stay byte for byte the same.
+    modern = plates.style(rng) if plates_share > 0 and rng.random() < plates_share else None
     digits = stats.sample_digits(rng, focus)
     face = _pick_face(rng, thin=1.0 if focus else 0.3)
     box_h = stats.sample_box_height(rng)  # picture pixels, as in real SVHN
@@ -108,8 +111,10 @@ def render(rng: np.random.Generator, box_height: float | None = None, focus: boo
     ink = float(np.clip(box_h * rng.uniform(1.0, 1.6), 24, 64))  # scene pixels: render finer, then shrink
     bold = int(ink * rng.uniform(0.02, 0.07)) if rng.random() < 0.3 else 0
     outline = max(1, int(ink * rng.uniform(0.03, 0.08))) if rng.random() < 0.12 * decorated else 0
+    if modern is not None:  # plain modern faces, set wide
+        bold, outline = 0, 0
     glyphs = text.draw_text("".join(map(str, digits)), face, ink, rng, bold, outline,
-                            touching=0.25 if focus else 0.12)
+                            touching=0.25 if focus else 0.12, gap=modern.gap * ink if modern else None)
     boxes_c = _svhn_boxes(rng, glyphs.boxes, ink)
     x0, x1 = min(b[0] for b in glyphs.boxes), max(b[2] for b in glyphs.boxes)
     y0, y1 = min(b[1] for b in glyphs.boxes), max(b[3] for b in glyphs.boxes)
@@ -135,12 +140,19 @@ def render(rng: np.random.Generator, box_height: float | None = None, focus: boo
     sx1 = math.ceil(min(back[:, 0].max(), x1 + lim)) + 2
     sy1 = math.ceil(min(back[:, 1].max(), y1 + lim)) + 2
 
-    fg, bg = colours.sample_pair(rng)
-    on_plate = rng.random() < 0.45
-    wall = colours.pairs()[rng.integers(len(colours.pairs())), 1] + rng.normal(0, 12, 3) if on_plate else bg
-    scene = backgrounds.texture(rng, sy1 - sy0, sx1 - sx0, np.clip(wall, 0, 255), ink)
     rect = (x0 - sx0, y0 - sy0, x1 - sx0, y1 - sy0)
-    clear = decor.plate(rng, scene, rect, bg, ink) if on_plate else rect
+    if modern is None:
+        fg, bg = colours.sample_pair(rng)
+        on_plate = rng.random() < 0.45
+        wall = colours.pairs()[rng.integers(len(colours.pairs())), 1] + rng.normal(0, 12, 3) if on_plate else bg
+        scene = backgrounds.texture(rng, sy1 - sy0, sx1 - sx0, np.clip(wall, 0, 255), ink)
+        clear = decor.plate(rng, scene, rect, bg, ink) if on_plate else rect
+    else:
+        scene = plates.wall(rng, sy1 - sy0, sx1 - sx0, modern.wall, ink)
+        fg = modern.fg
+        bg = modern.plate if modern.plate is not None else scene.mean((0, 1))
+        clear = plates.draw_plate(rng, scene, rect, modern, ink) if modern.plate is not None else rect
+        decorated = 2.0 if modern.plate is None else decorated  # digits fixed on a wall cast shadows
     decor.edges(rng, scene, clear, ink, int(rng.choice([0, 0, 1, 1, 2])))
     decor.distractors(rng, scene, clear, ink, fg, int(rng.choice([0, 0, 0, 1, 1, 2])))
     _draw_number(rng, scene, glyphs, (-sx0, -sy0), fg, bg, ink, decorated)

@@ -38,6 +38,7 @@ class SceneSpec:
     real_share: float = 0.5  # share of the numbers taken from `real` when given
     photos: Path | None = None  # folder of photographs to use whole as backgrounds instead of a drawn facade
     clutter: float = 0.0  # share of drawn frames given things that are not numbers (clutter.py); 0 draws as before
+    plates: float = 0.0  # share of drawn numbers that are modern plates (plates.py); 0 draws as before
 
 
 class Number(NamedTuple):
@@ -71,9 +72,9 @@ def _real_number(rng, folder: Path, height: float) -> tuple[np.ndarray, Number]:
     return np.asarray(image.resize(size, Image.BILINEAR), np.float32), Number(a.digits, boxes)
 
 
-def _synthetic_number(rng, height: float) -> tuple[np.ndarray, Number]:
+def _synthetic_number(rng, height: float, plates: float = 0.0) -> tuple[np.ndarray, Number]:
     """A picture from the house-number renderer whose digit boxes are `height` px tall."""
-    picture = render(rng, box_height=height)
+    picture = render(rng, box_height=height, plates_share=plates)
     return np.asarray(picture.image, np.float32), Number(picture.digits, picture.boxes)
 
 
@@ -212,7 +213,7 @@ def compose(rng: np.random.Generator, spec: SceneSpec) -> Scene:
         if spec.real is not None and rng.random() < spec.real_share:
             patch, number = _real_number(rng, spec.real, height)
         else:
-            patch, number = _synthetic_number(rng, height)
+            patch, number = _synthetic_number(rng, height, spec.plates)
         placed = _place(rng, canvas, patch, number, [union_box(n.boxes) for n in numbers])
         if placed is not None:
             numbers.append(placed)

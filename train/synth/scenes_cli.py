@@ -49,13 +49,15 @@ def main(argv: list[str]) -> int:
     p.add_argument("--clutter", type=cli.probability, default=SceneSpec.clutter,
                    help="share of frames that also show round things, small print, railings, faces or open ground "
                    "(train/synth/clutter.py): hard negatives for the detector")
+    p.add_argument("--plates", type=cli.probability, default=SceneSpec.plates,
+                   help="share of drawn numbers that are modern house-number plates (train/synth/plates.py)")
     p.add_argument("--workers", type=cli.int_range(1, 256), default=os.cpu_count() or 1, help="processes")
     p.add_argument("--force", action="store_true", help="replace a non-empty --out folder")
     args = p.parse_args(argv)
     cli.setup_logging(args.verbose, args.quiet)
     spec = SceneSpec(size=args.size, real=args.real, real_share=args.real_share, empty_share=args.empty_share,
                      two_share=args.two_share, height_range=args.height_range, photos=args.photos,
-                     clutter=args.clutter)
+                     clutter=args.clutter, plates=args.plates)
     return cli.run(lambda: _main(args, spec), errors=(SynthError, ContractError))
 
 

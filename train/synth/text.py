@@ -49,11 +49,13 @@ def draw_text(
     outline: int = 0,
     pad: int = 0,
     touching: float = 0.12,
+    gap: float | None = None,
 ) -> Glyphs:
-    """Draw `text` so its digits are about `ink_height` px tall; `bold`/`outline` are stroke widths in px."""
+    """Draw `text` so its digits are about `ink_height` px tall; `bold`/`outline` are stroke widths in px; `gap` the
+    ink-to-ink spacing in px (default: drawn by sample_gap)."""
     size = max(6, round(ink_height / fonts.digit_height_per_px(face.path)))
     font = fonts.load(face.path, size)
-    gap = sample_gap(rng, ink_height, touching)
+    gap = sample_gap(rng, ink_height, touching) if gap is None else gap
     jitter = ink_height * 0.04 if rng.random() < 0.2 else 0.0  # hand-fixed digits sit unevenly
     placed = []  # (origin x, origin y, ink box)
     x = 0.0
