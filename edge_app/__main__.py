@@ -8,6 +8,7 @@ Examples:
     python -m edge_app --model models/house_numbers_edgetpu.tflite --edgetpu --source camera:0 --scan
     python -m edge_app --config /etc/house-numbers/device.toml --http 8080
     python -m edge_app doctor        # preflight: numpy, interpreter, picamera2, libedgetpu, cameras, model card
+    python -m edge_app token         # a new --http-token for a page open to the network
 
 Exit codes: 0 done (also after SIGTERM/Ctrl-C), 1 the source failed mid-run or an output lost readings,
 2 bad model, detector, source, output or arguments, or a frame smaller than the detector's input.
@@ -137,6 +138,11 @@ def main(argv=None) -> int:
         from .doctor import main as doctor
 
         return doctor(args[1:])
+    if args[:1] == ["token"]:  # a new --http-token for a page open to the network
+        from .outputs.http import new_token
+
+        print(new_token())
+        return 0
     try:
         cfg = parse_args(argv)
     except ConfigError as err:

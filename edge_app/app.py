@@ -21,6 +21,7 @@ from .inference.detector import DEFAULT_DETECTOR, NumberDetector
 from .inference.reader import HouseNumberModel
 from .outputs import Event, Fanout, FrameView, Output
 from .outputs.mqtt import MqttUrl
+from .redact import redact
 from .regions import LabelledBoxes, scan_windows
 from .smoothing import Smoother
 from .sources import Frame, open_source
@@ -76,6 +77,7 @@ class AppConfig:
     mqtt_retry_max: float = 30.0  # longest wait between reconnect attempts (1 s, doubled each time)
     http: tuple[str, int] | None = None  # (host, port) of the status page; None: no page
     http_token: str | None = None  # required for a host other than loopback
+    http_host: tuple[str, ...] | None = None  # more Host names the page answers to
     config: Path | None = None  # the device.toml this came from; the web page writes the ROI back to it
 
 
@@ -102,6 +104,7 @@ class App:
         if self.threshold is None:  # never a silent 0: a variant without a measured gate needs one given
             raise ModelError(f"{cfg.model} has no measured confidence gate ({self.model.card.gate.basis}); "
                              "pass --threshold")
+        self.source_name = redact(cfg.source)  # what events, the page and MQTT show: never a password
         self.roi = cfg.roi  # replaced at once when the web page draws a new one
         self.scan = cfg.scan
         self.outputs = Fanout(outputs or [])
@@ -203,7 +206,7 @@ class App:
         if text is not None:
             view.event = Event(
                 time=datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
-                source=self.cfg.source,
+                source=self.source_name,
                 frame=frame.index,
                 file=frame.file,
                 reading=text,

@@ -71,24 +71,25 @@ def iou(a: Box, b: Box) -> float:
 
 
 def nms(detections: list[Detection], max_iou: float = NMS_IOU) -> list[Detection]:
-    """Greedy non-maximum suppression, best score first (numpy: a tiled frame brings a hundred boxes)."""
+    """Greedy non-maximum suppression, best score first (all overlaps at once: a tiled frame brings many boxes)."""
     ordered = sorted(detections, key=lambda d: -d.score)
     if len(ordered) < 2:
         return ordered
     b = np.array([d.box for d in ordered], dtype=np.float64)
     x0, y0, x1, y1 = b[:, 0], b[:, 1], b[:, 0] + b[:, 2], b[:, 1] + b[:, 3]
+    iw = np.clip(np.minimum(x1[:, None], x1) - np.maximum(x0[:, None], x0), 0, None)
+    ih = np.clip(np.minimum(y1[:, None], y1) - np.maximum(y0[:, None], y0), 0, None)
+    inter = iw * ih
     area = b[:, 2] * b[:, 3]
-    keep = np.ones(len(ordered), dtype=bool)
+    union = area[:, None] + area - inter
+    over = (inter > max_iou * union) & (union > 0)  # iou > max_iou, without dividing
+    keep = []
+    suppressed = np.zeros(len(ordered), dtype=bool)
     for i in range(len(ordered)):
-        if not keep[i]:
-            continue
-        iw = np.clip(np.minimum(x1[i], x1[i + 1:]) - np.maximum(x0[i], x0[i + 1:]), 0, None)
-        ih = np.clip(np.minimum(y1[i], y1[i + 1:]) - np.maximum(y0[i], y0[i + 1:]), 0, None)
-        inter = iw * ih
-        union = area[i] + area[i + 1:] - inter
-        overlap = np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
-        keep[i + 1:] &= overlap <= max_iou
-    return [d for d, k in zip(ordered, keep) if k]
+        if not suppressed[i]:
+            keep.append(ordered[i])
+            suppressed |= over[i]
+    return keep
 
 
 def decode_detections(

@@ -1,48 +1,56 @@
 """`--http [HOST:]PORT`: the status page with a live snapshot and ROI drawing, and its JSON API.
 
 GET / (the page), GET /api/status, GET /api/readings?limit=N, GET /snapshot.jpg, PUT /api/roi ([x, y, w, h]).
-Served by the standard library in its own threads. The frame loop only hands over references (a few
+Served by http_server.BoundedServer in its own threads. The frame loop only hands over references (a few
 attribute writes per frame); a snapshot is drawn and encoded only when someone asks, at most once a second.
-Bound to 127.0.0.1 unless a host is given; any other host needs a token (Authorization: Bearer T, or ?token=T).
+
+Who may ask: bound to 127.0.0.1 unless a host is given; any other host needs a token of at least 16 characters
+(`python -m edge_app token` makes one). With a token, every request needs it: `Authorization: Bearer T`, or the
+HttpOnly SameSite=Strict cookie that opening the page once as /?token=T sets (the page then drops it from its
+address). Only Host names this server serves are answered (IP addresses, localhost, this machine's name, and
+--http-host names): a DNS-rebinding page gets 421. A state change needs a JSON body and no Origin but the page's
+own. Five wrong tokens in a minute from one address lock it out for that minute, with a log line.
 """
 
 from __future__ import annotations
 
 import argparse
-import hmac
 import io
 import ipaddress
-import json
 import logging
 import math
+import re
+import secrets
+import socket
 import sys
 import threading
 import time
 from collections import deque
-from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from typing import TYPE_CHECKING
-from urllib.parse import parse_qs, urlsplit
 
 from ..contract import Box
 from .annotate import annotate_view
 from .base import Event, FrameView, Output, OutputError, flag_type
-from .jsonl import to_json
+from .http_handler import Handler
+from .http_server import BoundedServer, ListenError
 
 if TYPE_CHECKING:
     from ..app import App, AppConfig
 
 log = logging.getLogger("edge_app")
-MAX_BODY = 1024  # a region is a few dozen bytes; anything bigger is refused unread
+MIN_TOKEN = 16  # characters a token needs to open the page to the network
+LOCKOUT = (5, 60.0)  # wrong tokens from one address in that many seconds lock it out for as long
 SNAPSHOT_INTERVAL = 1.0  # seconds: at most one JPEG encoding per interval, whoever asks
 
 
 def parse_http(text: str) -> tuple[str, int]:
-    """'[HOST:]PORT' -> (host, port); the host defaults to loopback. Raises ValueError."""
+    """'[HOST:]PORT' -> (host, port); the host defaults to loopback; IPv6 as [::1]:8080. Raises ValueError."""
     host, _, port = text.rpartition(":")
+    if host.startswith("[") != host.endswith("]"):
+        raise ValueError(f"{text!r}: write an IPv6 address in brackets, e.g. [::1]:8080")
     host = host.strip("[]") or "127.0.0.1"
-    if not port.isdigit() or not 1 <= int(port) <= 65535:
+    if not (port.isascii() and port.isdigit()) or not 1 <= int(port) <= 65535:
         raise ValueError(f"{text!r}: expected [HOST:]PORT with a port 1..65535, e.g. 8080 or 0.0.0.0:8080")
     return host, int(port)
 
@@ -56,17 +64,43 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def _names(text: str) -> tuple[str, ...]:
+    names = tuple(n.strip().lower() for n in text.split(",") if n.strip())
+    if not names or not all(re.fullmatch(r"[a-z0-9.-]+", n) for n in names):
+        raise ValueError(f"{text!r}: expected host names separated by commas, e.g. gate.example.com")
+    return names
+
+
+def new_token() -> str:
+    """A random token for --http-token (32 URL-safe characters)."""
+    return secrets.token_urlsafe(24)
+
+
+def served_names(bound: str, extra: tuple[str, ...] = ()) -> set[str]:
+    """Host names (lower case, no port) answered besides IP addresses: loopback, this machine's, --http-host's."""
+    names = {"localhost", bound.lower()}
+    if not is_loopback(bound):
+        host = socket.gethostname().lower()
+        names |= {host, host.split(".")[0], host.split(".")[0] + ".local"}
+    return names | {n.lower() for n in extra}
+
+
 class HttpOutput(Output):
     """Policy: never disabled; a request that fails gets its error, and the frame loop never waits on one."""
 
     key = "http"
     max_failures = None
 
-    def __init__(self, host: str, port: int, token: str | None = None, keep: int = 200) -> None:
-        if not is_loopback(host) and not token:
-            raise OutputError(f"--http {host}:{port} opens the page to the network: give --http-token TOKEN too "
-                              "(or http-token in the config file), so no one on the LAN changes the region unasked")
+    def __init__(self, host: str, port: int, token: str | None = None, keep: int = 200,
+                 names: tuple[str, ...] = ()) -> None:
+        if not is_loopback(host) and (not token or len(token) < MIN_TOKEN):
+            raise OutputError(f"--http {host}:{port} opens the page to the network: give --http-token with at least "
+                              f"{MIN_TOKEN} characters (make one with: python -m edge_app token), so no one on the LAN "
+                              "changes the region unasked")
         self.token = token
+        self.names = served_names(host, names)
+        self._failures: dict[str, deque[float]] = {}
+        self._failures_lock = threading.Lock()
         self.app: App | None = None
         self.latest: FrameView | None = None
         self.recent: deque[dict] = deque(maxlen=keep)
@@ -74,11 +108,11 @@ class HttpOutput(Output):
         self._snapshot: tuple[float, bytes] | None = None
         self._snapshot_lock = threading.Lock()
         self.page = resources.files(__package__).joinpath("page.html").read_bytes()
+        shown = f"[{host}]" if ":" in host else host
         try:
-            self.server = _Server((host, port), _Handler)
-        except OSError as err:
-            raise OutputError(f"--http {host}:{port}: cannot listen there ({err.strerror or err}); "
-                              "is another program using the port? choose another one") from None
+            self.server = _Server((host, port), Handler)
+        except ListenError as err:
+            raise OutputError(f"--http {shown}:{port}: cannot listen there ({err})") from None
         self.server.output = self  # type: ignore[attr-defined]
         self.address = f"http://{host if ':' not in host else f'[{host}]'}:{self.server.server_address[1]}/"
         self._thread = threading.Thread(target=self.server.serve_forever, name="http", daemon=True)
@@ -90,17 +124,39 @@ class HttpOutput(Output):
                        help="[HOST:]PORT: serve the status page (live view, draw the region) and /api/...; loopback "
                        "unless a host is given")
         w.add_argument("--http-token",
-                       help="a secret the page and API ask for (?token=... or Authorization: Bearer ...); required "
-                       "for a host other than loopback")
+                       help=f"a secret the page and API ask for (open the page once as /?token=..., or send "
+                       f"Authorization: Bearer ...); required, at least {MIN_TOKEN} characters, for a host other "
+                       "than loopback (python -m edge_app token makes one)")
+        w.add_argument("--http-host", type=flag_type(_names), metavar="NAME[,NAME..]",
+                       help="other host names the page is reached by (a reverse proxy's, a DNS name); IP addresses, "
+                       "localhost and this machine's name are always served")
 
     @classmethod
     def from_config(cls, cfg: AppConfig) -> HttpOutput | None:
-        return cls(*cfg.http, token=cfg.http_token) if cfg.http else None
+        return cls(*cfg.http, token=cfg.http_token, names=cfg.http_host or ()) if cfg.http else None
 
     def start(self, app: App) -> None:
         self.app = app
         self._thread.start()
         log.info("http: status page at %s%s", self.address, "?token=..." if self.token else "")
+
+    # authentication (HTTP threads)
+    def locked_out(self, client: str) -> bool:
+        with self._failures_lock:
+            recent = self._failures.get(client)
+            return recent is not None and len(recent) >= LOCKOUT[0] and time.monotonic() - recent[-1] < LOCKOUT[1]
+
+    def failed(self, client: str) -> None:
+        """Count a wrong token from `client`; log once when it is locked out."""
+        with self._failures_lock:
+            now = time.monotonic()
+            recent = self._failures.setdefault(client, deque(maxlen=LOCKOUT[0]))
+            recent.append(now)
+            if len(self._failures) > 1024:  # bounded: forget the oldest addresses
+                self._failures.pop(next(iter(self._failures)))
+            if len(recent) == LOCKOUT[0] and now - recent[0] < LOCKOUT[1]:
+                log.warning("http: %d wrong tokens from %s in %.0f s; refusing it for %.0f s", LOCKOUT[0], client,
+                            now - recent[0], LOCKOUT[1])
 
     def frame(self, view: FrameView) -> None:
         if view.image is not None:
@@ -123,7 +179,7 @@ class HttpOutput(Output):
         latencies = sorted(self.latencies)
         s = app.summary
         return {
-            "source": app.cfg.source,
+            "source": app.source_name,
             "mode": ("boxes" if app.labels is not None else "roi" if app.roi is not None
                      else "scan" if app.scan else "detect" if app.detector is not None else "frame"),
             "roi": [round(v, 1) for v in app.roi] if app.roi is not None else None,
@@ -181,93 +237,10 @@ class HttpOutput(Output):
         return 200, {"roi": [x, y, w, h], "saved": saved, "config": str(app.cfg.config) if saved else None}
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
+class _Server(BoundedServer):
     def handle_error(self, request, client_address) -> None:
         """One line instead of socketserver's traceback on stderr; the server goes on."""
         err = sys.exc_info()[1]
         log.warning("http: a request from %s failed: %s: %s", client_address[0], type(err).__name__, err)
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server_version = "house-numbers"
-    protocol_version = "HTTP/1.1"
-
-    @property
-    def output(self) -> HttpOutput:
-        return self.server.output  # type: ignore[attr-defined]
-
-    def log_message(self, format, *args) -> None:  # noqa: A002 - one debug line per request, not stderr noise
-        log.debug("http: %s %s", self.address_string(), format % args)
-
-    def do_GET(self) -> None:  # noqa: N802
-        url = urlsplit(self.path)
-        if not self._authorised(url):
-            return
-        out = self.output
-        if url.path == "/":
-            self._send(200, out.page, "text/html; charset=utf-8")
-        elif url.path == "/api/status":
-            self._json(200, out.status())
-        elif url.path == "/api/readings":
-            limit = parse_qs(url.query).get("limit", ["20"])[0]
-            if not limit.isdigit() or not 1 <= int(limit) <= out.recent.maxlen:
-                return self._json(400, {"error": f"limit must be a whole number 1..{out.recent.maxlen}"})
-            recent = list(out.recent)[-int(limit):]
-            self._json(200, recent[::-1])  # newest first
-        elif url.path == "/snapshot.jpg":
-            jpeg = out.snapshot()
-            if jpeg is None:
-                return self._json(503, {"error": "no frame yet"})
-            self._send(200, jpeg, "image/jpeg")
-        else:
-            self._json(404, {"error": f"no such page: {url.path}"})
-
-    def do_PUT(self) -> None:  # noqa: N802
-        url = urlsplit(self.path)
-        if not self._authorised(url):
-            return
-        if url.path != "/api/roi":
-            return self._json(404, {"error": f"no such page: {url.path}"}, close=True)
-        length = self.headers.get("Content-Length", "")
-        if not length.isdigit():
-            return self._json(400, {"error": "a Content-Length is required"}, close=True)
-        if int(length) > MAX_BODY:
-            return self._json(400, {"error": f"body of {length} bytes is too big: a region is [x, y, w, h]"},
-                              close=True)
-        try:
-            values = json.loads(self.rfile.read(int(length)) or b"null")
-        except (ValueError, UnicodeDecodeError):
-            return self._json(400, {"error": "the body is not JSON: expected [x, y, w, h]"})
-        self._json(*self.output.set_roi(values))
-
-    def _authorised(self, url) -> bool:
-        token = self.output.token
-        if token is None:
-            return True
-        given = parse_qs(url.query).get("token", [""])[0]
-        header = self.headers.get("Authorization", "")
-        if header.startswith("Bearer "):
-            given = header[7:]
-        if hmac.compare_digest(given.encode(), token.encode()):
-            return True
-        self._json(401, {"error": "missing or wrong token: open the page as /?token=TOKEN"},
-                   extra={"WWW-Authenticate": "Bearer"}, close=True)  # a body may be left unread
-        return False
-
-    def _json(self, status: int, body, extra: dict | None = None, close: bool = False) -> None:
-        self._send(status, (to_json(body) + "\n").encode(), "application/json", extra, close)
-
-    def _send(self, status: int, data: bytes, kind: str, extra: dict | None = None, close: bool = False) -> None:
-        self.send_response(HTTPStatus(status))
-        self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(data)))
-        self.send_header("Cache-Control", "no-store")
-        for k, v in (extra or {}).items():
-            self.send_header(k, v)
-        if close:  # a body we did not read stays in the socket: do not reuse the connection
-            self.send_header("Connection", "close")
-            self.close_connection = True
-        self.end_headers()
-        self.wfile.write(data)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from ..redact import redact
 from .base import Frame, Source, SourceError, SourceOptions, natural_key, scale_box
 from .cameras import open_usb_camera
 from .files import PICTURE_EXTENSIONS, open_folder, open_picture
@@ -46,14 +47,14 @@ def source_kind(spec: str) -> str:
     if path.is_dir():
         return "folder"
     if not path.exists():
-        raise SourceError(f"{spec}: no such file or folder (sources: {SOURCE_HELP})")
+        raise SourceError(f"{redact(spec)}: no such file or folder (sources: {SOURCE_HELP})")
     suffix = path.suffix.lower()
     if suffix in PICTURE_EXTENSIONS:
         return "picture"
     if suffix in VIDEO_EXTENSIONS:
         return "video"
     raise SourceError(
-        f"{spec}: unknown file type {suffix or '(none)'}; pictures are png/jpg/jpeg/bmp/webp/gif/tif, "
+        f"{redact(spec)}: unknown file type {suffix or '(none)'}; pictures are png/jpg/jpeg/bmp/webp/gif/tif, "
         "videos mp4/avi/mkv/mov/mjpeg"
     )
 

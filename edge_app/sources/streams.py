@@ -6,17 +6,11 @@ reach a log line.
 
 from __future__ import annotations
 
-import re
-
+from ..redact import redact
 from .base import SourceOptions, import_cv2
 from .live import CameraSource, OpenCvCapture
 
 STREAM_SCHEMES = ("rtsp", "rtsps", "http", "https")
-
-
-def redact(url: str) -> str:
-    """rtsp://user:secret@host/x -> rtsp://user:***@host/x, so a password never reaches the journal."""
-    return re.sub(r"(://[^/:@]+):[^/@]*@", r"\1:***@", url)
 
 
 class StreamCamera(OpenCvCapture):
