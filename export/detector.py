@@ -19,7 +19,7 @@ import numpy as np
 
 from edge_app.atomic import write_atomic
 from edge_app.contract import DETECTOR_HEIGHT, DETECTOR_WIDTH
-from edge_app.inference.card import Gate, card_path
+from edge_app.inference.card import Gate, card_path, file_sha256
 from edge_app.inference.detector import NumberDetector
 from edge_app.timing import latency_stats, time_calls
 from train.config import TrainConfig
@@ -81,6 +81,7 @@ def export_detector(cfg, model, calibration: np.ndarray, provenance: dict, train
                 report_out["edgetpu"] = card.edgetpu
             cards[variant], rows[variant] = card, row
         for card in cards.values():  # each card written once, then its model moved beside it
+            card.sha256 = file_sha256(staging / card.file)  # the card names its model: a stray copy is refused
             card.write(card_path(cfg.out / card.file))
             os.replace(staging / card.file, cfg.out / card.file)
     finally:

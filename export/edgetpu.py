@@ -7,6 +7,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from edge_app.inference.card import file_sha256
+
 # Ops the Edge TPU compiler maps (coral.ai/docs/edgetpu/models-intro, "Supported operations").
 EDGETPU_OPS = {
     "ADD", "AVERAGE_POOL_2D", "CONCATENATION", "CONV_2D", "DEPTHWISE_CONV_2D", "EXPAND_DIMS",
@@ -39,6 +41,7 @@ def compile_edgetpu(model: Path, out_dir: Path, compiler: str = "edgetpu_compile
     return {
         "compiled": True,
         "file": target.name,
+        "sha256": file_sha256(target),  # the compiled model shares the card: this names its own file
         "ops_on_tpu": _count(log, r"Number of operations that will run on Edge TPU:\s*(\d+)"),
         "ops_on_cpu": _count(log, r"Number of operations that will run on CPU:\s*(\d+)"),
         "compiler_version": (re.search(r"Edge TPU Compiler version\s*(\S+)", log) or [None, None])[1],

@@ -15,7 +15,7 @@ import numpy as np
 from calibration.build import load as load_calibration
 from edge_app.atomic import write_atomic
 from edge_app.contract import HEADS
-from edge_app.inference.card import DETECTOR_OUTPUTS, Gate, ModelCard, ModelError, card_path, read_card
+from edge_app.inference.card import DETECTOR_OUTPUTS, Gate, ModelCard, ModelError, card_path, file_sha256, read_card
 from train.cache import load_crops
 from train.config import TrainConfig
 from train.evaluate import keras_probabilities, predict
@@ -96,6 +96,7 @@ def export(cfg: ExportConfig) -> dict:
                 keys = ("sequence_accuracy", "digit_accuracy", "coverage_at_98", "by_length")
                 card.measured = {**{k: measured[k] for k in keys}, "data": str(cfg.eval_data)}
         for card in cards.values():  # each card written once, then its model moved beside it
+            card.sha256 = file_sha256(staging / card.file)  # the card names its model: a stray copy is refused
             card.write(card_path(cfg.out / card.file))
             os.replace(staging / card.file, cfg.out / card.file)
         if cfg.eval_data:

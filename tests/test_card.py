@@ -94,3 +94,17 @@ def test_card_fields_are_typed():
     assert card.outputs["length"].shape == (1, 7) and card.outputs["digit3"].quantization.scale == pytest.approx(
         1 / 256
     )
+
+
+def test_a_card_beside_another_model_is_refused_in_one_line(tmp_path):
+    """The clean model's card beside the SVHN model would give it the clean gate and licence: refused by sha256."""
+    from edge_app.inference.reader import HouseNumberModel
+
+    shutil.copy(ROOT / "models" / "house_numbers.tflite", tmp_path / "m.tflite")
+    shutil.copy(ROOT / "models" / "house_numbers_clean.json", tmp_path / "m.json")
+    with pytest.raises(ModelError, match="not the model its card m.json was written for") as err:
+        HouseNumberModel(tmp_path / "m.tflite")
+    assert "\n" not in str(err.value)
+    shutil.copy(ROOT / "models" / "house_numbers.json", tmp_path / "m.json")
+    assert HouseNumberModel(tmp_path / "m.tflite").card.training["licence"] == \
+        HouseNumberModel(ROOT / "models" / "house_numbers.tflite").card.training["licence"]

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from edge_app.contract import HEADS
+from edge_app.inference.card import file_sha256
 from tests.conftest import ROOT, run_module
 
 
@@ -151,7 +152,8 @@ def test_fake_edgetpu_compiler_is_run_and_its_log_recorded(tiny_export, tmp_path
     out.mkdir()
     result = compile_edgetpu(tiny_export / "house_numbers.tflite", out, compiler=str(fake))
     assert result == {"compiled": True, "file": "house_numbers_edgetpu.tflite", "ops_on_tpu": 31, "ops_on_cpu": 0,
-                      "compiler_version": "16.0.384591198"}
+                      "compiler_version": "16.0.384591198",
+                      "sha256": file_sha256(out / "house_numbers_edgetpu.tflite")}  # the compiled file's own
     fake.write_text("#!/bin/sh\necho 'ERROR: unsupported op' >&2\nexit 1\n")
     result = compile_edgetpu(tiny_export / "house_numbers.tflite", tmp_path / "out2", compiler=str(fake))
     assert result["compiled"] is False and "unsupported op" in result["reason"]

@@ -6,14 +6,15 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 
 import pytest
 
 from edge_app.outputs.mqtt import MqttUrl, parse_mqtt_url
-from edge_app.outputs.spool import Spool
+from edge_app.outputs.spool import Spool, SpoolBusy
 from tests.broker import Broker, Subscriber, retained
-from tests.conftest import copy_labelled
+from tests.conftest import ROOT, copy_labelled
 from tests.test_edge_app import SHIPPED, app, events
 
 
@@ -66,12 +67,34 @@ def test_spool_keeps_order_across_restarts_and_counts_overflow(tmp_path, caplog)
         spool.append(b"%d" % i)
     assert spool.dropped == 2 and "dropped the oldest" in caplog.text
     (tmp_path / ".000000000009.msg.tmp").write_bytes(b"half")  # a write cut short by a power cut
+    spool.close()
     again = Spool(tmp_path, limit=3)
     assert [e.payload for e in again.entries] == [b"2", b"3", b"4"] and again.in_memory() == 0
     again.pop()
     again.append(b"5")
+    again.close()
     assert [e.payload for e in Spool(tmp_path, limit=3).entries] == [b"3", b"4", b"5"]
-    assert sorted(p.name for p in tmp_path.iterdir())[0] == "000000000003.msg"
+    assert sorted(p.name for p in tmp_path.glob("*.msg"))[0] == "000000000003.msg"
+
+
+def test_a_second_process_on_the_same_spool_refuses_to_start_and_loses_nothing(pictures, broker, tmp_path):
+    """Two apps on one spool would number their files alike and overwrite each other's readings."""
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from edge_app.outputs.spool import Spool; "
+                               f"s = Spool({str(tmp_path / 'spool')!r}); s.append(b'kept'); print('held', flush=True); "
+                               "sys.stdin.read()"], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        proc = run_app(pictures, broker.url, tmp_path)
+        assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
+        assert "another process uses the mqtt spool" in proc.stderr and "--mqtt-id" in proc.stderr
+        assert not (tmp_path / "r.jsonl").exists() or not events(tmp_path / "r.jsonl")  # it read nothing
+    finally:
+        holder.communicate("", timeout=10)
+    assert [p.read_bytes() for p in (tmp_path / "spool").glob("*.msg")] == [b"kept"]
+    with pytest.raises(SpoolBusy):  # in one process too: a second Spool on a held folder
+        held = Spool(tmp_path / "spool")
+        Spool(tmp_path / "spool")
+    held.close()
 
 
 def test_readings_state_availability_and_discovery(pictures, broker, tmp_path):
@@ -95,7 +118,7 @@ def test_readings_state_availability_and_discovery(pictures, broker, tmp_path):
     assert reading["availability_topic"] == "house_numbers/gate/availability"
     assert reading["device"]["identifiers"] == confidence["device"]["identifiers"] == ["house_numbers_gate"]
     assert reading["device"]["model"] == "house_numbers.tflite" and confidence["unit_of_measurement"] == "%"
-    assert not list((tmp_path / "spool").iterdir())  # all delivered, nothing left waiting
+    assert not list((tmp_path / "spool").glob("*.msg"))  # all delivered, nothing left waiting
 
 
 def wait_lines(path, n, timeout=60):
@@ -196,7 +219,7 @@ def test_wrong_password_is_one_line_and_the_app_goes_on(pictures, tmp_path):
     assert proc.stderr.count("refused the connection") == 1 and "Not authorized" in proc.stderr
     assert "Xq7-bad-pass" not in proc.stderr  # the password is never logged
     assert [e["frame"] for e in events(tmp_path / "r.jsonl")] == list(range(20))
-    assert len(list((tmp_path / "spool").iterdir())) == 20  # kept for when the password is fixed
+    assert len(list((tmp_path / "spool").glob("*.msg"))) == 20  # kept for when the password is fixed
 
 
 def test_tls_with_and_without_the_right_ca(pictures, tmp_path):
@@ -238,7 +261,7 @@ def test_sigterm_sends_offline_and_keeps_the_spool(pictures, broker, tmp_path):
     proc.send_signal(signal.SIGTERM)
     err = finish(proc)
     written = events(tmp_path / "r.jsonl")
-    spooled = [json.loads(p.read_bytes()) for p in sorted((tmp_path / "spool").iterdir())]
+    spooled = [json.loads(p.read_bytes()) for p in sorted((tmp_path / "spool").glob("*.msg"))]
     assert spooled == written and f"{len(written)} readings not yet delivered" in err
     broker.start()
     proc = run_app(pictures / "1.png", broker.url, tmp_path)
@@ -265,3 +288,18 @@ def test_paho_is_needed_only_for_mqtt(pictures, tmp_path):
     assert proc.returncode == 0, proc.stderr  # no paho-mqtt: everything but MQTT works
     proc = app("--model", SHIPPED, "--source", pictures / "1.png", "--scan", "--mqtt", "mqtt://127.0.0.1", env=without)
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "pip install 'paho-mqtt>=2.1,<3'" in proc.stderr
+
+
+@pytest.mark.parametrize("device_id", ["gate.lan", "gate", "Front-Door_2", "a.b.c"])
+def test_discovery_ids_are_what_home_assistant_accepts_for_any_hostname(device_id):
+    """HA's discovery topic takes only [a-zA-Z0-9_-] in its node and object ids; the state topics keep the id."""
+    import re
+
+    from edge_app.outputs.mqtt import discovery
+
+    for topic, config in discovery("house_numbers", device_id, "house_numbers.tflite"):
+        prefix, component, node, obj, last = topic.split("/")
+        assert (prefix, component, last) == ("homeassistant", "sensor", "config")
+        assert re.fullmatch(r"[a-zA-Z0-9_-]+", node) and re.fullmatch(r"[a-zA-Z0-9_-]+", obj)
+        assert re.fullmatch(r"[a-zA-Z0-9_-]+", config["unique_id"])
+        assert config["state_topic"] == f"house_numbers/{device_id}/state"

@@ -103,6 +103,7 @@ class ModelCard:
     measured: dict[str, Any] | None = None  # accuracy (reader) or detection figures, with the "data" they came from
     edgetpu: dict[str, Any] | None = None
     scene_gate: SceneGate | None = None  # a detector's, once tuned behind a reader
+    sha256: str | None = None  # the model file's, so a card beside another model is refused (older cards: None)
     format: str = FORMAT
 
     def __post_init__(self):
@@ -195,6 +196,7 @@ class ModelCard:
                 measured=d.get("measured"),
                 edgetpu=d.get("edgetpu"),
                 scene_gate=_scene_gate(d.get("scene_gate")),
+                sha256=d.get("sha256"),
                 format=d["format"],
             )
         except ModelError as err:

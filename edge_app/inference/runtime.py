@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import edgetpu as edgetpu_lib
-from .card import ModelCard, ModelError, Tensor, file_sha256, read_card
+from .card import ModelCard, ModelError, Tensor, card_path, file_sha256, read_card
 
 EDGETPU_LIBRARY = edgetpu_lib.LIBRARY
 
@@ -50,6 +50,7 @@ class TFLiteModel:
         if not self.path.is_file():
             raise ModelError(f"{self.path}: no such model file")
         self.card: ModelCard = read_card(self.path, self.kind, self.flag)
+        self._check_file()
         Interpreter, load_delegate = interpreter_class(edgetpu)
         delegates = []
         if edgetpu:
@@ -83,6 +84,14 @@ class TFLiteModel:
     def sha256(self) -> str:
         """The model file's SHA-256 (as a scene gate names its reader), hashed once per model."""
         return file_sha256(self.path)
+
+    def _check_file(self) -> None:
+        """Refuse a card written for another model file (its licence and gate would be another model's)."""
+        compiled = self.path.stem.endswith("_edgetpu")
+        want = (self.card.edgetpu or {}).get("sha256") if compiled else self.card.sha256
+        if want is not None and want != self.sha256:
+            raise ModelError(f"{self.path} is not the model its card {card_path(self.path).name} was written for "
+                             "(another file's sha256): copy the .tflite and its .json together from one export")
 
     def _check_input(self, details: list[dict]) -> dict:
         want = list(self.card.input.shape)

@@ -25,7 +25,7 @@ from urllib.parse import unquote, urlsplit
 from .. import cli
 from .base import Event, Output, OutputError, flag_type
 from .jsonl import to_json
-from .spool import Spool
+from .spool import Spool, SpoolBusy
 
 if TYPE_CHECKING:
     from ..app import App, AppConfig
@@ -77,17 +77,21 @@ def default_device_id() -> str:
 
 
 def discovery(prefix: str, device_id: str, model: str | None) -> list[tuple[str, dict]]:
-    """Home Assistant MQTT discovery: a sensor for the reading and one for its confidence, on one device."""
+    """Home Assistant MQTT discovery: a sensor for the reading and one for its confidence, on one device.
+
+    Home Assistant takes only [a-zA-Z0-9_-] in a discovery topic's node id, so a device id like 'gate.lan' is
+    written 'gate_lan' there (and in the unique ids); the state topics keep the id as given."""
     base = f"{prefix}/{device_id}"
-    device = {"identifiers": [f"{prefix}_{device_id}"], "name": f"House numbers {device_id}",
+    node = re.sub(r"[^A-Za-z0-9_-]", "_", f"{prefix}_{device_id}")
+    device = {"identifiers": [node], "name": f"House numbers {device_id}",
               "manufacturer": "house-numbers edge_app", "model": model or "house-number reader"}
     common = {"state_topic": f"{base}/state", "availability_topic": f"{base}/availability", "device": device}
     return [
-        (f"homeassistant/sensor/{prefix}_{device_id}/reading/config",
-         {**common, "name": "House number", "unique_id": f"{prefix}_{device_id}_reading", "icon": "mdi:numeric",
+        (f"homeassistant/sensor/{node}/reading/config",
+         {**common, "name": "House number", "unique_id": f"{node}_reading", "icon": "mdi:numeric",
           "value_template": "{{ value_json.reading }}", "json_attributes_topic": f"{base}/state"}),
-        (f"homeassistant/sensor/{prefix}_{device_id}/confidence/config",
-         {**common, "name": "House number confidence", "unique_id": f"{prefix}_{device_id}_confidence",
+        (f"homeassistant/sensor/{node}/confidence/config",
+         {**common, "name": "House number confidence", "unique_id": f"{node}_confidence",
           "unit_of_measurement": "%", "state_class": "measurement",
           "value_template": "{{ (value_json.confidence * 100) | round(1) }}"}),
     ]
@@ -120,7 +124,10 @@ class MqttOutput(Output):
         self.prefix = prefix
         self.flush_s = flush_s  # at the end, how long to keep sending what waits before leaving it in the spool
         self.model: str | None = None
-        self.spool = Spool(spool or DEFAULT_SPOOL / self.device_id, spool_max)
+        try:
+            self.spool = Spool(spool or DEFAULT_SPOOL / self.device_id, spool_max)
+        except SpoolBusy as err:
+            raise OutputError(f"--mqtt: {err}") from None
         self.inbox: queue.SimpleQueue[Event] = queue.SimpleQueue()
         self.connected = threading.Event()
         self._wake = threading.Event()
@@ -290,9 +297,14 @@ class MqttOutput(Output):
                 time.sleep(0.02)
         self.client.disconnect()
         self.client.loop_stop()
-        if self.spool:
-            log.warning("mqtt: %d readings not yet delivered wait in %s for the next run", len(self.spool),
+        waiting, held = len(self.spool), self.spool.in_memory()
+        if waiting - held:
+            log.warning("mqtt: %d readings not yet delivered wait in %s for the next run", waiting - held,
                         self.spool.folder)
+        if held:
+            log.error("mqtt: %d readings not yet delivered could not be written to %s and are lost with this run",
+                      held, self.spool.folder)
+        self.spool.close()
 
     def lost(self) -> int:
         return self.spool.dropped + self.spool.in_memory()

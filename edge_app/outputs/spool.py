@@ -2,11 +2,13 @@
 
 A message that cannot be written (disk full, read-only folder) is kept in memory instead, in its place in the
 queue, so the order and the content survive; only a process that dies with it in memory loses it. Past
-`limit` messages the oldest is dropped, counted and logged: never silently.
+`limit` messages the oldest is dropped, counted and logged: never silently. One process owns a spool folder at a
+time (an fcntl lock on its .lock file): a second one refuses to start instead of numbering its files alike.
 """
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 from collections import deque
@@ -17,6 +19,11 @@ from ..atomic import write_atomic
 
 log = logging.getLogger("edge_app")
 SUFFIX = ".msg"
+LOCK = ".lock"
+
+
+class SpoolBusy(RuntimeError):
+    """Another process holds the spool folder."""
 
 
 @dataclass
@@ -38,9 +45,13 @@ class Spool:
         self.dropped = 0
         self._disk_ok = True
         self._next = 0
+        self._lock: int | None = None
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
+            self._take_lock()
             for path in sorted(self.folder.iterdir()):
+                if path.name == LOCK:
+                    continue
                 if path.name.startswith("."):  # a temp file from a write cut short: never a whole message
                     path.unlink(missing_ok=True)
                 elif path.suffix == SUFFIX and path.stem.isdigit():
@@ -50,6 +61,22 @@ class Spool:
         if self.entries:
             self._next = self.entries[-1].seq + 1
             log.info("%s: %d readings from an earlier run wait in %s", self.name, len(self.entries), self.folder)
+
+    def _take_lock(self) -> None:
+        fd = os.open(self.folder / LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise SpoolBusy(f"another process uses the {self.name} {self.folder}: give each its own --mqtt-id "
+                            "(or --mqtt-spool)") from None
+        self._lock = fd
+
+    def close(self) -> None:
+        """Let another process have the folder."""
+        if self._lock is not None:
+            os.close(self._lock)  # closing the descriptor releases the lock
+            self._lock = None
 
     def __len__(self) -> int:
         return len(self.entries)
