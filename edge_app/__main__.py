@@ -23,7 +23,7 @@ from pathlib import Path
 
 from . import cli
 from .app import App, AppConfig
-from .config import ConfigError, parse_with_config
+from .config import ConfigError, own, parse_with_config
 from .contract import TTA_VIEWS, ContractError
 from .detect import LOOKS
 from .inference.card import ModelError
@@ -153,8 +153,10 @@ def main(argv=None) -> int:
 
 def _run(cfg: AppConfig) -> int:
     try:
+        if cfg.config is not None:
+            own(cfg.config)  # held until the process ends
         outputs = build_outputs(cfg)
-    except OutputError as err:
+    except (OutputError, ConfigError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     try:

@@ -16,7 +16,10 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import fcntl
+import os
 import re
+import stat
 import sys
 from pathlib import Path
 
@@ -60,7 +63,7 @@ def read_config(path, parser: argparse.ArgumentParser) -> dict:
     """The file's keys checked and converted as their flags would be: {dest: value}."""
     path = Path(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))  # a BOM from a Windows editor is fine
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such config file") from None
     except (OSError, UnicodeDecodeError) as err:
@@ -123,10 +126,16 @@ TABLE_LINE = re.compile(r"^\s*\[")
 
 
 def save_roi(path, roi: tuple[float, float, float, float]) -> None:
-    """Write `roi = "x,y,w,h"` into the config file (replacing the old line, turning off scan), atomically."""
-    path = Path(path)
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
-    line = 'roi = "{}"'.format(",".join(_number(round(float(v), 1)) for v in roi))
+    """Write `roi = "x,y,w,h"` into the config file (replacing the old line, turning off scan), atomically.
+
+    A symlinked config keeps its link (the file it points at is replaced) and its permissions (a 0600 file that
+    holds the MQTT password stays 0600). A file this line-wise edit cannot change safely (a `roi =` line inside
+    a multi-line string, say) raises ValueError and is left as it was."""
+    path = Path(path).resolve()
+    text = path.read_text(encoding="utf-8-sig") if path.exists() else ""
+    mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else None
+    value = ",".join(_number(round(float(v), 1)) for v in roi)
+    line = f'roi = "{value}"'
     out, done = [], False
     for old in text.splitlines():
         match = ROI_LINE.match(old)
@@ -142,5 +151,27 @@ def save_roi(path, roi: tuple[float, float, float, float]) -> None:
         at = next((i for i, old in enumerate(out) if TABLE_LINE.match(old)), len(out))
         out.insert(at, line)
     new = "\n".join(out) + "\n"
-    tomllib.loads(new)  # never write a file the next start cannot read
-    write_atomic(path, new)
+    try:
+        parsed = tomllib.loads(new)  # never write a file the next start cannot read
+    except tomllib.TOMLDecodeError as err:
+        raise ValueError(f"the edited file would not be valid TOML ({err})") from None
+    if parsed.get("roi") != value or any(parsed.get(k) is True for k in ("scan", "boxes", "detect")):
+        raise ValueError("its roi line is not one this writer can edit (inside a string or a table?); edit it by hand")
+    write_atomic(path, new, mode)
+
+
+def own(path) -> int:
+    """Hold the config file for this process (an fcntl lock, released at exit): two apps on one config would
+    share its spool and overwrite each other's region. Raises ConfigError when another process holds it."""
+    path = Path(path).resolve()
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError as err:
+        raise ConfigError(f"{path}: cannot open it ({err.strerror or err})") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise ConfigError(f"{path}: another house-numbers process runs with this config file; stop it first, or "
+                          "give this one its own config") from None
+    return fd

@@ -201,9 +201,26 @@ def check_model(cfg: DoctorConfig) -> Check:
     return Check("model card", "ok", f"{cfg.model} ({gate}; {model.card.training['licence']})")
 
 
+def check_source(cfg: DoctorConfig) -> Check | None:
+    """Pictures, folders and videos must exist and be of a kind the app reads; cameras and streams are checked
+    by the camera line, or only when the app connects."""
+    if cfg.source is None:
+        return None
+    from .redact import redact
+    from .sources import SourceError, source_kind
+
+    try:
+        kind = source_kind(cfg.source)
+    except SourceError as err:
+        return Check("source", "FAIL", str(err), "give a picture, a folder of pictures, a video, picamera, camera:N "
+                     "or a stream URL")
+    return Check("source", "ok", f"{redact(cfg.source)} ({kind})")
+
+
 def run_checks(cfg: DoctorConfig) -> list[Check]:
-    return [check_python(), check_numpy(cfg), check_interpreter(), check_picamera2(cfg), check_libedgetpu(cfg),
-            check_cameras(cfg), check_model(cfg)]
+    checks = [check_python(), check_numpy(cfg), check_interpreter(), check_picamera2(cfg), check_libedgetpu(cfg),
+              check_cameras(cfg), check_source(cfg), check_model(cfg)]
+    return [c for c in checks if c is not None]
 
 
 def report(checks: list[Check]) -> str:

@@ -1,6 +1,8 @@
 """--config device.toml: keys named as the flags, flags win, one clear line for a bad file, ROI written back
 atomically."""
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -95,3 +97,43 @@ def test_save_roi_adds_the_key_and_turns_scan_off(tmp_path):
     assert data == {"source": "picamera", "roi": "5,6,70,80"} and "# scan = true" in path.read_text()
     cfg = parse_args(["--config", str(path)])  # the next start reads it back
     assert cfg.roi == Box(5, 6, 70, 80) and not cfg.scan
+
+
+def test_save_roi_keeps_a_symlink_and_the_files_permissions(tmp_path):
+    """The config holds the MQTT password: a 0600 file stays 0600, and a link to it stays a link."""
+    real = write(tmp_path, 'source = "picamera"\nfps = 1\n')
+    real.chmod(0o600)
+    link = tmp_path / "link.toml"
+    link.symlink_to(real)
+    save_roi(link, Box(1, 2, 30, 40))
+    assert link.is_symlink() and tomllib.loads(real.read_text())["roi"] == "1,2,30,40"
+    assert real.stat().st_mode & 0o777 == 0o600
+
+
+def test_save_roi_refuses_a_roi_line_it_cannot_edit_and_leaves_the_file(tmp_path):
+    text = 'source = "picamera"\nnote = """\nroi = "9,9,9,9"\n"""\nroi = "1,2,3,4"\n'
+    path = write(tmp_path, text)
+    with pytest.raises(ValueError, match="edit it by hand"):
+        save_roi(path, Box(5, 6, 70, 80))
+    assert path.read_text() == text
+
+
+def test_a_config_with_a_utf8_bom_reads(tmp_path):
+    path = tmp_path / "device.toml"
+    path.write_bytes('\ufeffsource = "x"\nfps = 5\n'.encode())
+    assert parse_args(["--config", str(path)]).fps == 5
+
+
+def test_a_second_app_on_the_same_config_refuses_in_one_line(svhn, tmp_path):
+    config = write(tmp_path, f'source = "{svhn / "recon" / "test"}"\nboxes = true\nmodel = "{SHIPPED}"\n')
+    holder = subprocess.Popen([sys.executable, "-c", "import sys; from edge_app.config import own; "
+                               f"own({str(config)!r}); print('held', flush=True); sys.stdin.read()"],
+                              cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        proc = app("--config", config, "--max-frames", "2")
+        assert proc.returncode == 2 and proc.stderr.count("\n") == 1
+        assert "another house-numbers process runs with this config file" in proc.stderr
+    finally:
+        holder.communicate("", timeout=10)
+    assert app("--config", config, "--max-frames", "2").returncode == 0  # released with its process

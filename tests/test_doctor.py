@@ -60,9 +60,17 @@ def test_no_picamera2():
     assert checks["cameras"][0] == "FAIL"  # a Pi camera was asked for and none is there
 
 
-def test_no_picamera2_is_only_a_note_without_a_pi_camera_source():
-    code, checks, _ = doctor("--source", "gate.mp4")
-    assert checks["picamera2"][0] == "note" and code == 0
+def test_no_picamera2_is_only_a_note_without_a_pi_camera_source(tmp_path):
+    (tmp_path / "gate.mp4").write_bytes(b"")
+    code, checks, _ = doctor("--source", tmp_path / "gate.mp4")
+    assert checks["picamera2"][0] == "note" and checks["source"][0] == "ok" and code == 0
+
+
+def test_a_source_that_does_not_exist_is_a_problem_and_a_password_is_masked(tmp_path):
+    code, checks, _ = doctor("--source", tmp_path / "gate.mp4")
+    assert code == 1 and checks["source"][0] == "FAIL" and "no such file" in checks["source"][1]
+    code, checks, out = doctor("--source", "rtsp://admin:Hunter22@10.0.0.5/stream")
+    assert checks["source"] == ("ok", "rtsp://admin:***@10.0.0.5/stream (stream)") and "Hunter22" not in out
 
 
 def test_numpy_from_the_wrong_place(tmp_path):

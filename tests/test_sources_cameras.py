@@ -199,3 +199,31 @@ def test_usb_camera_that_is_not_there(pictures, monkeypatch):
     monkeypatch.setattr(cv2, "VideoCapture", fake_video_capture(pictures, [False], []))
     with pytest.raises(SourceError, match="no USB camera 5"):
         open_source("camera:5", **TINY)
+
+
+def test_a_stream_that_stalls_again_at_once_is_one_outage_and_ends(caplog):
+    """A stalled stream that reconnects, gives one frame and stalls again: one warning, then an end, not a loop
+    of reconnects with a warning each."""
+    from edge_app.sources.live import Reconnecting
+
+    class Stalling:
+        def __init__(self):
+            self.shots = 1
+
+        def read(self):
+            if self.shots == 0:
+                raise OSError("no frame (stream dropped or timed out)")
+            self.shots -= 1
+            return np.zeros((4, 4, 3), np.uint8), None
+
+        def close(self):
+            pass
+
+    caplog.set_level(logging.WARNING, logger="edge_app")
+    camera = Reconnecting("http://cam/x", Stalling, retries=4, backoff=0.001)
+    shots = 0
+    with pytest.raises(SourceError, match="4 reconnects failed .*stalled again"):
+        for _ in range(50):
+            camera.read()
+            shots += 1
+    assert shots == 5 and len(outage_lines(caplog)) == 1  # the first frame, then one per reconnect

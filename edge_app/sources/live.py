@@ -16,6 +16,8 @@ import numpy as np
 from .base import Frame, Source, SourceError, SourceOptions
 
 logger = logging.getLogger("edge_app")
+STEADY = 3  # shots in a row after a reconnect before a new loss counts as a new outage (a stalling stream
+# that delivers a frame and stalls again would otherwise reconnect forever, with a warning each time)
 
 Shot = tuple[np.ndarray, "np.ndarray | None"]  # (image, lores or None)
 
@@ -64,6 +66,8 @@ class Reconnecting:
         self._heartbeat = heartbeat or (lambda: None)  # a reconnecting app is alive, not hung
         self.retries, self.backoff, self.max_backoff = retries, backoff, max_backoff
         self._closed = False
+        self._spent = 0  # reconnects of the current outage: a stream that comes back and stalls again keeps it
+        self._since_back = 0  # shots since the camera last came back
         try:
             self._camera: Camera | None = connect()
         except SourceError:
@@ -79,11 +83,17 @@ class Reconnecting:
         try:
             if self._camera is None:
                 raise OSError("no open camera")
-            return self._camera.read()
+            shot = self._camera.read()
+            self._since_back += 1
+            if self._since_back >= STEADY:
+                self._spent = 0  # steady again: the next loss is a new outage
+            return shot
         except Exception as err:  # any failure of the device counts as losing it
-            logger.warning("%s: camera lost (%s); reconnecting", self.name, err)
+            if self._spent == 0:  # once an outage, not at every stall of a flapping stream
+                logger.warning("%s: camera lost (%s); reconnecting", self.name, err)
         delay, last_error = self.backoff, None
-        for attempt in range(1, self.retries + 1):
+        while self._spent < self.retries:
+            self._spent += 1
             self._release()
             self._heartbeat()
             time.sleep(delay)
@@ -94,10 +104,12 @@ class Reconnecting:
                 last_error = err
                 delay = min(2 * delay, self.max_backoff)
                 continue
-            logger.debug("%s: camera back after %d attempts", self.name, attempt)
+            logger.debug("%s: camera back after %d attempts", self.name, self._spent)
+            self._since_back = 1
             return shot
         self._release()
-        raise SourceError(f"{self.name}: camera lost and {self.retries} reconnects failed (last: {last_error})")
+        raise SourceError(f"{self.name}: camera lost and {self.retries} reconnects failed "
+                          f"(last: {last_error or 'it came back but stalled again at once'})")
 
     def _release(self) -> None:
         camera, self._camera = self._camera, None
