@@ -303,3 +303,31 @@ def test_discovery_ids_are_what_home_assistant_accepts_for_any_hostname(device_i
         assert re.fullmatch(r"[a-zA-Z0-9_-]+", node) and re.fullmatch(r"[a-zA-Z0-9_-]+", obj)
         assert re.fullmatch(r"[a-zA-Z0-9_-]+", config["unique_id"])
         assert config["state_topic"] == f"house_numbers/{device_id}/state"
+
+
+def test_a_broker_that_never_answers_the_connection_is_logged_once_and_retried(pictures, tmp_path, caplog):
+    """A port that takes the TCP connection but never sends CONNACK (a wedged broker, the wrong service)."""
+    import logging
+    import socket
+    import threading
+
+    from edge_app.outputs.mqtt import MqttOutput
+
+    server = socket.create_server(("127.0.0.1", 0))
+    taken = []
+    threading.Thread(target=lambda: [taken.append(server.accept()[0]) for _ in range(10)], daemon=True).start()
+    caplog.set_level(logging.WARNING, logger="edge_app")
+    out = MqttOutput(parse_mqtt_url(f"mqtt://127.0.0.1:{server.getsockname()[1]}"), spool=tmp_path / "s",
+                     device_id="gate")
+    out.client.connect_async("127.0.0.1", server.getsockname()[1], keepalive=1)  # the app uses 30 s
+    out.client.loop_start()
+    try:
+        deadline = time.time() + 20
+        while len(taken) < 2 and time.time() < deadline:
+            time.sleep(0.1)
+    finally:
+        out.client.loop_stop()
+        out.spool.close()
+        server.close()
+    lines = [r.message for r in caplog.records if "never answered" in r.message]
+    assert len(taken) >= 2 and len(lines) == 1  # retried, and said once

@@ -230,6 +230,9 @@ class MqttOutput(Output):
         self.connected.clear()
         if was and not self._closing:
             self._trouble(f"lost the broker at {self.url} ({reason})")
+        elif not self._closing and not self._lasting:  # a refusal was logged by _on_connect already
+            # the TCP connection stood, but the broker never acknowledged it (no CONNACK within the keepalive)
+            self._trouble(f"the broker at {self.url} took the connection but never answered it ({reason})")
 
     def _on_publish(self, client, userdata, mid, reason, properties) -> None:
         self._acked[mid] = time.monotonic()
