@@ -162,12 +162,18 @@ def save_roi(path, roi: tuple[float, float, float, float]) -> None:
 
 def own(path) -> int:
     """Hold the config file for this process (an fcntl lock, released at exit): two apps on one config would
-    share its spool and overwrite each other's region. Raises ConfigError when another process holds it."""
+    share its spool and overwrite each other's region. Raises ConfigError when another process holds it.
+
+    The lock is on `.NAME.lock` beside the file, because write-back replaces the file itself (a new inode);
+    where the folder is read-only, and so nothing writes the file back, on the file."""
     path = Path(path).resolve()
     try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError as err:
-        raise ConfigError(f"{path}: cannot open it ({err.strerror or err})") from None
+        fd = os.open(path.with_name(f".{path.name}.lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError:
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except OSError as err:
+            raise ConfigError(f"{path}: cannot open it ({err.strerror or err})") from None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
