@@ -1,0 +1,218 @@
+"""Render the parts of the docs that must not drift: the command-line and config references from the argparse
+parsers, and every results table from the JSON report it comes from.
+
+    python scripts/render_docs.py            # rewrite docs/reference/*.md and the tables in README.md and docs/
+    python scripts/render_docs.py --check    # exit 1 and name what differs (tests/test_docs.py runs this)
+
+A table lives between `<!-- table: NAME -->` and `<!-- /table -->` in any page; NAME is a key of TABLES.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib
+import io
+import json
+import os
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")  # train.portable would ask for JAX, which a workstation may lack
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+sys.path.insert(0, str(ROOT))
+
+# (command as a user types it, module whose main() takes argv, argv prefix): the reference's sections, in order
+COMMANDS = (
+    ("python -m edge_app", "edge_app.__main__", []),
+    ("python -m edge_app doctor", "edge_app.__main__", ["doctor"]),
+    ("python -m edge_app.bench", "edge_app.bench", []),
+    ("python -m train.svhn", "train.svhn.__main__", []),
+    ("python -m train.synth", "train.synth.__main__", []),
+    ("python -m train.synth scenes", "train.synth.__main__", ["scenes"]),
+    ("python -m train", "train.__main__", []),
+    ("python -m train.portable", "train.portable", []),
+    ("python -m train.evaluate", "train.evaluate", []),
+    ("python -m train.recover", "train.recover", []),
+    ("python -m calibration", "calibration.__main__", []),
+    ("python -m export", "export.__main__", []),
+)
+TABLE = re.compile(r"(<!-- table: ([a-z0-9-]+) -->\n)(.*?)(<!-- /table -->)", re.DOTALL)
+
+
+def _help(module: str, prefix: list[str]) -> str:
+    """The --help text of a command, as argparse prints it at 100 columns."""
+    os.environ["COLUMNS"] = "100"
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.suppress(SystemExit):
+        importlib.import_module(module).main([*prefix, "--help"])
+    return out.getvalue().rstrip() + "\n"
+
+
+def cli_reference() -> str:
+    parts = ["# Command-line reference\n",
+             "Every command's `--help`, generated from its parser by `python scripts/render_docs.py` (a test fails when "
+             "this page and the parsers differ). The conventions they share are in "
+             "[Getting started](../getting-started.md).\n"]
+    for command, module, prefix in COMMANDS:
+        parts.append(f"## `{command}`\n\n```text\n{_help(module, prefix)}```\n")
+    return "\n".join(parts)
+
+
+def config_reference() -> str:
+    from edge_app.__main__ import build_parser
+
+    rows = []
+    for action in build_parser()._actions:
+        longs = [s for s in action.option_strings if s.startswith("--")]
+        if not longs or action.dest in ("help", "config", "version"):
+            continue
+        key = longs[0][2:]
+        if action.nargs == 0:
+            kind = "true / false"
+        elif action.choices:
+            kind = " / ".join(str(c) for c in action.choices)
+        else:
+            kind = action.metavar or "value"
+        default = action.default if action.default not in (None, argparse.SUPPRESS, False) else ""
+        if isinstance(default, (tuple, list)):
+            default = ",".join(str(v) for v in default)
+        if isinstance(default, Path):  # the checkout's own place would differ from machine to machine
+            default = default.relative_to(ROOT) if default.is_relative_to(ROOT) else default.name
+        text = (action.help or "").replace("%%", "%").replace("|", "\\|").replace("\n", " ")
+        rows.append(f"| `{key}` | `{longs[0]}` | {kind} | {default} | {text} |")
+    return ("# Configuration reference\n\n"
+            "`python -m edge_app --config device.toml` reads a TOML file: every flag of `python -m edge_app` is a key of "
+            "the same name without the dashes, checked by the flag's own parser; flags on the command line win. "
+            "`deploy/device.toml` is a commented example. Generated from the parser by `python scripts/render_docs.py`.\n\n"
+            "```toml\nsource = \"picamera\"\nhttp = \"8080\"\nmqtt = \"mqtt://homeassistant.local\"\n"
+            "autofocus = \"continuous\"\n```\n\n"
+            "| key | flag | value | default | what it does |\n|---|---|---|---|---|\n" + "\n".join(rows) + "\n")
+
+
+# -- tables from JSON reports ---------------------------------------------------------------------------------
+
+def _load(path: str) -> dict:
+    return json.loads((ROOT / path).read_text())
+
+
+def _pct(v) -> str:
+    return "" if v is None else f"{100 * v:.1f}%"
+
+
+def table_readers() -> str:
+    """The shipped readers: accuracy from their model cards (measured by export), size, licence."""
+    rows = ["| model | SVHN test (rebuilt, images 1-2500) | per digit | coverage at 98% | size | licence |",
+            "|---|---|---|---|---|---|"]
+    for name in ("house_numbers", "house_numbers_clean"):
+        card = _load(f"models/{name}.json")
+        m = card["measured"]
+        size = (ROOT / "models" / f"{name}.tflite").stat().st_size / 1e6
+        rows.append(f"| `models/{name}.tflite` | {_pct(m['sequence_accuracy'])} | {_pct(m['digit_accuracy'])} | "
+                    f"{_pct(m['coverage_at_98'])} | {size:.2f} MB | {card['training']['licence']} |")
+    return "\n".join(rows)
+
+
+def table_scenes() -> str:
+    """The shipped detector + reader on the dev scenes (real SVHN test numbers pasted into 640x480 house fronts)."""
+    rows = ["| dev scenes | frames (with a number / empty) | read right | precision | false readings on empty frames "
+            "| detector recall at IoU 0.5 | whole frame p50 / p95 |", "|---|---|---|---|---|---|---|"]
+    for label, path in (("numbers 5-40% of the height", "docs/eval_scenes_dev.json"),
+                        ("small numbers, 3-15%", "docs/eval_scenes_small_dev.json")):
+        if not (ROOT / path).is_file():
+            continue
+        s = _load(path)["summary"]
+        d, lat = s["detect"], s["latency_ms"]["detect_frame"]
+        rows.append(f"| {label} | {s['number_frames']} / {s['empty_frames']} | {_pct(d['number_frames_read_right'])} | "
+                    f"{_pct(d['precision'])} | {d['false_readings_on_empty']} | {_pct(s['detector']['recall_at_0.5'])} "
+                    f"| {lat['p50']:.1f} / {lat['p95']:.1f} ms |")
+    return "\n".join(rows)
+
+
+def table_real_photos() -> str:
+    """The app on real photographs (real_numbers), each half, with RapidOCR measured in the same run."""
+    rows = ["| real photographs | photos with a number / without | read right | precision | readings on photos without "
+            "| reader on the true boxes | time a photo (p50) |", "|---|---|---|---|---|---|---|"]
+    for half in ("dev", "tune"):
+        path = f"docs/eval_real_{half}.json"
+        if not (ROOT / path).is_file():
+            continue
+        s = _load(path)["summary"]
+        d = s["detect"]
+        t = s["true_boxes"]
+        rows.append(f"| edge app, {half} half | {d['photos_with_number']} / {d['empty_photos']} | {d['read_right']} "
+                    f"({_pct(d['read_right_share'])}) | {_pct(d['precision'])} | {d['false_on_empty']} | "
+                    f"{t['read_right']} of {t['numbers']} | {s['ms']['p50']:.0f} ms |")
+        if "rapidocr" in s:
+            r = s["rapidocr"]
+            rows.append(f"| RapidOCR (PP-OCRv4, 1 thread), {half} half | {r['photos_with_number']} / {r['empty_photos']} | "
+                        f"{r['read_right']} ({_pct(r['read_right_share'])}) | {_pct(r['precision'])} | "
+                        f"{r['false_on_empty']} | | {r['ms']['p50']:.0f} ms |")
+    return "\n".join(rows)
+
+
+def table_net_fault_pass() -> str:
+    report = _load("docs/net_fault_pass.json")
+    rows = [f"{report['cases'] - report['failed']} of {report['cases']} cases ok ({report['date']}, "
+            f"{report['machine']}, {report['seconds']:.0f} s).\n", "| case | tried | must happen | verdict | seen |",
+            "|---|---|---|---|---|"]
+    for r in report["results"]:
+        seen = r["seen"].replace("|", "\\|")[:90]
+        rows.append(f"| {r['id']} | {r['case']} | {r['expect']} | {r['verdict']} | {seen} |")
+    return "\n".join(rows)
+
+
+def table_fault_pass() -> str:
+    report = _load("docs/fault_pass.json")
+    totals = ", ".join(f"{k} {v}" for k, v in report["totals"].items())
+    return (f"| pass | cases | verdicts | seconds |\n|---|---|---|---|\n"
+            f"| `scripts/fault_pass.py` ({report['mode']}) | {report['cases']} | {totals} | {report['seconds']:.0f} |")
+
+
+TABLES = {"readers": table_readers, "scenes": table_scenes, "real-photos": table_real_photos,
+          "net-fault-pass": table_net_fault_pass, "fault-pass": table_fault_pass}
+
+
+def fill_tables(text: str) -> str:
+    def one(m: re.Match) -> str:
+        name = m.group(2)
+        if name not in TABLES:
+            raise SystemExit(f"unknown table {name!r}; known: {', '.join(TABLES)}")
+        return f"{m.group(1)}{TABLES[name]()}\n{m.group(4)}"
+    return TABLE.sub(one, text)
+
+
+def rendered() -> dict[Path, str]:
+    """Every generated file and every page with tables, as it should read."""
+    out = {ROOT / "docs" / "reference" / "cli.md": cli_reference(),
+           ROOT / "docs" / "reference" / "config.md": config_reference()}
+    for page in [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]:
+        if page in out:
+            continue
+        text = page.read_text()
+        if TABLE.search(text):
+            out[page] = fill_tables(text)
+    return out
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--check", action="store_true", help="change nothing; exit 1 naming each file that differs")
+    args = p.parse_args(argv)
+    stale = []
+    for path, text in rendered().items():
+        if not path.is_file() or path.read_text() != text:
+            stale.append(path.relative_to(ROOT))
+            if not args.check:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(text)
+    if args.check and stale:
+        print("out of date (run python scripts/render_docs.py): " + ", ".join(map(str, stale)), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
