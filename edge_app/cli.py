@@ -1,6 +1,6 @@
 """What every command line of the project shares: help layout, checked flag types, logging and exit codes.
 
-Exit codes (the README's table): 0 done, 1 failed mid-run, 2 bad input or arguments, 130 interrupted.
+Exit codes (docs/getting-started.md): 0 done, 1 failed mid-run, 2 bad input or arguments, 130 interrupted.
 """
 
 from __future__ import annotations

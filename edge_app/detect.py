@@ -27,11 +27,11 @@ from .tta import weighed_reading
 log = logging.getLogger("edge_app")
 MAX_READ = 2  # boxes read per frame, best score first: a house front rarely shows more numbers
 SCALES = (1.0,)  # box sizes read and averaged; (1.0, 1.15) also reads the box grown 15%
-LOOKS = 2  # the second look costs a detector run per box and reads 13 points more numbers right (README)
+LOOKS = 2  # the second look costs a detector run per box and reads 13 points more numbers right (docs/detector.md)
 FIRST_LOOK = 0.15  # with two looks, the first keeps its best boxes down to this score; the box threshold
 # applies to the second look's score, which says better whether the box holds a number
 LOOK_AGAIN = 3  # first-look boxes looked at again, of which the best MAX_READ by the second look are read: on
-# the tuning scenes a third finds 2.6 points more numbers for about 0.3 ms (README)
+# the tuning scenes a third finds 2.6 points more numbers for about 0.3 ms (docs/detector.md)
 
 
 class Found(NamedTuple):

@@ -153,7 +153,7 @@ def check_libedgetpu(cfg: DoctorConfig) -> Check:
     library = edgetpu.find_library()
     if library is None:
         if cfg.edgetpu:
-            return Check("libedgetpu", "FAIL", "not found", "install libedgetpu1-std (README, 'Coral Edge TPU')")
+            return Check("libedgetpu", "FAIL", "not found", "install libedgetpu1-std (docs/coral.md)")
         return Check("libedgetpu", "note", "not found; only a Coral Edge TPU needs it")
     found = f"{library} ({edgetpu.library_package() or 'no dpkg record'})"
     if not cfg.edgetpu:

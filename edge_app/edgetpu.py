@@ -28,7 +28,7 @@ LIBRARY_FOLDERS = ("/usr/lib/aarch64-linux-gnu", "/usr/lib/arm-linux-gnueabihf",
                    "/usr/lib", "/usr/local/lib")
 RUNTIMES = {"tflite_runtime": "tflite-runtime", "ai_edge_litert": "ai-edge-litert"}  # module -> distribution
 FIX = ("install a matched pair, e.g. feranick's libedgetpu1-std 16.0tf2.17.1 with his tflite_runtime 2.17.1 "
-       "(README, 'Coral Edge TPU'), or run without --edgetpu")
+       "(docs/coral.md), or run without --edgetpu")
 PROBE_TIMEOUT = 120.0  # s: the first load on a USB accelerator uploads its firmware
 
 
@@ -103,7 +103,7 @@ def probe(model: Path, runtime: str, library: str | None = None) -> None:
     if library in (None, LIBRARY):  # the bare name: only worth a child if it is installed somewhere
         library = find_library()
     if library is None:
-        raise EdgeTpuError(f"{LIBRARY} not found: install libedgetpu1-std (README, 'Coral Edge TPU')"
+        raise EdgeTpuError(f"{LIBRARY} not found: install libedgetpu1-std (docs/coral.md)"
                            f"{f' or point ${ENV_LIBRARY} at it' if os.environ.get(ENV_LIBRARY) else ''}")
     command = [sys.executable, "-m", "edge_app.edgetpu", "--model", str(model), "--runtime", runtime,
                "--library", library]
@@ -144,7 +144,7 @@ def _child(model: Path, runtime: str, library: str) -> int:
         except (OSError, ValueError, RuntimeError) as err:
             reason = [line for line in str(err).splitlines() if line.strip()] or [type(err).__name__]
             print(f"cannot load the Edge TPU delegate {library} ({reason[-1].strip()}); install libedgetpu1-std "
-                  "(README, 'Coral Edge TPU') and plug the accelerator in", flush=True)
+                  "(docs/coral.md) and plug the accelerator in", flush=True)
             return 1
     tflite = interpreter.Interpreter(model_path=str(model), experimental_delegates=[delegate])
     tflite.allocate_tensors()

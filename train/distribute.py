@@ -63,7 +63,7 @@ def place(devices: int = 0, workers: bool = False) -> Placement:
 def _multi_worker() -> Placement:
     raw = os.environ.get("TF_CONFIG")
     if not raw:
-        raise PlacementError("--workers needs TF_CONFIG (the cluster and this worker's task); see README, "
+        raise PlacementError("--workers needs TF_CONFIG (the cluster and this worker's task); see docs/training.md, "
                              "'Training on several machines'")
     try:
         config = json.loads(raw)

@@ -26,7 +26,7 @@ def interpreter_class(edgetpu: bool = False):
     """LiteRT's Interpreter and load_delegate, else tflite-runtime's (which needs numpy<2).
 
     For the Edge TPU, tflite-runtime comes first: libedgetpu works only with the runtime it was built with,
-    and the matched pairs users run are tflite-runtime builds (README, "Coral Edge TPU").
+    and the matched pairs users run are tflite-runtime builds (docs/coral.md).
     """
     order = ("tflite_runtime", "ai_edge_litert") if edgetpu else ("ai_edge_litert", "tflite_runtime")
     for name in order:
@@ -66,7 +66,7 @@ class TFLiteModel:
                     failure = str(err)
                 except (OSError, ValueError, RuntimeError) as err:
                     failure = (f"cannot load the Edge TPU delegate {library} ({_first_line(err)}); install "
-                               "libedgetpu1-std (README, 'Coral Edge TPU') and plug the TPU in")
+                               "libedgetpu1-std (docs/coral.md) and plug the TPU in")
             if failure:
                 raise ModelError(failure)
         try:
