@@ -92,7 +92,8 @@ def main(argv=None) -> int:
     p.add_argument("--runs", type=cli.positive_int, default=300, help="timed runs per measurement")
     p.add_argument("--threads", type=cli.threads, nargs="+", default=[1, 2, 4], help="thread counts to try")
     p.add_argument("--edgetpu", action="store_true", help="time a *_edgetpu.tflite on the Edge TPU")
-    p.add_argument("--detector", type=Path, default=DEFAULT_DETECTOR, help="the detector for the whole-frame figure (default: the shipped one)")
+    p.add_argument("--detector", type=Path, default=DEFAULT_DETECTOR,
+                   help="the detector for the whole-frame figure (default: the shipped one)")
     p.add_argument("--no-detector", action="store_true", help="time the reader only")
     p.add_argument(
         "--frame", type=Path, help="picture for the whole detected frame (default: a made-up 640x480 street frame)"

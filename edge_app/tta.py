@@ -34,7 +34,8 @@ def read_region(probabilities: Probabilities, region: np.ndarray, views: int = 1
 def weighed_reading(probabilities: Probabilities, regions: list[np.ndarray], views: int) -> Reading:
     """Behind the detector: the centre views of 64x64 regions read (heads averaged), and the average over all
     `views` views of each gives that reading its confidence. Views shift a detector's imprecise box further, so
-    their averaged reading is right less often, but their agreement still says how sure the centre's is (docs/detector.md).
+    their averaged reading is right less often, but their agreement still says how sure the centre's is
+    (docs/detector.md).
     Above 0.5 the confidence can only belong to the averaged heads' own best reading, so a gate over 0.5 passes
     a subset of what the averaged reading would pass, never a different number."""
     outs = [probabilities(v) for r in regions for v in tta_views(r, views)]

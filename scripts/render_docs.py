@@ -53,8 +53,8 @@ def _help(module: str, prefix: list[str]) -> str:
 
 def cli_reference() -> str:
     parts = ["# Command-line reference\n",
-             "Every command's `--help`, generated from its parser by `python scripts/render_docs.py` (a test fails when "
-             "this page and the parsers differ). The conventions they share are in "
+             "Every command's `--help`, generated from its parser by `python scripts/render_docs.py` (a test fails "
+             "when this page and the parsers differ). The conventions they share are in "
              "[Getting started](../getting-started.md).\n"]
     for command, module, prefix in COMMANDS:
         parts.append(f"## `{command}`\n\n```text\n{_help(module, prefix)}```\n")
@@ -84,9 +84,10 @@ def config_reference() -> str:
         text = (action.help or "").replace("%%", "%").replace("|", "\\|").replace("\n", " ")
         rows.append(f"| `{key}` | `{longs[0]}` | {kind} | {default} | {text} |")
     return ("# Configuration reference\n\n"
-            "`python -m edge_app --config device.toml` reads a TOML file: every flag of `python -m edge_app` is a key of "
-            "the same name without the dashes, checked by the flag's own parser; flags on the command line win. "
-            "`deploy/device.toml` is a commented example. Generated from the parser by `python scripts/render_docs.py`.\n\n"
+            "`python -m edge_app --config device.toml` reads a TOML file: every flag of `python -m edge_app` is a key "
+            "of the same name without the dashes, checked by the flag's own parser; flags on the command line win. "
+            "`deploy/device.toml` is a commented example. Generated from the parser by "
+            "`python scripts/render_docs.py`.\n\n"
             "```toml\nsource = \"picamera\"\nhttp = \"8080\"\nmqtt = \"mqtt://homeassistant.local\"\n"
             "autofocus = \"continuous\"\n```\n\n"
             "| key | flag | value | default | what it does |\n|---|---|---|---|---|\n" + "\n".join(rows) + "\n")
@@ -147,8 +148,8 @@ def table_real_photos() -> str:
                     f"{t['read_right']} of {t['numbers']} | {s['ms']['p50']:.0f} ms |")
         if "rapidocr" in s:
             r = s["rapidocr"]
-            rows.append(f"| RapidOCR (PP-OCRv4, 1 thread), {half} half | {r['photos_with_number']} / {r['empty_photos']} | "
-                        f"{r['read_right']} ({_pct(r['read_right_share'])}) | {_pct(r['precision'])} | "
+            rows.append(f"| RapidOCR (PP-OCRv4, 1 thread), {half} half | {r['photos_with_number']} / "
+                        f"{r['empty_photos']} | {r['read_right']} ({_pct(r['read_right_share'])}) | {_pct(r['precision'])} | "
                         f"{r['false_on_empty']} | | {r['ms']['p50']:.0f} ms |")
     return "\n".join(rows)
 
