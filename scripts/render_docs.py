@@ -149,8 +149,8 @@ def table_real_photos() -> str:
         if "rapidocr" in s:
             r = s["rapidocr"]
             rows.append(f"| RapidOCR (PP-OCRv4, 1 thread), {half} half | {r['photos_with_number']} / "
-                        f"{r['empty_photos']} | {r['read_right']} ({_pct(r['read_right_share'])}) | {_pct(r['precision'])} | "
-                        f"{r['false_on_empty']} | | {r['ms']['p50']:.0f} ms |")
+                        f"{r['empty_photos']} | {r['read_right']} ({_pct(r['read_right_share'])}) | "
+                        f"{_pct(r['precision'])} | {r['false_on_empty']} | | {r['ms']['p50']:.0f} ms |")
     return "\n".join(rows)
 
 
