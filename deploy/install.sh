@@ -33,12 +33,16 @@ run() {  # print each step; run it unless --dry-run
 }
 
 # Which requirement set: Bookworm's picamera2 is built for numpy 1.x; Trixie's apt numpy (2.2) satisfies the default.
+# 32-bit Raspberry Pi OS (armhf userland, even on a Pi 4/5 whose 64-bit kernel says aarch64) has no ai-edge-litert
+# wheel: tflite-runtime instead, and the package without its declared dependencies.
 codename=$(. "$OS_RELEASE" && echo "${VERSION_CODENAME:-}")
+arch=${DPKG_ARCH:-$(dpkg --print-architecture 2>/dev/null || uname -m)}
 case "$codename" in
     bookworm) requirements=requirements-edge-bookworm.txt ;;
     *) requirements=requirements-edge.txt ;;
 esac
-echo "OS: ${codename:-unknown}; requirements: $requirements; user: $SERVICE_USER; venv: $PREFIX/venv"
+[ "$arch" = armhf ] && requirements=requirements-edge-armhf.txt
+echo "OS: ${codename:-unknown} ($arch); requirements: $requirements; user: $SERVICE_USER; venv: $PREFIX/venv"
 
 if [ "$DRY_RUN" = 0 ] && [ "$(id -u)" != 0 ]; then
     echo "error: run as root (sudo deploy/install.sh), or --dry-run to see the steps" >&2
@@ -55,11 +59,18 @@ fi
 # The unit adds the groups video (the Pi camera) and plugdev (Coral's USB udev rule) itself.
 
 run python3 -m venv --system-site-packages "$PREFIX/venv"
-run "$PREFIX/venv/bin/pip" install --disable-pip-version-check -r "$requirements" .
+# .[mqtt]: paho-mqtt, so turning on mqtt in device.toml works in the service (it is pure Python: no numpy clash)
+if [ "$arch" = armhf ]; then
+    run "$PREFIX/venv/bin/pip" install --disable-pip-version-check -r "$requirements" "paho-mqtt>=2.1,<3"
+    run "$PREFIX/venv/bin/pip" install --disable-pip-version-check --no-deps .
+else
+    run "$PREFIX/venv/bin/pip" install --disable-pip-version-check -r "$requirements" ".[mqtt]"
+fi
 
 run install -d -o "$SERVICE_USER" -g "$(id -gn "$SERVICE_USER" 2>/dev/null || echo "$SERVICE_USER")" -m 755 /etc/house-numbers
 if [ ! -e /etc/house-numbers/device.toml ]; then
-    run install -o "$SERVICE_USER" -m 644 deploy/device.toml /etc/house-numbers/device.toml
+    # 0600: it holds the MQTT password and the web token (the page's write-back keeps the mode)
+    run install -o "$SERVICE_USER" -m 600 deploy/device.toml /etc/house-numbers/device.toml
 fi
 
 unit=/etc/systemd/system/house-numbers.service

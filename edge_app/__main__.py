@@ -34,6 +34,7 @@ from .outputs.registry import add_arguments as add_output_arguments
 from .package import version
 from .regions import parse_roi
 from .sources import SOURCE_HELP, SourceError
+from .sources.base import SourceUnavailable
 from .tiles import LIVE_TILES
 
 
@@ -172,7 +173,8 @@ def _run(cfg: AppConfig) -> int:
         app.run()
     except SourceError as err:
         print(f"error: {err}", file=sys.stderr)
-        code = 2 if app.summary.as_dict()["frames"] == 0 else 1
+        # A wrong source stays wrong (2); a camera or stream not there yet, or lost mid-run, may come back (1).
+        code = 2 if app.summary.as_dict()["frames"] == 0 and not isinstance(err, SourceUnavailable) else 1
         print(app.summary.text(), file=sys.stderr)
         return code
     except FrameTooSmall as err:

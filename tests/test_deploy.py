@@ -74,7 +74,8 @@ def test_install_plan_picks_the_requirements_for_the_os(tmp_path, codename, requ
                           env={"PATH": "/usr/bin:/bin:/usr/sbin:/sbin", "OS_RELEASE": str(os_release)})
     assert proc.returncode == 0, proc.stderr
     steps = [line[2:] for line in proc.stdout.splitlines() if line.startswith("+ ")]
-    assert f"/opt/house-numbers/venv/bin/pip install --disable-pip-version-check -r {requirements} ." in steps
+    assert f"/opt/house-numbers/venv/bin/pip install --disable-pip-version-check -r {requirements} .[mqtt]" in steps
+    assert "install -o house-numbers -m 600 deploy/device.toml /etc/house-numbers/device.toml" in steps  # secrets
     assert "python3 -m venv --system-site-packages /opt/house-numbers/venv" in steps
     assert steps[-1] == "systemctl enable --now house-numbers"
     assert (ROOT / requirements).is_file()
@@ -89,3 +90,18 @@ def test_install_as_an_existing_user(tmp_path):
 def test_install_refuses_an_unknown_option():
     proc = subprocess.run(["bash", INSTALL, "--frobnicate"], capture_output=True, text=True)
     assert proc.returncode == 2 and proc.stderr.strip() == "error: unknown option --frobnicate (see --help)"
+
+
+def test_install_plan_on_32_bit_pi_os_takes_tflite_runtime(tmp_path):
+    """armhf userland (32-bit Pi OS, whatever the kernel says): no ai-edge-litert wheel exists there."""
+    os_release = tmp_path / "os-release"
+    os_release.write_text('VERSION_CODENAME=bookworm\n')
+    proc = subprocess.run(["bash", INSTALL, "--dry-run"], capture_output=True, text=True,
+                          env={"PATH": "/usr/bin:/bin:/usr/sbin:/sbin", "OS_RELEASE": str(os_release),
+                               "DPKG_ARCH": "armhf"})
+    assert proc.returncode == 0, proc.stderr
+    steps = [line[2:] for line in proc.stdout.splitlines() if line.startswith("+ ")]
+    pip = "/opt/house-numbers/venv/bin/pip install --disable-pip-version-check"
+    assert f"{pip} -r requirements-edge-armhf.txt paho-mqtt>=2.1,<3" in steps and f"{pip} --no-deps ." in steps
+    pins = [line for line in (ROOT / "requirements-edge-armhf.txt").read_text().splitlines() if not line.startswith("#")]
+    assert pins == ["numpy>=1.23.2,<2", "Pillow>=10.0", "tflite-runtime==2.14.0"]

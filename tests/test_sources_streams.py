@@ -76,3 +76,19 @@ def test_unreachable_stream_is_one_line_without_the_password():
 def test_redact_hides_only_the_password():
     assert redact("rtsp://admin:s3cr:et@10.0.0.5:554/Streaming/101") == "rtsp://admin:***@10.0.0.5:554/Streaming/101"
     assert redact("http://10.0.0.5:8080/video") == "http://10.0.0.5:8080/video"
+
+
+def test_a_stream_not_there_yet_at_start_exits_1_so_the_service_retries(tmp_path):
+    """A router or IP camera that boots after the Pi: exit 1 (systemd restarts the unit), not 2 (a wrong source,
+    which RestartPreventExitStatus keeps down)."""
+    from tests.test_edge_app import SHIPPED, app
+
+    pytest.importorskip("cv2")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    proc = app("--model", SHIPPED, "--source", f"http://admin:pw4567@127.0.0.1:{port}/video.mjpg", "--roi",
+               "0,0,50,50")
+    assert proc.returncode == 1 and "cannot open the camera" in proc.stderr and "pw4567" not in proc.stderr
+    wrong = app("--model", SHIPPED, "--source", tmp_path / "no-such-video.mp4", "--roi", "0,0,50,50")
+    assert wrong.returncode == 2  # a wrong source stays down until fixed

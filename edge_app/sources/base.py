@@ -16,6 +16,11 @@ class SourceError(ValueError):
     """A source that cannot be opened or that stopped delivering frames for good."""
 
 
+class SourceUnavailable(SourceError):
+    """A camera or stream that is not there yet (a device still booting, a router or IP camera that comes up after
+    the Pi): worth starting again later, unlike a source that is wrong (exit 1, not 2, so systemd retries)."""
+
+
 @dataclass(frozen=True)
 class SourceOptions:
     """How live sources are opened; picture folders ignore all of it."""

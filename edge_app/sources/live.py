@@ -13,7 +13,7 @@ from typing import Protocol
 
 import numpy as np
 
-from .base import Frame, Source, SourceError, SourceOptions
+from .base import Frame, Source, SourceError, SourceOptions, SourceUnavailable
 
 logger = logging.getLogger("edge_app")
 STEADY = 3  # shots in a row after a reconnect before a new loss counts as a new outage (a stalling stream
@@ -73,8 +73,9 @@ class Reconnecting:
         except SourceError:
             raise
         except Exception as err:  # camera libraries raise RuntimeError, OSError, cv2.error...
-            # Failing at start is a configuration problem: say so at once rather than retry.
-            raise SourceError(f"{name}: cannot open the camera: {err}") from None
+            # Said at once rather than retried here; the exit code lets a service manager start the app again later
+            # (a stream's camera or router may boot after the Pi), while a wrong source is exit 2.
+            raise SourceUnavailable(f"{name}: cannot open the camera: {err}") from None
 
     def read(self) -> Shot:
         """The next shot, reopening the device as often as needed."""
