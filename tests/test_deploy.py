@@ -103,5 +103,6 @@ def test_install_plan_on_32_bit_pi_os_takes_tflite_runtime(tmp_path):
     steps = [line[2:] for line in proc.stdout.splitlines() if line.startswith("+ ")]
     pip = "/opt/house-numbers/venv/bin/pip install --disable-pip-version-check"
     assert f"{pip} -r requirements-edge-armhf.txt paho-mqtt>=2.1,<3" in steps and f"{pip} --no-deps ." in steps
-    pins = [line for line in (ROOT / "requirements-edge-armhf.txt").read_text().splitlines() if not line.startswith("#")]
+    pins = [line for line in (ROOT / "requirements-edge-armhf.txt").read_text().splitlines()
+            if not line.startswith("#")]
     assert pins == ["numpy>=1.23.2,<2", "Pillow>=10.0", "tflite-runtime==2.14.0"]
