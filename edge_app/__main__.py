@@ -86,10 +86,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="detector looks per frame: 2 looks again at each of the best boxes through a window of the "
                    "full frame, for tighter boxes (on held-out tuning scenes 13 points more numbers read right at "
                    "threshold 0, for about 1.5 ms more a box here); 1 is the faster first look alone")
-    p.add_argument("--tiles", type=cli.int_range(0, 64), default=LIVE_TILES,
-                   help="with --detect, tiles of the frame looked at per frame of a live source besides the whole "
-                   "frame, in turn, so small far numbers are found (edge_app.tiles; a picture gets all of its tiles "
-                   "at once); 0 looks at the whole frame only")
+    p.add_argument("--tiles", type=cli.int_range(0, 64),
+                   help=f"with --detect, tiles of the frame looked at besides the whole frame, so small far numbers "
+                   f"are found (edge_app.tiles): N per frame of a live source, in turn, and all of a picture's. "
+                   f"Default: only frames larger than 640x480 get tiles ({LIVE_TILES} a live frame); 0: never")
     p.add_argument("--threshold", type=cli.probability,
                    help="confidence gate (default: the model card's gate, coverage at 98%% on validation data)")
     p.add_argument("--smooth", type=_smooth, default=(3, 5),

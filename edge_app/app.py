@@ -26,7 +26,7 @@ from .regions import LabelledBoxes, scan_windows
 from .smoothing import Smoother
 from .sources import Frame, open_source
 from .summary import Summary
-from .tiles import LEVELS, LIVE_TILES
+from .tiles import LEVELS, LIVE_TILES, STILL_ABOVE
 from .tracking import BoxTracker
 from .tta import read_region
 from .watchdog import Watchdog
@@ -47,7 +47,8 @@ class AppConfig:
     detector: Path = DEFAULT_DETECTOR
     box_threshold: float | None = None  # None: the detector card's scene gate, else its score threshold
     looks: int = LOOKS  # detector looks per frame (edge_app.detect)
-    tiles: int = LIVE_TILES  # tiles looked at per live frame besides the whole frame; 0: the whole frame only
+    tiles: int | None = None  # tiles a live frame looks at besides the whole (None: LIVE_TILES), a picture all of them;
+    # without the flag only frames larger than 640x480 get tiles (tiles.STILL_ABOVE); 0: the whole frame only
     threshold: float | None = None  # None: the gate in the model's card (coverage at 98% on validation data)
     smooth: tuple[int, int] | None = (3, 5)  # report a reading once it won k of the last n frames
     fps: float | None = None  # rate cap: at most this many frames a second (None: as fast as they come)
@@ -98,7 +99,7 @@ class App:
             box_threshold, self.threshold = detect_thresholds(self.detector, self.model, cfg.box_threshold,
                                                               cfg.threshold, cfg.looks, views)
             self.finder = DetectAndRead(self.detector, self.model, box_threshold, looks=cfg.looks, tta=views,
-                                        levels=LEVELS if cfg.tiles else LEVELS[:1])
+                                        levels=LEVELS if cfg.tiles != 0 else LEVELS[:1])
         else:
             self.threshold = self.model.threshold if cfg.threshold is None else cfg.threshold
         if self.threshold is None:  # never a silent 0: a variant without a measured gate needs one given
@@ -149,7 +150,9 @@ class App:
                 smoother = Smoother(*cfg.smooth) if cfg.smooth and source.is_live else None
                 if self.finder:
                     self.finder.tracker = BoxTracker() if source.is_live else None
-                    self.finder.first_look.per_frame = cfg.tiles if source.is_live else None  # a picture: all tiles
+                    looks = self.finder.first_look
+                    looks.per_frame = (LIVE_TILES if cfg.tiles is None else cfg.tiles) if source.is_live else None
+                    looks.above = STILL_ABOVE if cfg.tiles is None else 0  # 640x480: the 6 ms budget, unless asked
                 next_at = None
                 watchdog.ready()
                 for frame in source:

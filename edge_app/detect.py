@@ -20,7 +20,7 @@ from .inference.card import ModelError, SceneGate
 from .inference.detector import Detection, NumberDetector, nms
 from .inference.reader import HouseNumberModel
 from .regions import detection_region
-from .tiles import LEVELS, TileLooks
+from .tiles import LEVELS, STILL_ABOVE, TileLooks
 from .tracking import BoxTracker
 from .tta import weighed_reading
 
@@ -30,6 +30,8 @@ SCALES = (1.0,)  # box sizes read and averaged; (1.0, 1.15) also reads the box g
 LOOKS = 2  # the second look costs a detector run per box and reads 13 points more numbers right (docs/detector.md)
 FIRST_LOOK = 0.15  # with two looks, the first keeps its best boxes down to this score; the box threshold
 # applies to the second look's score, which says better whether the box holds a number
+TILE_LOOK_AGAIN = 2  # the tiles' best first-look boxes looked at again besides the whole frame's three: on the real
+# photos' tuning half 3 and 5 found no more numbers than 2, and 1 lost one (scripts/eval_real.py)
 LOOK_AGAIN = 3  # first-look boxes looked at again, of which the best MAX_READ by the second look are read: on
 # the tuning scenes a third finds 2.6 points more numbers for about 0.3 ms (docs/detector.md)
 
@@ -90,12 +92,16 @@ def find_boxes(detector: NumberDetector, image: np.ndarray, box_threshold: float
                max_read: int = MAX_READ, lores: np.ndarray | None = None,
                first_look: TileLooks | None = None) -> list[Detection]:
     """The boxes --detect reads, best first: the first look's (whole frame and tiles, tiles.TileLooks) at the box
-    threshold, or with two looks, the first look's best LOOK_AGAIN looked at again, kept at the box threshold,
-    and the best `max_read` of those (two second looks that land on the same number are one box)."""
-    first_look = first_look or TileLooks(detector)
+    threshold, or with two looks, the whole frame's best LOOK_AGAIN boxes and the tiles' best TILE_LOOK_AGAIN looked
+    at again, kept at the box threshold, and the best `max_read` of those (two second looks that land on the same
+    number are one box)."""
+    first_look = first_look or TileLooks(detector, above=STILL_ABOVE)
     if looks == 1:
         return first_look(image, box_threshold, lores)
-    first = first_look(image, min(FIRST_LOOK, box_threshold), lores)[: max(LOOK_AGAIN, max_read)]
+    whole, finer = first_look.looks(image, min(FIRST_LOOK, box_threshold), lores)
+    # The tiles' boxes have their own share of second looks: many more windows bring many more textures that
+    # outscore a real number at the first look, and without a share of their own they would crowd it out.
+    first = whole[: max(LOOK_AGAIN, max_read)] + finer[:TILE_LOOK_AGAIN]
     second = [detector.look_again(image, d) for d in first]
     return nms([d for d in second if d is not None and d.score >= box_threshold])[:max_read]
 
@@ -106,9 +112,9 @@ class DetectAndRead:
     def __init__(self, detector: NumberDetector, reader: HouseNumberModel, box_threshold: float,
                  tracker: BoxTracker | None = None, max_read: int = MAX_READ, scales: tuple[float, ...] = SCALES,
                  looks: int = LOOKS, tta: int = 1, levels: tuple[float, ...] = LEVELS,
-                 tiles_per_frame: int | None = None):
+                 tiles_per_frame: int | None = None, tiles_above: int = STILL_ABOVE):
         self.detector, self.reader, self.box_threshold = detector, reader, box_threshold
-        self.first_look = TileLooks(detector, levels, tiles_per_frame)
+        self.first_look = TileLooks(detector, levels, tiles_per_frame, tiles_above)
         self.tracker, self.max_read, self.scales, self.looks, self.tta = tracker, max_read, scales, looks, tta
 
     def __call__(self, image: np.ndarray, lores: np.ndarray | None = None) -> Found | None:

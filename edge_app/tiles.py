@@ -14,7 +14,8 @@ than the level above; upscaling would invent detail): a 640x480 frame gets level
 three. A box that touches a window's side inside the
 frame is cut by it: it is dropped there, and found whole in the overlapping window or the coarser level.
 On a live source the tiles can be spread over frames (`TileLooks.per_frame`): level 0 every frame, the next
-few tiles in turn, and boxes a tile found are kept for the frames until that tile's next turn.
+few tiles in turn, and boxes a tile found are kept for the frames until that tile's next turn. A picture gets all
+its tiles at once. By default only frames larger than 640x480 get tiles (`above`; see STILL_ABOVE).
 """
 
 from __future__ import annotations
@@ -29,8 +30,12 @@ from .inference.detector import Detection, NumberDetector, decode_detections, in
 
 LEVELS = (1.0, 0.6, 0.3)  # window height as a share of a 4:3 frame's: on the real photos' tuning half, 0.3 finds the
 # numbers of 2-5% of the frame height that 0.5 misses (scripts/eval_real.py)
-LIVE_TILES = 1  # tiles a live frame looks at besides the whole frame (--tiles): a 640x480 camera's four in four
-# frames, for about 1 ms a frame (edge_app.bench)
+LIVE_TILES = 1  # tiles a live frame looks at besides the whole frame (--tiles); a 1280x960 camera's 20 tiles in
+# 20 frames took a frame from 6.3 to 11.3 ms p50 (docs/research/2026-12-06-real-photos.md)
+STILL_ABOVE = 640 * 480  # by default only frames with more pixels than this get tiles: on 640x480 tuning scenes
+# (h73) all tiles at once took a frame from 4.9 to 8.2 ms p50 and one tile a frame to 7.9 ms, past the 6 ms
+# budget, for 0.6 points more read right at 1.7 points less precision; a photo of 1024x768 or more finds its far
+# numbers only so
 OVERLAP = 0.2  # neighbouring windows share at least this share of their width or height
 EDGE = 2.0  # detector-input pixels: a box this close to a window's inner side is cut by it
 PART_OF = 0.5  # a tile's box lying this much inside a coarser look's box is part of that number (one digit of
@@ -113,10 +118,11 @@ def _cut(box: Box, iw: int, ih: int, inner: tuple[bool, bool, bool, bool]) -> bo
 
 class TileLooks:
     """The first look of --detect over the levels: all windows at once (pictures), or on a live source level 0
-    every frame and `per_frame` tiles in turn, each tile's boxes kept until its next turn."""
+    every frame and `per_frame` tiles in turn, each tile's boxes kept until its next turn; frames of at most `above`
+    pixels get level 0 alone."""
 
-    def __init__(self, detector: NumberDetector, levels=LEVELS, per_frame: int | None = None):
-        self.detector, self.levels, self.per_frame = detector, levels, per_frame
+    def __init__(self, detector: NumberDetector, levels=LEVELS, per_frame: int | None = None, above: int = 0):
+        self.detector, self.levels, self.per_frame, self.above = detector, levels, per_frame, above
         self._size: tuple[int, int] | None = None
         self._windows: list[Window] = []
         self._turn = 0
@@ -124,10 +130,18 @@ class TileLooks:
 
     def __call__(self, frame: np.ndarray, threshold: float, lores: np.ndarray | None = None) -> list[Detection]:
         """The frame's first-look boxes at `threshold`, best first, in frame pixels."""
+        whole, finer = self.looks(frame, threshold, lores)
+        return nms(whole + finer)
+
+    def looks(self, frame: np.ndarray, threshold: float,
+              lores: np.ndarray | None = None) -> tuple[list[Detection], list[Detection]]:
+        """The whole frame's boxes and the tiles' (less those cut by a tile or part of a whole-frame box), each best
+        first, in frame pixels."""
         size = (frame.shape[1], frame.shape[0])
         if size != self._size:
             self._size, self._turn, self._kept = size, 0, {}
-            self._windows = windows(size, self.detector.card.input_size, self.levels)
+            levels = self.levels if size[0] * size[1] > self.above else self.levels[:1]
+            self._windows = windows(size, self.detector.card.input_size, levels)
         top = [w for w in self._windows if w.level == 0]
         tiles = self._windows[len(top):]
         if lores is not None and len(top) == 1:  # a camera's lores stream is level 0, already shrunk
@@ -143,4 +157,4 @@ class TileLooks:
                 self._kept[i] = look(self.detector, frame, [tiles[i]], threshold)
                 self._turn += 1
             finer = [d for kept in self._kept.values() for d in kept]
-        return nms(found + [d for d in finer if not _part_of(d, found)])
+        return found, nms([d for d in finer if not _part_of(d, found)])

@@ -18,6 +18,8 @@ import argparse
 import csv
 import hashlib
 import json
+import os
+import platform
 import sys
 import time
 from collections import defaultdict
@@ -119,7 +121,8 @@ def evaluate(data: Path, half: str, model_path: Path, detector_path: Path, rapid
             text, ocr_ms = ocr(data / "images" / name)
             rec["rapidocr"] = {"reading": text, "ms": round(ocr_ms, 1)}
         photos.append(rec)
-    return {"data": str(data), "split": half, "model": model_path.name, "detector": detector_path.name,
+    return {"machine": f"{platform.machine()}, {os.cpu_count()} cores, 1 thread", "date": time.strftime("%Y-%m-%d"),
+            "data": str(data), "split": half, "model": model_path.name, "detector": detector_path.name,
             "box_threshold": box_threshold, "gate": gate, "tta": views, "photos": photos}
 
 
@@ -140,7 +143,8 @@ def summarise(run: dict) -> dict:
     def detect(p):
         return (p["detect"]["reading"], p["detect"]["confidence"]) if "detect" in p else None
 
-    out = {"split": run["split"], "photos": len(photos), "gate": run["gate"], "box_threshold": run["box_threshold"],
+    out = {"split": run["split"], "machine": run.get("machine"), "date": run.get("date"),
+           "photos": len(photos), "gate": run["gate"], "box_threshold": run["box_threshold"],
            "detect": mode(detect, run["gate"]), "detect_threshold_0": mode(detect, 0.0),
            "ms": _percentiles([p["ms"] for p in photos])}
     nums = [n for p in numbered for n in p["numbers"]]

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import platform
 import sys
 import time
 from pathlib import Path
@@ -29,7 +31,7 @@ from edge_app.inference.detector import DEFAULT_DETECTOR, NumberDetector, iou  #
 from edge_app.inference.reader import DEFAULT_MODEL, HouseNumberModel  # noqa: E402
 from edge_app.regions import scan_windows  # noqa: E402
 from edge_app.scenes import read_scenes  # noqa: E402
-from edge_app.tiles import LEVELS  # noqa: E402
+from edge_app.tiles import LEVELS, STILL_ABOVE  # noqa: E402
 
 MATCH_IOU = 0.5  # a detection finds a number when their boxes overlap this much
 
@@ -45,7 +47,8 @@ def _best(model, image, regions):
 
 def evaluate(data: Path, model_path: Path, detector_path: Path, box_threshold: float | None, scan: bool,
              limit: int | None = None, scales: tuple[float, ...] = (1.0,), gate: float | None = None,
-             looks: int = LOOKS, tta: int | None = None, levels: tuple[float, ...] = LEVELS) -> dict:
+             looks: int = LOOKS, tta: int | None = None, levels: tuple[float, ...] = LEVELS,
+             all_tiles: bool = False) -> dict:
     """Every frame through --detect, --boxes (frames with numbers) and optionally --scan; per-frame records.
 
     The thresholds are the app's: the flags given, else the detector card's scene gate, else each card's own.
@@ -54,7 +57,8 @@ def evaluate(data: Path, model_path: Path, detector_path: Path, box_threshold: f
     detector = NumberDetector(detector_path, threads=1)
     tta = scene_views(detector, model, looks, tta)  # the app's default: the scene gate's views
     threshold, detect_gate = detect_thresholds(detector, model, box_threshold, gate, looks, tta)
-    finder = DetectAndRead(detector, model, threshold, scales=scales, looks=looks, tta=tta, levels=levels)
+    finder = DetectAndRead(detector, model, threshold, scales=scales, looks=looks, tta=tta, levels=levels,
+                           tiles_above=0 if all_tiles else STILL_ABOVE)  # the app's picture default, or --tiles N
     scenes = read_scenes(data)[:limit]
     frames = []
     for i, scene in enumerate(scenes):
@@ -86,8 +90,9 @@ def evaluate(data: Path, model_path: Path, detector_path: Path, box_threshold: f
         frames.append(rec)
         if (i + 1) % 50 == 0:
             print(f"  {i + 1}/{len(scenes)} frames", file=sys.stderr)
-    return {"data": str(data), "model": str(model_path), "detector": str(detector_path), "box_threshold": threshold,
-            "looks": looks, "tta": tta, "levels": list(levels), "scales": list(scales),
+    return {"machine": f"{platform.machine()}, {os.cpu_count()} cores, 1 thread", "date": time.strftime("%Y-%m-%d"),
+            "data": str(data), "model": str(model_path), "detector": str(detector_path), "box_threshold": threshold,
+            "looks": looks, "tta": tta, "levels": list(levels), "all_tiles": all_tiles, "scales": list(scales),
             "gate": model.threshold if gate is None else gate,
             "detect_gate": detect_gate,
             "frames": frames}
@@ -98,7 +103,8 @@ def summarise(run: dict) -> dict:
     frames = run["frames"]
     numbered = [f for f in frames if f["truth"]]
     empty = [f for f in frames if not f["truth"]]
-    out = {"frames": len(frames), "number_frames": len(numbered), "empty_frames": len(empty),
+    out = {"machine": run.get("machine"), "date": run.get("date"),
+           "frames": len(frames), "number_frames": len(numbered), "empty_frames": len(empty),
            "box_threshold": run["box_threshold"], "looks": run.get("looks", 1), "gate": run["gate"],
            "detect_gate": run["detect_gate"]}
     for mode in ("detect", "boxes", "scan"):
@@ -186,10 +192,13 @@ def main(argv=None) -> int:
     p.add_argument("--levels", type=lambda t: tuple(float(v) for v in t.split(",")), default=LEVELS,
                    help="the first look's window heights as shares of the frame's (edge_app.tiles.LEVELS); 1 looks "
                    "at the whole frame only")
+    p.add_argument("--all-tiles", action="store_true",
+                   help="every frame gets all its tiles, as the app's pictures with --tiles N (default: only frames "
+                   "larger than 640x480, as the app's pictures without --tiles)")
     p.add_argument("--json", type=Path, required=True, help="write the report (summary + per-frame records) here")
     args = p.parse_args(argv)
     run = evaluate(args.data, args.model, args.detector, args.box_threshold, args.scan, args.limit, args.scales,
-                   args.threshold, args.looks, args.tta, args.levels)
+                   args.threshold, args.looks, args.tta, args.levels, args.all_tiles)
     run["summary"] = summarise(run)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(args.json, json.dumps(run, indent=1))

@@ -7,6 +7,7 @@
 #   bash scripts/gpu_detector.sh                                  # 2 x 24k scenes, 192x144, half cluttered
 #   DEADLINE=$(( $(date +%s) + 540 )) bash scripts/gpu_detector.sh   # bound the whole job (epoch seconds)
 #   CLEAN=1 bash scripts/gpu_detector.sh                          # synthetic numbers only (commercially clean)
+#   PLATES=0.5 DATA=data/gpu_det_plates bash scripts/gpu_detector.sh   # half the drawn numbers modern plates
 # RUNDIR puts the run folder elsewhere (default DATA/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +19,7 @@ SVHN=${SVHN:-data/svhn}     # recon/train only (training pictures)
 REAL_PICTURES=${REAL_PICTURES:-$SVHN/recon/train}
 COUNT=${COUNT:-24000}
 CLUTTER=${CLUTTER:-0.5}     # share of frames with things that are not numbers (train/synth/clutter.py)
+PLATES=${PLATES:-0}         # share of drawn numbers that are modern plates (train/synth/plates.py); 0: as shipped
 EVAL=${EVAL:-500}
 STEPS=${STEPS:-60000}
 BATCH=${BATCH:-256}
@@ -28,7 +30,7 @@ else SETS=("s41 41" "r42 42 --real $REAL_PICTURES --real-share 0.5"); RUN=run; f
 for set in "${SETS[@]}"; do
   read -r name seed real <<<"$set"
   [ -f "$DATA/$name/scenes.json" ] || "$PY" -m train.synth scenes --out "$DATA/$name" --count "$COUNT" \
-      --seed "$seed" --size 192x144 --clutter "$CLUTTER" --workers "$(nproc)" ${real:-} --quiet
+      --seed "$seed" --size 192x144 --clutter "$CLUTTER" --plates "$PLATES" --workers "$(nproc)" ${real:-} --quiet
 done
 TRAIN="$DATA/${SETS[0]%% *}:0.5,$DATA/${SETS[1]%% *}:0.5"
 MINUTES=""

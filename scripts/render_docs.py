@@ -103,6 +103,11 @@ def _pct(v) -> str:
     return "" if v is None else f"{100 * v:.1f}%"
 
 
+def _when(summary: dict) -> str:
+    """The date and machine a report was measured on (older reports: not recorded)."""
+    return f"{summary['date']}, {summary['machine']}" if summary.get("date") else "not recorded"
+
+
 def table_readers() -> str:
     """The shipped readers: accuracy from their model cards (measured by export), size, licence."""
     rows = ["| model | SVHN test (rebuilt, images 1-2500) | per digit | coverage at 98% | size | licence |",
@@ -119,7 +124,7 @@ def table_readers() -> str:
 def table_scenes() -> str:
     """The shipped detector + reader on the dev scenes (real SVHN test numbers pasted into 640x480 house fronts)."""
     rows = ["| dev scenes | frames (with a number / empty) | read right | precision | false readings on empty frames "
-            "| detector recall at IoU 0.5 | whole frame p50 / p95 |", "|---|---|---|---|---|---|---|"]
+            "| detector recall at IoU 0.5 | whole frame p50 / p95 | measured |", "|---|---|---|---|---|---|---|---|"]
     for label, path in (("numbers 5-40% of the height", "docs/eval_scenes_dev.json"),
                         ("small numbers, 3-15%", "docs/eval_scenes_small_dev.json")):
         if not (ROOT / path).is_file():
@@ -128,14 +133,14 @@ def table_scenes() -> str:
         d, lat = s["detect"], s["latency_ms"]["detect_frame"]
         rows.append(f"| {label} | {s['number_frames']} / {s['empty_frames']} | {_pct(d['number_frames_read_right'])} | "
                     f"{_pct(d['precision'])} | {d['false_readings_on_empty']} | {_pct(s['detector']['recall_at_0.5'])} "
-                    f"| {lat['p50']:.1f} / {lat['p95']:.1f} ms |")
+                    f"| {lat['p50']:.1f} / {lat['p95']:.1f} ms | {_when(s)} |")
     return "\n".join(rows)
 
 
 def table_real_photos() -> str:
     """The app on real photographs (real_numbers), each half, with RapidOCR measured in the same run."""
     rows = ["| real photographs | photos with a number / without | read right | precision | readings on photos without "
-            "| reader on the true boxes | time a photo (p50) |", "|---|---|---|---|---|---|---|"]
+            "| reader on the true boxes | time a photo (p50) | measured |", "|---|---|---|---|---|---|---|---|"]
     for half in ("dev", "tune"):
         path = f"docs/eval_real_{half}.json"
         if not (ROOT / path).is_file():
@@ -145,12 +150,12 @@ def table_real_photos() -> str:
         t = s["true_boxes"]
         rows.append(f"| edge app, {half} half | {d['photos_with_number']} / {d['empty_photos']} | {d['read_right']} "
                     f"({_pct(d['read_right_share'])}) | {_pct(d['precision'])} | {d['false_on_empty']} | "
-                    f"{t['read_right']} of {t['numbers']} | {s['ms']['p50']:.0f} ms |")
+                    f"{t['read_right']} of {t['numbers']} | {s['ms']['p50']:.0f} ms | {_when(s)} |")
         if "rapidocr" in s:
             r = s["rapidocr"]
             rows.append(f"| RapidOCR (PP-OCRv4, 1 thread), {half} half | {r['photos_with_number']} / "
                         f"{r['empty_photos']} | {r['read_right']} ({_pct(r['read_right_share'])}) | "
-                        f"{_pct(r['precision'])} | {r['false_on_empty']} | | {r['ms']['p50']:.0f} ms |")
+                        f"{_pct(r['precision'])} | {r['false_on_empty']} | | {r['ms']['p50']:.0f} ms | {_when(s)} |")
     return "\n".join(rows)
 
 

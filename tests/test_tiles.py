@@ -12,7 +12,7 @@ import pytest
 from edge_app.contract import DETECTOR_HEIGHT, DETECTOR_WIDTH, Box, load_image, shrink
 from edge_app.inference.detector import DEFAULT_DETECTOR, Detection, NumberDetector, iou
 from edge_app.scenes import read_scenes
-from edge_app.tiles import MIN_SHRINK, TileLooks, look, windows
+from edge_app.tiles import MIN_SHRINK, STILL_ABOVE, TileLooks, look, windows
 from tests.conftest import ROOT
 from tests.test_edge_app import app, events
 from train.synth.scenes import SceneSpec
@@ -132,3 +132,33 @@ def test_a_real_photograph_of_a_house_number_is_found_and_read(tmp_path):
     # without the tiles the number is a few pixels of the detector's input and nothing is read
     proc = app("--source", REAL / "images" / name, "--tiles", "0", "--jsonl", tmp_path / "none.jsonl", "--quiet")
     assert proc.returncode == 0 and not events(tmp_path / "none.jsonl")
+
+
+def test_a_picture_gets_tiles_only_when_larger_than_a_camera_frame(monkeypatch):
+    """640x480 pictures read as before (the 6 ms budget); a 1024x768 photo gets its tiles."""
+    detector = NumberDetector(DEFAULT_DETECTOR, threads=1)
+    looked = []
+    monkeypatch.setattr("edge_app.tiles.look", lambda det, image, chosen, threshold: looked.append(
+        sorted({w.level for w in chosen})) or [])
+    tiles = TileLooks(detector, above=STILL_ABOVE)
+    tiles(np.zeros((480, 640, 3), np.uint8), 0.5)
+    assert looked == [[0]]
+    looked.clear()
+    tiles(np.zeros((768, 1024, 3), np.uint8), 0.5)
+    assert looked == [[0], [1, 2]]
+
+
+def test_the_tiles_get_their_own_share_of_second_looks(monkeypatch):
+    """Many more windows bring many more textures: the whole frame's best three boxes are always looked at again,
+    and the tiles' best two besides (detect.TILE_LOOK_AGAIN)."""
+    from edge_app import detect
+
+    detector = NumberDetector(DEFAULT_DETECTOR, threads=1)
+    whole = [Detection(Box(10 * i, 0, 8, 8), 0.5 - 0.01 * i) for i in range(5)]
+    finer = [Detection(Box(300 + 10 * i, 300, 8, 8), 0.9 - 0.01 * i) for i in range(5)]  # outscore every whole box
+    first = TileLooks(detector)
+    monkeypatch.setattr(first, "looks", lambda image, threshold, lores=None: (whole, finer))
+    again = []
+    monkeypatch.setattr(detector, "look_again", lambda image, d: again.append(d) or d)
+    detect.find_boxes(detector, np.zeros((768, 1024, 3), np.uint8), 0.3, first_look=first)
+    assert again == whole[: detect.LOOK_AGAIN] + finer[: detect.TILE_LOOK_AGAIN]
