@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import tempfile
@@ -51,3 +52,15 @@ def write_atomic(path, data: str | bytes, mode: int | None = None) -> Path:
     with atomic_path(path, mode=mode) as tmp:
         tmp.write_bytes(data.encode() if isinstance(data, str) else data)
     return Path(path)
+
+
+def hold(path, create: bool = True) -> int:
+    """An exclusive fcntl lock on `path` (made 0600 when missing and `create`), kept until its descriptor is closed
+    (or the process ends); BlockingIOError when another process holds it. One owner per spool, per config."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT if create else os.O_RDONLY, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise
+    return fd

@@ -16,14 +16,12 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import fcntl
-import os
 import re
 import stat
 import sys
 from pathlib import Path
 
-from .atomic import write_atomic
+from .atomic import hold, write_atomic
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -168,16 +166,14 @@ def own(path) -> int:
     where the folder is read-only, and so nothing writes the file back, on the file."""
     path = Path(path).resolve()
     try:
-        fd = os.open(path.with_name(f".{path.name}.lock"), os.O_RDWR | os.O_CREAT, 0o600)
-    except OSError:
         try:
-            fd = os.open(path, os.O_RDONLY)
-        except OSError as err:
-            raise ConfigError(f"{path}: cannot open it ({err.strerror or err})") from None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return hold(path.with_name(f".{path.name}.lock"))
+        except BlockingIOError:
+            raise
+        except OSError:  # a folder this process cannot write in: nothing writes the file back there either
+            return hold(path, create=False)
     except BlockingIOError:
-        os.close(fd)
         raise ConfigError(f"{path}: another house-numbers process runs with this config file; stop it first, or "
                           "give this one its own config") from None
-    return fd
+    except OSError as err:
+        raise ConfigError(f"{path}: cannot open it ({err.strerror or err})") from None

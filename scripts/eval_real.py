@@ -25,8 +25,6 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -36,6 +34,7 @@ from edge_app.detect import LOOKS, DetectAndRead, detect_thresholds, most_confid
 from edge_app.inference.detector import DEFAULT_DETECTOR, NumberDetector, iou  # noqa: E402
 from edge_app.inference.reader import DEFAULT_MODEL, HouseNumberModel  # noqa: E402
 from edge_app.tta import read_region  # noqa: E402
+from scripts.eval_scenes import percentiles  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "real_numbers"
 HEIGHT_BINS = ((0.0, 0.03), (0.03, 0.05), (0.05, 0.08), (0.08, 0.15), (0.15, 1.01))  # number height / photo height
@@ -146,7 +145,7 @@ def summarise(run: dict) -> dict:
     out = {"split": run["split"], "machine": run.get("machine"), "date": run.get("date"),
            "photos": len(photos), "gate": run["gate"], "box_threshold": run["box_threshold"],
            "detect": mode(detect, run["gate"]), "detect_threshold_0": mode(detect, 0.0),
-           "ms": _percentiles([p["ms"] for p in photos])}
+           "ms": percentiles([p["ms"] for p in photos])}
     nums = [n for p in numbered for n in p["numbers"]]
     out["true_boxes"] = {"numbers": len(nums), "read_right": sum(n["true_box_reading"] == n["number"] for n in nums)}
     out["true_boxes"]["share"] = round(out["true_boxes"]["read_right"] / len(nums), 4) if nums else None
@@ -161,13 +160,8 @@ def summarise(run: dict) -> dict:
     out["by_height"] = dict(sorted(by.items(), key=lambda kv: float(kv[0].split("-")[0])))
     if any("rapidocr" in p for p in photos):
         out["rapidocr"] = mode(lambda p: (p["rapidocr"]["reading"], 1.0), 0.0)
-        out["rapidocr"]["ms"] = _percentiles([p["rapidocr"]["ms"] for p in photos])
+        out["rapidocr"]["ms"] = percentiles([p["rapidocr"]["ms"] for p in photos])
     return out
-
-
-def _percentiles(ms: list[float]) -> dict:
-    t = np.asarray(ms)
-    return {"p50": round(float(np.percentile(t, 50)), 2), "p95": round(float(np.percentile(t, 95)), 2)}
 
 
 def main(argv=None) -> int:

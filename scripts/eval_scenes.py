@@ -127,9 +127,9 @@ def summarise(run: dict) -> dict:
                                                      - out["detect_threshold_0"]["number_frames_read_right"]), 2)
     out["detector"] = _detector_figures(frames)
     out["misses"] = _misses(numbered)
-    out["latency_ms"] = {"detect_frame": _percentiles([f["detect_ms"] for f in frames])}
+    out["latency_ms"] = {"detect_frame": percentiles([f["detect_ms"] for f in frames])}
     if any("scan" in f for f in frames):
-        out["latency_ms"]["scan_frame"] = _percentiles([f["scan"]["ms"] for f in frames])
+        out["latency_ms"]["scan_frame"] = percentiles([f["scan"]["ms"] for f in frames])
     return out
 
 
@@ -168,7 +168,8 @@ def _misses(numbered: list[dict]) -> dict:
     return out
 
 
-def _percentiles(ms: list[float]) -> dict:
+def percentiles(ms: list[float]) -> dict:
+    """p50 and p95 of timings in ms, rounded to microseconds."""
     t = np.asarray(ms)
     return {"p50": round(float(np.percentile(t, 50)), 3), "p95": round(float(np.percentile(t, 95)), 3)}
 

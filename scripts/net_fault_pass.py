@@ -86,6 +86,15 @@ def _ready(base: str) -> None:
         time.sleep(0.1)
 
 
+def _set_region_and_stop(proc, base: str):
+    """Once the app shows a frame, set a region as the page does; then stop the app. (status, answer)."""
+    try:
+        _ready(base)
+        return request(base + "/api/roi", "PUT", b"[10, 20, 100, 100]", {"Authorization": f"Bearer {TOKEN}", **JSON})
+    finally:
+        stop(proc)
+
+
 def _status_line(answer: bytes) -> int | None:
     m = re.match(rb"HTTP/1\.[01] (\d{3}) ", answer)
     return int(m.group(1)) if m else None
@@ -353,12 +362,7 @@ def write_back(d, tmp):
     link.symlink_to(real)
     (tmp / "w1").mkdir()
     proc, base, _, _ = start_app(SVHN, tmp / "w1", "--config", link, "--http-token", TOKEN)
-    try:
-        _ready(base)
-        code, answer = request(base + "/api/roi", "PUT", b"[10, 20, 100, 100]",
-                               {"Authorization": f"Bearer {TOKEN}", **JSON})
-    finally:
-        stop(proc)
+    code, answer = _set_region_and_stop(proc, base)
     mode = real.stat().st_mode & 0o777
     ok = code == 200 and answer.get("saved") and link.is_symlink() and mode == 0o600
     return bool(ok), f"{code} saved={answer.get('saved')} link={link.is_symlink()} mode={oct(mode)}"
@@ -373,12 +377,7 @@ def write_back_string(d, tmp):
     text = config.read_text().replace('roi = "16,56,128,128"\n',
                                       'note = """\nroi = "1,1,1,1"\n"""\nroi = "16,56,128,128"\n')
     config.write_text(text)
-    try:
-        _ready(base)
-        code, answer = request(base + "/api/roi", "PUT", b"[10, 20, 100, 100]",
-                               {"Authorization": f"Bearer {TOKEN}", **JSON})
-    finally:
-        stop(proc)
+    code, answer = _set_region_and_stop(proc, base)
     return code == 200 and answer.get("saved") is False and config.read_text() == text, f"{code} {answer}"
 
 

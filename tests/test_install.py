@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -25,6 +26,7 @@ from .conftest import ROOT
 BLOCKED = ROOT / "tests" / "fakes" / "blocked"
 DEBIAN_PYTHON = Path("/usr/bin/python3")
 COUNT = 20
+VERSION = re.search(r'^version = "([^"]+)"', (ROOT / "pyproject.toml").read_text(), re.M).group(1)  # the wheel's
 
 
 def _run(*cmd, **kwargs) -> subprocess.CompletedProcess:
@@ -107,7 +109,7 @@ def test_bookworm_set_keeps_numpy_1_and_brings_no_tensorflow(device):
 
 def test_console_script_version(device):
     out = _in_venv(device, device["venv"] / "bin" / "house-numbers", "--version").stdout.strip()
-    assert out == "house-numbers 0.1.0"
+    assert out == f"house-numbers {VERSION}"
 
 
 def test_installed_app_reads_real_pictures_with_tensorflow_blocked(device, svhn, tmp_path):
@@ -139,7 +141,7 @@ def test_installed_app_reads_real_pictures_with_tensorflow_blocked(device, svhn,
 
 def test_doctor_in_the_installed_venv(device):
     out = _in_venv(device, device["venv"] / "bin" / "house-numbers", "doctor").stdout
-    assert out.splitlines()[0] == "house-numbers 0.1.0" and out.splitlines()[-1] == "no problems"
+    assert out.splitlines()[0] == f"house-numbers {VERSION}" and out.splitlines()[-1] == "no problems"
     if device["os_numpy"]:
         assert f"numpy        {device['os_numpy']} from the OS (/usr/lib/python3/dist-packages/numpy)" in out
     assert "interpreter  ai-edge-litert 2.3.0" in out and "edge_app/models/house_numbers.tflite" in out

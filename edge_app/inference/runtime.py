@@ -50,7 +50,6 @@ class TFLiteModel:
         if not self.path.is_file():
             raise ModelError(f"{self.path}: no such model file")
         self.card: ModelCard = read_card(self.path, self.kind, self.flag)
-        self._check_file()
         Interpreter, load_delegate = interpreter_class(edgetpu)
         delegates = []
         if edgetpu:
@@ -79,6 +78,7 @@ class TFLiteModel:
             raise ModelError(f"{self.path}: not a TF Lite model this interpreter can run ({why})") from None
         self._input = self._check_input(self.interpreter.get_input_details())
         self._outputs = self._map_outputs(self.interpreter.get_output_details())
+        self._check_file()  # last: a file that is no model, or has another input, is told so more precisely above
 
     @cached_property
     def sha256(self) -> str:

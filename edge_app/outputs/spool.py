@@ -8,14 +8,13 @@ time (an fcntl lock on its .lock file): a second one refuses to start instead of
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..atomic import write_atomic
+from ..atomic import hold, write_atomic
 
 log = logging.getLogger("edge_app")
 SUFFIX = ".msg"
@@ -63,14 +62,11 @@ class Spool:
             log.info("%s: %d readings from an earlier run wait in %s", self.name, len(self.entries), self.folder)
 
     def _take_lock(self) -> None:
-        fd = os.open(self.folder / LOCK, os.O_RDWR | os.O_CREAT, 0o600)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            self._lock = hold(self.folder / LOCK)
         except BlockingIOError:
-            os.close(fd)
             raise SpoolBusy(f"another process uses the {self.name} {self.folder}: give each its own --mqtt-id "
                             "(or --mqtt-spool)") from None
-        self._lock = fd
 
     def close(self) -> None:
         """Let another process have the folder."""
