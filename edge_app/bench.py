@@ -11,8 +11,10 @@ Example:
 from __future__ import annotations
 
 import logging
+import os
 import platform
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -117,7 +119,8 @@ def _main(args) -> int:
         "model": str(args.model),
         "detector": None if detector is None else str(detector),
         "frame": str(args.frame) if args.frame else "made-up 640x480 street frame",
-        "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
+        "machine": f"{platform.machine()} {platform.processor() or ''}".strip() + f", {os.cpu_count()} cores",
+        "date": time.strftime("%Y-%m-%d"),
         "runs": args.runs,
         "results": rows,
     }

@@ -177,7 +177,37 @@ def table_fault_pass() -> str:
             f"| `scripts/fault_pass.py` ({report['mode']}) | {report['cases']} | {totals} | {report['seconds']:.0f} |")
 
 
-TABLES = {"readers": table_readers, "scenes": table_scenes, "real-photos": table_real_photos,
+def table_edge_bench() -> str:
+    """edge_app.bench: the reader, one ROI frame, the detector, and a whole detected frame, per thread count."""
+    report = _load("docs/bench_edge.json")
+    rows = [f"Measured {report.get('date', '(date not recorded)')} on {report['machine']}, {report['runs']} runs each, "
+            f"the shipped models, a {report['frame']}.\n",
+            "| threads | reader p50 / p95 | ROI frame p50 / p95 | detector p50 / p95 | detected frame p50 / p95 | "
+            "detected frames/s | one look p50 |", "|---|---|---|---|---|---|---|"]
+    for r in report["results"]:
+        model, frame, detector, detected = (f"{r[k]['p50_ms']:.2f} / {r[k]['p95_ms']:.2f} ms"
+                                            for k in ("model", "frame", "detector", "detected_frame"))
+        rows.append(f"| {r['threads']} | {model} | {frame} | {detector} | {detected} | "
+                    f"{r['detected_frame']['fps']:,.0f} | {r['detected_frame_one_look']['p50_ms']:.2f} ms |")
+    return "\n".join(rows)
+
+
+def table_fleet_cost() -> str:
+    """scripts/bench_outputs.py: the frame loop with MQTT + HTTP + an open page against no outputs."""
+    r = _load("docs/bench_outputs.json")
+    off, on = "outputs off", "mqtt + http + page"
+    return "\n".join([
+        f"Measured on {r['machine']} (load average {r['load_average']['before'][0]:.0f}: a shared machine).\n",
+        "| frame loop | FPS, all blocks | FPS, median block | CPU per frame |", "|---|---|---|---|",
+        f"| outputs off | {r['fps_overall'][off]} | {r['fps_median_of_blocks'][off]} | "
+        f"{r['cpu_ms_per_frame'][off]:.2f} ms |",
+        f"| MQTT + HTTP + a page open | {r['fps_overall'][on]} | {r['fps_median_of_blocks'][on]} | "
+        f"{r['cpu_ms_per_frame'][on]:.2f} ms |",
+        f"| cost | {r['cost_percent_overall']}% | {r['cost_percent']}% | **{r['cpu_cost_percent']:+.1f}%** |"])
+
+
+TABLES = {"readers": table_readers, "edge-bench": table_edge_bench, "fleet-cost": table_fleet_cost,
+          "scenes": table_scenes, "real-photos": table_real_photos,
           "net-fault-pass": table_net_fault_pass, "fault-pass": table_fault_pass}
 
 
