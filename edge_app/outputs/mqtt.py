@@ -23,7 +23,9 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from .. import cli
-from .base import Event, Output, OutputError, flag_type
+from ..package import version
+from .base import Event, FrameView, Output, OutputError, flag_type
+from .ha_discovery import DeviceState, discovery, page_url
 from .jsonl import to_json
 from .spool import Spool, SpoolBusy
 
@@ -76,27 +78,6 @@ def default_device_id() -> str:
     return re.sub(r"[^A-Za-z0-9_.-]", "_", socket.gethostname()) or "device"
 
 
-def discovery(prefix: str, device_id: str, model: str | None) -> list[tuple[str, dict]]:
-    """Home Assistant MQTT discovery: a sensor for the reading and one for its confidence, on one device.
-
-    Home Assistant takes only [a-zA-Z0-9_-] in a discovery topic's node id, so a device id like 'gate.lan' is
-    written 'gate_lan' there (and in the unique ids); the state topics keep the id as given."""
-    base = f"{prefix}/{device_id}"
-    node = re.sub(r"[^A-Za-z0-9_-]", "_", f"{prefix}_{device_id}")
-    device = {"identifiers": [node], "name": f"House numbers {device_id}",
-              "manufacturer": "house-numbers edge_app", "model": model or "house-number reader"}
-    common = {"state_topic": f"{base}/state", "availability_topic": f"{base}/availability", "device": device}
-    return [
-        (f"homeassistant/sensor/{node}/reading/config",
-         {**common, "name": "House number", "unique_id": f"{node}_reading", "icon": "mdi:numeric",
-          "value_template": "{{ value_json.reading }}", "json_attributes_topic": f"{base}/state"}),
-        (f"homeassistant/sensor/{node}/confidence/config",
-         {**common, "name": "House number confidence", "unique_id": f"{node}_confidence",
-          "unit_of_measurement": "%", "state_class": "measurement",
-          "value_template": "{{ (value_json.confidence * 100) | round(1) }}"}),
-    ]
-
-
 def _paho():
     try:
         import paho.mqtt.client as mqtt
@@ -124,6 +105,8 @@ class MqttOutput(Output):
         self.prefix = prefix
         self.flush_s = flush_s  # at the end, how long to keep sending what waits before leaving it in the spool
         self.model: str | None = None
+        self.app: App | None = None
+        self.device = DeviceState(f"{prefix}/{self.device_id}")  # Home Assistant's other entities
         try:
             self.spool = Spool(spool or DEFAULT_SPOOL / self.device_id, spool_max)
         except SpoolBusy as err:
@@ -194,7 +177,7 @@ class MqttOutput(Output):
                    retry_max=cfg.mqtt_retry_max)
 
     def start(self, app: App) -> None:
-        self.model = app.model.path.name
+        self.app, self.model = app, app.model.path.name
         self.client.connect_async(self.url.host, self.url.port, keepalive=30)
         self.client.loop_start()  # paho's thread: connects, retries the first connection, reconnects with backoff
         self._worker.start()
@@ -203,14 +186,20 @@ class MqttOutput(Output):
         self.inbox.put(event)  # never blocks: the spool thread does the disk and the network
         self._wake.set()
 
+    def frame(self, view: FrameView) -> None:
+        self.device.frame(view)  # two attribute writes: the spool thread publishes
+
     # paho callbacks (paho's network thread)
     def _on_connect(self, client, userdata, flags, reason, properties) -> None:
         if reason.is_failure:
             self._trouble(f"the broker at {self.url} refused the connection: {reason}"
                           " (check the user and password in --mqtt)", lasting=True)
             return
-        for topic, config in discovery(self.prefix, self.device_id, self.model):
+        app = self.app
+        for topic, config in discovery(self.prefix, self.device_id, self.model, version(), page_url(app),
+                                       app.model.card.training.get("licence") if app else None):
             client.publish(topic, to_json(config), qos=1, retain=True)
+        self.device.forget()  # said again to a broker that may have lost them
         client.publish(f"{self.base}/availability", "online", qos=1, retain=True)
         self.connected.set()
         self._wake.set()
@@ -264,6 +253,8 @@ class MqttOutput(Output):
                 deadline = deadline or time.monotonic() + self.flush_s
                 if not self.spool or self._lasting or time.monotonic() > deadline:  # a broker away may come back
                     return
+            if self.connected.is_set():
+                self.device.publish(self.client, self.app, self._problem)
             head = self.spool.head()
             if head is None or not self.connected.is_set():
                 continue
