@@ -110,6 +110,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--autofocus", choices=("continuous", "auto", "manual"),
                    help="Pi Camera Module 3 focus: continuous, auto (one sweep at start) or manual (default: the "
                    "camera's own)")
+    cam = p.add_argument_group("camera controls (Pi camera; USB cameras take the flips, exposure, gain, brightness)")
+    cam.add_argument("--lens-position", type=cli.float_range(0.0, 32.0), metavar="DIOPTRES",
+                     help="fixed focus, in dioptres (1 / distance in metres; 0 is infinity): 0.25 focuses at 4 m "
+                     "(Camera Module 3; sets manual focus)")
+    cam.add_argument("--hflip", action="store_true", help="mirror the picture left-right")
+    cam.add_argument("--vflip", action="store_true", help="turn the picture upside down (with --hflip: a camera "
+                     "mounted rotated by 180 degrees)")
+    cam.add_argument("--exposure-us", type=cli.positive_int, metavar="MICROSECONDS",
+                     help="a fixed exposure time, auto exposure off (default: auto)")
+    cam.add_argument("--gain", type=cli.float_range(1.0, 64.0), help="analogue gain (default: auto)")
+    cam.add_argument("--brightness", type=cli.float_range(-1.0, 1.0), help="brightness, -1..1 (default: the camera's)")
+    cam.add_argument("--zoom", type=cli.float_range(1.0, 16.0), default=1.0,
+                     help="digital zoom on the Pi camera: the sensor's centre 1/ZOOM at full resolution, so a far "
+                     "number gets more pixels (default 1: the whole sensor)")
     p.add_argument("--retries", type=cli.nonnegative_int, default=5,
                    help="camera reconnects in a row before giving up (default 5)")
     p.add_argument("--backoff", type=cli.positive_float, default=0.5,

@@ -25,6 +25,7 @@ from .redact import redact
 from .regions import LabelledBoxes, scan_windows
 from .smoothing import Smoother
 from .sources import Frame, open_source
+from .sources.base import CameraControls
 from .summary import Summary
 from .tiles import LEVELS, LIVE_TILES, STILL_ABOVE
 from .tracking import BoxTracker
@@ -63,6 +64,13 @@ class AppConfig:
     size: tuple[int, int] = (640, 480)  # camera frame size; picamera2's main stream, where the reader crops
     lores: tuple[int, int] | None = None  # picamera2's lores stream for a detector (its input size), else None
     autofocus: str | None = None  # picamera2 AfMode (Camera Module 3): continuous | auto | manual
+    lens_position: float | None = None  # camera controls (sources.base.CameraControls): None leaves the camera's own
+    hflip: bool = False
+    vflip: bool = False
+    exposure_us: int | None = None
+    gain: float | None = None
+    brightness: float | None = None
+    zoom: float = 1.0
     retries: int = 5  # camera reconnects in a row before giving up
     backoff: float = 0.5  # first wait between reconnects, doubled each time (capped)
     max_frames: int | None = None
@@ -145,8 +153,10 @@ class App:
             self.outputs.start(self)
             # the detector looks at picamera2's lores stream, made at its input size, instead of the resized main one
             lores = cfg.lores or (self.detector.card.input_size if self.detector else None)
-            with open_source(cfg.source, size=cfg.size, lores=lores, autofocus=cfg.autofocus, retries=cfg.retries,
-                             backoff=cfg.backoff, heartbeat=watchdog.ping) as source:
+            controls = CameraControls(cfg.lens_position, cfg.hflip, cfg.vflip, cfg.exposure_us, cfg.gain,
+                                      cfg.brightness, cfg.zoom)
+            with open_source(cfg.source, size=cfg.size, lores=lores, autofocus=cfg.autofocus, controls=controls,
+                             retries=cfg.retries, backoff=cfg.backoff, heartbeat=watchdog.ping) as source:
                 smoother = Smoother(*cfg.smooth) if cfg.smooth and source.is_live else None
                 if self.finder:
                     self.finder.tracker = BoxTracker() if source.is_live else None

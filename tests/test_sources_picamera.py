@@ -123,3 +123,53 @@ def test_bad_picamera_settings_are_one_line(camera, settings, words):
     with pytest.raises(SourceError, match=words) as err:
         open_source("picamera", **settings)
     assert "\n" not in str(err.value)
+
+
+def test_camera_controls_reach_the_camera_and_shape_its_frames(camera, labelled, monkeypatch, caplog):
+    """Focus, exposure, gain and brightness become libcamera controls; the flips the configuration's transform;
+    the zoom the sensor crop, so the frame shows the sensor's centre at full size."""
+    from edge_app.sources.base import CameraControls
+    from tests.fakes import libcamera
+
+    monkeypatch.setitem(sys.modules, "libcamera", libcamera)
+    picture, _ = labelled
+    caplog.set_level(logging.WARNING, logger="edge_app")
+    controls = CameraControls(lens_position=0.25, hflip=True, vflip=True, exposure_us=20000, gain=40.0,
+                              brightness=0.1, zoom=2.0)
+    with open_source("picamera", size=(320, 240), controls=controls) as source:
+        frame = first_frame(source)
+        cam = source.camera._camera._cam
+    assert cam.controls["LensPosition"] == 0.25 and cam.controls["AfMode"] == 0  # manual focus at 4 m
+    assert cam.controls["ExposureTime"] == 20000 and cam.controls["AeEnable"] is False
+    assert cam.controls["AnalogueGain"] == 16.0 and "AnalogueGain 40 is outside" in caplog.text  # this camera's max
+    assert cam.controls["Brightness"] == 0.1 and cam.controls["ScalerCrop"] == (1152, 648, 2304, 1296)
+    h, w = picture.shape[:2]
+    centre = picture[::-1, ::-1][round(h / 4) : round(3 * h / 4), round(w / 4) : round(3 * w / 4)]
+    expected = fake.scaled(np.ascontiguousarray(centre), (320, 240))
+    assert np.abs(frame.image.astype(int) - expected).mean() < 1.0  # rotated 180 degrees, zoomed 2x
+
+
+def test_a_zoom_past_the_sensor_or_a_missing_control_is_one_line(camera, monkeypatch, caplog):
+    from edge_app.sources.base import CameraControls
+
+    monkeypatch.setattr(camera.Picamera2, "camera_controls", {"AfMode": (0, 2, 0)})  # a camera without the others
+    caplog.set_level(logging.WARNING, logger="edge_app")
+    with open_source("picamera", size=(320, 240), controls=CameraControls(gain=2.0, brightness=0.5)) as source:
+        first_frame(source)
+    assert "camera controls AnalogueGain, Brightness: this camera does not have them; ignored" in caplog.text
+    with pytest.raises(SourceError, match="zoom 12: the sensor's 4608x2592 holds at most 10.8x a 320x240 frame"):
+        with open_source("picamera", size=(320, 240), controls=CameraControls(zoom=12.0)) as source:
+            first_frame(source)
+
+
+def test_the_app_takes_camera_controls_from_flags_and_refuses_a_zoom_past_the_sensor(labelled, tmp_path):
+    from tests.test_edge_app import SHIPPED, app
+
+    np.save(tmp_path / "frames.npy", labelled[0][None])
+    env = {"FAKE_PICAMERA_FRAMES": str(tmp_path / "frames.npy")}
+    ok = app("--model", SHIPPED, "--source", "picamera", "--size", "320x240", "--roi", "0,0,100,100", "--hflip",
+             "--vflip", "--zoom", "2", "--lens-position", "0.5", "--max-frames", "2", env=env)
+    assert ok.returncode == 0, ok.stderr
+    bad = app("--model", SHIPPED, "--source", "picamera", "--size", "320x240", "--roi", "0,0,100,100", "--zoom", "12",
+              "--max-frames", "2", env=env)
+    assert bad.returncode == 2 and "zoom 12: the sensor's" in bad.stderr and "Traceback" not in bad.stderr

@@ -22,6 +22,19 @@ class SourceUnavailable(SourceError):
 
 
 @dataclass(frozen=True)
+class CameraControls:
+    """Camera settings a user may give (--lens-position, --hflip, ...); None or the default leaves the camera's own."""
+
+    lens_position: float | None = None  # dioptres (1 / distance in m; 0 = infinity): manual focus, Camera Module 3
+    hflip: bool = False  # mirror left-right
+    vflip: bool = False  # upside down (both flips: a camera mounted rotated by 180 degrees)
+    exposure_us: int | None = None  # a fixed exposure time, auto exposure off (a far number at night: longer)
+    gain: float | None = None  # analogue gain
+    brightness: float | None = None  # -1..1
+    zoom: float = 1.0  # digital zoom on the Pi camera: the centre 1/zoom of the sensor at full resolution
+
+
+@dataclass(frozen=True)
 class SourceOptions:
     """How live sources are opened; picture folders ignore all of it."""
 
@@ -32,6 +45,7 @@ class SourceOptions:
     backoff: float = 0.5  # first wait between reopenings in seconds, doubled each time (capped)
     timeout: float = 5.0  # longest wait for one camera frame, in seconds
     heartbeat: Callable[[], None] | None = None  # called while reconnecting (the systemd watchdog's ping)
+    controls: CameraControls = CameraControls()
 
 
 @dataclass

@@ -28,11 +28,14 @@ class OpenCvCapture:
 
     lost = "no frame"  # what a failed read means for this kind of capture, for the outage log line
 
+    flips: tuple[int, ...] = ()  # numpy axes to flip each frame on (0: upside down, 1: mirrored)
+
     def read(self) -> Shot:
         ok, bgr = self._cap.read()
         if not ok or bgr is None:
             raise OSError(self.lost)
-        return self._cv2.cvtColor(bgr, self._cv2.COLOR_BGR2RGB), None
+        rgb = self._cv2.cvtColor(bgr, self._cv2.COLOR_BGR2RGB)
+        return (np.ascontiguousarray(np.flip(rgb, self.flips)) if self.flips else rgb), None
 
     def close(self) -> None:
         self._cap.release()

@@ -10,7 +10,7 @@ import logging
 
 import numpy as np
 
-from .base import SourceError, SourceOptions
+from .base import CameraControls, SourceError, SourceOptions
 from .cameras import camera_number
 from .live import CameraSource, Shot
 
@@ -65,11 +65,12 @@ class PiCamera:
             if options.lores:
                 # Pi 4 and older (VC4) give lores only as YUV (picamera2 raises "lores stream must be YUV").
                 streams["lores"] = {"size": tuple(options.lores), "format": "YUV420"}
-            config = self._cam.create_preview_configuration(**streams)
+            config = self._cam.create_preview_configuration(**streams, **_transform(options.controls))
             self._cam.configure(config)
             self._cam.start()
             if options.autofocus:
                 self._set_autofocus(options.autofocus)
+            self._set_controls(options.controls, options.size)
         except Exception:
             self._cam.close()
             raise
@@ -82,6 +83,46 @@ class PiCamera:
         if mode == "auto":
             controls["AfTrigger"] = AF_TRIGGER_START
         self._cam.set_controls(controls)
+
+    def _set_controls(self, c: CameraControls, size: tuple[int, int]) -> None:
+        """libcamera controls for the user's settings; one the camera lacks is named in one line and skipped."""
+        wanted: dict = {}
+        if c.lens_position is not None:
+            wanted.update(AfMode=AUTOFOCUS_MODES["manual"], LensPosition=float(c.lens_position))
+        if c.exposure_us is not None:
+            wanted.update(AeEnable=False, ExposureTime=int(c.exposure_us))
+        if c.gain is not None:
+            wanted["AnalogueGain"] = float(c.gain)
+        if c.brightness is not None:
+            wanted["Brightness"] = float(c.brightness)
+        if c.zoom != 1.0:
+            wanted["ScalerCrop"] = self._crop(c.zoom, size)
+        if not wanted:
+            return
+        have = self._cam.camera_controls
+        missing = [k for k in wanted if k not in have and k != "AeEnable"]
+        if missing:
+            logger.warning("camera controls %s: this camera does not have them; ignored", ", ".join(missing))
+        for key, value in wanted.items():
+            limits = have.get(key)
+            if key in missing or not isinstance(value, float) or not limits or limits[0] is None:
+                continue
+            low, high = limits[0], limits[1]
+            if not low <= value <= high:
+                logger.warning("%s %g is outside this camera's %g..%g; using %g", key, value, low, high,
+                               min(max(value, low), high))
+                wanted[key] = min(max(value, low), high)
+        self._cam.set_controls({k: v for k, v in wanted.items() if k not in missing})
+
+    def _crop(self, zoom: float, size: tuple[int, int]) -> tuple[int, int, int, int]:
+        """The sensor rectangle of a digital zoom: its centre 1/zoom, never fewer pixels than the main stream."""
+        x, y, w, h = self._cam.camera_properties["ScalerCropMaximum"]
+        most = min(w / size[0], h / size[1])
+        if zoom > most:
+            raise SourceError(f"zoom {zoom:g}: the sensor's {w}x{h} holds at most {most:.1f}x a {size[0]}x{size[1]} "
+                              "frame; give a smaller --zoom or --size")
+        cw, ch = round(w / zoom), round(h / zoom)
+        return x + (w - cw) // 2, y + (h - ch) // 2, cw, ch
 
     def read(self) -> Shot:
         # One request holds both streams, so main and lores show the same moment.
@@ -98,6 +139,15 @@ class PiCamera:
             self._cam.stop()
         finally:
             self._cam.close()
+
+
+def _transform(c: CameraControls) -> dict:
+    """create_preview_configuration's transform for the flips (libcamera comes with picamera2); none without."""
+    if not (c.hflip or c.vflip):
+        return {}
+    from libcamera import Transform
+
+    return {"transform": Transform(hflip=int(c.hflip), vflip=int(c.vflip))}
 
 
 def open_picamera(spec: str, options: SourceOptions) -> CameraSource:

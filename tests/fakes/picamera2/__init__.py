@@ -50,7 +50,12 @@ class CompletedRequest:
 
 
 class Picamera2:
-    camera_controls = {"AfMode": (0, 2, 0), "AfTrigger": (0, 1, 0), "LensPosition": (0.0, 15.0, 1.0)}
+    # What an imx708 (Camera Module 3) reports, for the controls the app sets: (min, max, default)
+    camera_controls = {"AfMode": (0, 2, 0), "AfTrigger": (0, 1, 0), "LensPosition": (0.0, 15.0, 1.0),
+                       "ExposureTime": (26, 112015443, None), "AeEnable": (False, True, None),
+                       "AnalogueGain": (1.0, 16.0, None), "Brightness": (-1.0, 1.0, 0.0),
+                       "ScalerCrop": ((0, 0, 64, 64), (0, 0, 4608, 2592), None)}
+    camera_properties = {"ScalerCropMaximum": (0, 0, 4608, 2592), "PixelArraySize": (4608, 2592)}
 
     @staticmethod
     def global_camera_info():
@@ -63,10 +68,10 @@ class Picamera2:
         self.frames = np.load(os.environ["FAKE_PICAMERA_FRAMES"])
         self.controls = {}
 
-    def create_preview_configuration(self, main=None, lores=None, **kwargs):
+    def create_preview_configuration(self, main=None, lores=None, transform=None, **kwargs):
         assert main["format"] == "BGR888"
         assert lores is None or lores["format"] == "YUV420"  # Pi 4 (VC4) allows nothing else for lores
-        return {"main": main, "lores": lores}
+        return {"main": main, "lores": lores, "transform": transform}
 
     def configure(self, config):
         self.config = config
@@ -88,12 +93,27 @@ class Picamera2:
         global _served
         if _failing():
             raise RuntimeError("Device timeout detected")
-        picture = self.frames[_served % len(self.frames)]
+        picture = self._isp(self.frames[_served % len(self.frames)])
         _served += 1
         arrays = {"main": scaled(picture, self.config["main"]["size"])}
         if self.config["lores"]:
             arrays["lores"] = rgb_to_yuv420(scaled(picture, self.config["lores"]["size"]))
         return CompletedRequest(arrays)
+
+    def _isp(self, picture: np.ndarray) -> np.ndarray:
+        """The flips of the configuration's transform, then the ScalerCrop control's part of the sensor (the
+        picture stands for the whole ScalerCropMaximum)."""
+        t = self.config.get("transform")
+        if t is not None:
+            picture = picture[:: -1 if t.vflip else 1, :: -1 if t.hflip else 1]
+        crop = self.controls.get("ScalerCrop")
+        if crop:
+            x, y, w, h = crop
+            full_w, full_h = self.camera_properties["ScalerCropMaximum"][2:]
+            ph, pw = picture.shape[:2]
+            picture = picture[round(y / full_h * ph) : round((y + h) / full_h * ph),
+                              round(x / full_w * pw) : round((x + w) / full_w * pw)]
+        return np.ascontiguousarray(picture)
 
     def stop(self):
         pass
