@@ -145,3 +145,20 @@ def test_doctor_in_the_installed_venv(device):
     if device["os_numpy"]:
         assert f"numpy        {device['os_numpy']} from the OS (/usr/lib/python3/dist-packages/numpy)" in out
     assert "interpreter  ai-edge-litert 2.3.0" in out and "edge_app/models/house_numbers.tflite" in out
+
+
+def test_mqtt_and_opencv_on_bookworm_keep_the_os_numpy(device, svhn, tmp_path):
+    """The documented Bookworm line for the extras: pip install -c requirements-edge-bookworm.txt ".[mqtt,opencv]".
+    Without the constraint pip takes OpenCV 5 and numpy 2, which breaks the OS's picamera2; with it numpy stays 1.x,
+    and the app still reads (runs last in this file: it adds packages to the module's venv)."""
+    pip = [device["venv"] / "bin" / "python", "-m", "pip", "--disable-pip-version-check", "-q"]
+    _run(*pip, "install", "-c", ROOT / "requirements-edge-bookworm.txt", f"{device['wheel']}[mqtt,opencv]")
+    probe = "import numpy, cv2, paho.mqtt.client; print(numpy.__version__, cv2.__version__)"
+    numpy_version, cv2_version = _in_venv(device, device["venv"] / "bin" / "python", "-c", probe).stdout.split()
+    assert numpy_version.startswith("1.") and cv2_version.startswith("4.")
+    if device["os_numpy"]:
+        assert numpy_version == device["os_numpy"]
+    out = tmp_path / "r.jsonl"
+    _in_venv(device, device["venv"] / "bin" / "house-numbers", "--source", svhn / "recon" / "test" / "2.png",
+             "--boxes", "--threshold", "0", "--jsonl", out, "--quiet")
+    assert json.loads(out.read_text())["reading"] == "210"
