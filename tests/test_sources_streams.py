@@ -92,3 +92,48 @@ def test_a_stream_not_there_yet_at_start_exits_1_so_the_service_retries(tmp_path
     assert proc.returncode == 1 and "cannot open the camera" in proc.stderr and "pw4567" not in proc.stderr
     wrong = app("--model", SHIPPED, "--source", tmp_path / "no-such-video.mp4", "--roi", "0,0,50,50")
     assert wrong.returncode == 2  # a wrong source stays down until fixed
+
+
+def test_a_stream_that_comes_up_late_is_read_under_the_units_restart_policy(clip, tmp_path):
+    """A router or IP camera that boots after the Pi: the app exits 1 while the stream is missing, and the unit's
+    own policy (Restart=on-failure, RestartPreventExitStatus=2, read from deploy/house-numbers.service, with
+    RestartSec shortened) starts it again until the stream is there and read, with nobody at the keyboard."""
+    import re
+    import time
+
+    from tests.conftest import ROOT
+    from tests.test_edge_app import SHIPPED, app
+
+    unit = (ROOT / "deploy" / "house-numbers.service").read_text()
+    assert re.search(r"^Restart=on-failure$", unit, re.M) and re.search(r"^StartLimitIntervalSec=0$", unit, re.M)
+    prevent = {int(v) for v in re.search(r"^RestartPreventExitStatus=(.*)$", unit, re.M).group(1).split()}
+    folder, _ = clip
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    servers = []
+
+    def come_up():  # nothing listens on the port until then: connections are refused, as to a camera still booting
+        servers.append(ThreadingHTTPServer(("127.0.0.1", port),
+                                           functools.partial(_QuietHandler, directory=str(folder))))
+        threading.Thread(target=servers[0].serve_forever, daemon=True).start()
+
+    starter = threading.Timer(4.0, come_up)
+    starter.start()  # the camera comes up 4 s after the service
+    out = tmp_path / "r.jsonl"
+    codes, deadline = [], time.time() + 90
+    try:
+        while time.time() < deadline:
+            proc = app("--model", SHIPPED, "--source", f"http://127.0.0.1:{port}/clip.avi", "--roi", "0,0,320,240",
+                       "--threshold", "0", "--smooth", "off", "--max-frames", "3", "--jsonl", out, "--quiet")
+            codes.append(proc.returncode)
+            if proc.returncode == 0 or proc.returncode in prevent:
+                break
+            time.sleep(1.0)  # RestartSec, shortened
+    finally:
+        starter.cancel()
+        for httpd in servers:
+            httpd.shutdown()
+            httpd.server_close()
+    assert codes[0] == 1 and codes[-1] == 0 and set(codes[:-1]) == {1}, codes
+    assert out.read_text().strip()  # read once it was there
