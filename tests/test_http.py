@@ -179,3 +179,34 @@ def test_config_roi_roundtrip_without_browser(svhn, tmp_path):
         assert s["roi"] == list(RIGHT) and s["current"]["region"] == list(RIGHT)
     finally:
         stop(proc)
+
+
+def test_history_counts_readings_per_hour_from_the_tail_of_the_jsonl(tmp_path):
+    """Bounded: only the file's last MAX_BYTES are read, a cut line is skipped, the hours are the last 24."""
+    from datetime import datetime, timedelta, timezone
+
+    from edge_app.outputs.history import readings_per_hour
+
+    now = datetime(2026, 12, 6, 12, 30, tzinfo=timezone.utc)
+    path = tmp_path / "r.jsonl"
+    with open(path, "w") as f:
+        for i in reversed(range(30_000)):  # two days, one reading every 6 s, oldest first as the app appends
+            when = now - timedelta(seconds=6 * i)
+            f.write(json.dumps({"time": when.isoformat(), "reading": str(i % 3)}) + "\n")
+        f.write('{"time": "2026-12-06T12:29:00+00:00", "rea')  # a line cut by a power cut
+    hours = readings_per_hour(path, 24, now, max_bytes=200_000)
+    assert len(hours) == 24 and hours[-1]["hour"] == "2026-12-06T12:00+00:00"
+    assert hours[-1]["readings"] == 301 and set(hours[-1]["numbers"]) == {"0", "1", "2"}  # 12:00:00-12:30:00, 6 s apart
+    assert sum(h["readings"] for h in hours) < 200_000 // 40  # only the tail was read
+    assert readings_per_hour(tmp_path / "none.jsonl", 3, now) == [
+        {"hour": f"2026-12-06T{h}:00+00:00", "readings": 0, "numbers": {}} for h in (10, 11, 12)]
+
+
+def test_history_and_log_endpoints(served):
+    base, _, _ = served
+    status, answer = api(base, "/api/history")
+    assert status == 404 and "--jsonl" in answer["error"]  # this app keeps no JSONL
+    assert api(base, "/api/history?hours=0")[0] == 400 and api(base, "/api/history?hours=999")[0] == 400
+    status, lines = api(base, "/api/log?limit=5")
+    assert status == 200 and isinstance(lines, list) and len(lines) <= 5
+    assert api(base, "/api/log?limit=0")[0] == 400

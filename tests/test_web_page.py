@@ -40,7 +40,7 @@ def test_the_page_shows_the_reading_and_draws_the_region(svhn, tmp_path):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    proc, base, config, (left, right) = start_app(svhn, tmp_path)
+    proc, base, config, (left, right) = start_app(svhn, tmp_path, "--jsonl", tmp_path / "readings.jsonl")
     browser = chromium()
     try:
         browser.get(base + "/")
@@ -64,6 +64,11 @@ def test_the_page_shows_the_reading_and_draws_the_region(svhn, tmp_path):
         saved = [float(v) for v in tomllib.loads(config.read_text())["roi"].split(",")]
         assert saved == roi and roi != list(LEFT)
         wait.until(lambda b: len(b.find_elements(By.CSS_SELECTOR, "#recent tbody tr")) >= 2)
+        # the history of the last 24 h (from the JSONL) as bars, and the app's log tail
+        browser.execute_script("return loadHistory()")
+        wait.until(lambda b: b.find_element(By.ID, "history").get_attribute("data-total") not in ("-", "0", "none"))
+        assert int(browser.find_element(By.ID, "history").get_attribute("data-total")) >= 2
+        assert "http: status page at" in browser.find_element(By.ID, "log").text
         wait.until(lambda b: b.execute_script("return arguments[0].complete && arguments[0].naturalWidth", snapshot))
         shot = Path(os.environ.get("WEB_PAGE_SCREENSHOT") or tmp_path / "web_page.png")
         assert browser.save_screenshot(str(shot)) and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 from ..contract import Box
 from .annotate import annotate_view
 from .base import Event, FrameView, Output, OutputError, flag_type
+from .history import LogTail, readings_per_hour
 from .http_handler import Handler
 from .http_server import BoundedServer, ListenError
 
@@ -99,6 +100,7 @@ class HttpOutput(Output):
                               "changes the region unasked")
         self.token = token
         self.names = served_names(host, names)
+        self.log_tail = LogTail()
         self._failures: dict[str, deque[float]] = {}
         self._failures_lock = threading.Lock()
         self.app: App | None = None
@@ -137,6 +139,7 @@ class HttpOutput(Output):
 
     def start(self, app: App) -> None:
         self.app = app
+        logging.getLogger("edge_app").addHandler(self.log_tail)
         self._thread.start()
         log.info("http: status page at %s%s", self.address, "?token=..." if self.token else "")
 
@@ -168,6 +171,7 @@ class HttpOutput(Output):
         self.recent.append(event.as_dict())
 
     def close(self) -> None:
+        logging.getLogger("edge_app").removeHandler(self.log_tail)
         if self._thread.is_alive():
             self.server.shutdown()
         self.server.server_close()
@@ -196,6 +200,12 @@ class HttpOutput(Output):
             "threshold": app.threshold,
             "config": str(app.cfg.config) if app.cfg.config else None,
         }
+
+    def history(self, hours: int) -> tuple[int, dict]:
+        """Readings per hour from the app's JSONL file; (HTTP status, JSON answer)."""
+        if self.app.cfg.jsonl is None:
+            return 404, {"error": "no history: the app keeps its readings only with --jsonl (jsonl in the config)"}
+        return 200, {"hours": readings_per_hour(self.app.cfg.jsonl, hours)}
 
     def snapshot(self) -> bytes | None:
         """The latest frame drawn and encoded as JPEG, reused for SNAPSHOT_INTERVAL seconds."""

@@ -85,6 +85,16 @@ class Handler(BaseHTTPRequestHandler):
                 return self._json(400, {"error": f"limit must be a whole number 1..{out.recent.maxlen}"})
             recent = list(out.recent)[-int(limit):]
             self._json(200, recent[::-1])  # newest first
+        elif url.path == "/api/history":
+            hours = parse_qs(url.query).get("hours", ["24"])[0]
+            if not _whole(hours) or not 1 <= int(hours) <= 168:
+                return self._json(400, {"error": "hours must be a whole number 1..168"})
+            self._json(*out.history(int(hours)))
+        elif url.path == "/api/log":
+            limit = parse_qs(url.query).get("limit", ["50"])[0]
+            if not _whole(limit) or not 1 <= int(limit) <= out.log_tail.lines.maxlen:
+                return self._json(400, {"error": f"limit must be a whole number 1..{out.log_tail.lines.maxlen}"})
+            self._json(200, list(out.log_tail.lines)[-int(limit):])
         elif url.path == "/snapshot.jpg":
             jpeg = out.snapshot()
             if jpeg is None:
