@@ -60,7 +60,8 @@ def _starts(frame: float, window: float) -> list[float]:
 
 
 def windows(frame_size: tuple[int, int], input_size: tuple[int, int], levels=LEVELS) -> list[Window]:
-    """The windows of every level that does not upscale, coarsest first, each in the detector's aspect."""
+    """The windows of level 0 and of each finer level whose windows are at least MIN_SHRINK times the detector's
+    input, coarsest first, each in the detector's aspect."""
     fw, fh = frame_size
     iw, ih = input_size
     aspect = iw / ih
