@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import json
 import re
 import stat
 import sys
@@ -81,11 +82,11 @@ def read_config(path, parser: argparse.ArgumentParser) -> dict:
             close = difflib.get_close_matches(key.replace("_", "-"), actions, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise ConfigError(f"{path}: unknown key {key!r}{hint}; the keys are the flag names without '--'")
-        values[action.dest] = _convert(path, key, value, action, parser)
+        values[action.dest] = convert(path, key, value, action, parser)
     return values
 
 
-def _convert(path: Path, key: str, value, action: argparse.Action, parser):
+def convert(path, key: str, value, action: argparse.Action, parser):
     """A TOML value through the flag's own type and choices."""
     where = f"{path}: key {key!r}"
     if action.nargs == 0:  # a switch
@@ -129,9 +130,7 @@ def save_roi(path, roi: tuple[float, float, float, float]) -> None:
     A symlinked config keeps its link (the file it points at is replaced) and its permissions (a 0600 file that
     holds the MQTT password stays 0600). A file this line-wise edit cannot change safely (a `roi =` line inside
     a multi-line string, say) raises ValueError and is left as it was."""
-    path = Path(path).resolve()
-    text = path.read_text(encoding="utf-8-sig") if path.exists() else ""
-    mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else None
+    path, text, mode = _current(path)
     value = ",".join(_number(round(float(v), 1)) for v in roi)
     line = f'roi = "{value}"'
     out, done = [], False
@@ -145,17 +144,62 @@ def save_roi(path, roi: tuple[float, float, float, float]) -> None:
         else:
             out.append(old)
     if not done:
-        # top-level keys go before tables
-        at = next((i for i, old in enumerate(out) if TABLE_LINE.match(old)), len(out))
-        out.insert(at, line)
-    new = "\n".join(out) + "\n"
-    try:
-        parsed = tomllib.loads(new)  # never write a file the next start cannot read
-    except tomllib.TOMLDecodeError as err:
-        raise ValueError(f"the edited file would not be valid TOML ({err})") from None
+        out.insert(_before_tables(out), line)
+    parsed = _checked(out)
     if parsed.get("roi") != value or any(parsed.get(k) is True for k in ("scan", "boxes", "detect")):
         raise ValueError("its roi line is not one this writer can edit (inside a string or a table?); edit it by hand")
-    write_atomic(path, new, mode)
+    write_atomic(path, "\n".join(out) + "\n", mode)
+
+
+def save_keys(path, values: dict) -> None:
+    """Write `key = value` for each of `values` into the config file, as save_roi writes the region: each key's
+    line replaced (its comment kept) or added before the tables, the rest of the file, a symlink and the mode
+    kept; ValueError, and the file as it was, when a line cannot be edited safely."""
+    path, text, mode = _current(path)
+    out = text.splitlines()
+    for key, value in values.items():
+        pattern = re.compile(rf"^\s*{re.escape(key)}\s*=\s*(\"[^\"]*\"|'[^']*'|[^#\s]+)?(?P<comment>\s*#.*)?$")
+        line = f"{key} = {_toml(value)}"
+        at = next((i for i, old in enumerate(out) if pattern.match(old)), None)
+        if at is None:
+            out.insert(_before_tables(out), line)
+        else:
+            out[at] = line + (pattern.match(out[at])["comment"] or "")
+    parsed = _checked(out)
+    wrong = [k for k, v in values.items() if parsed.get(k) != v]
+    if wrong:
+        raise ValueError(f"its {', '.join(wrong)} line is not one this writer can edit (inside a string or a "
+                         "table?); edit it by hand")
+    write_atomic(path, "\n".join(out) + "\n", mode)
+
+
+def _current(path) -> tuple[Path, str, int | None]:
+    """The file a config path stands for (a link followed), its text and its permissions (None: no file yet)."""
+    path = Path(path).resolve()
+    if not path.exists():
+        return path, "", None
+    return path, path.read_text(encoding="utf-8-sig"), stat.S_IMODE(path.stat().st_mode)
+
+
+def _before_tables(lines: list[str]) -> int:
+    """Where a new top-level key goes: before the first table."""
+    return next((i for i, old in enumerate(lines) if TABLE_LINE.match(old)), len(lines))
+
+
+def _checked(lines: list[str]) -> dict:
+    """The edited file parsed: never write one the next start cannot read."""
+    try:
+        return tomllib.loads("\n".join(lines) + "\n")
+    except tomllib.TOMLDecodeError as err:
+        raise ValueError(f"the edited file would not be valid TOML ({err})") from None
+
+
+def _toml(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return _number(value)
+    return json.dumps(str(value))  # a TOML basic string for the strings flags take
 
 
 def own(path) -> int:

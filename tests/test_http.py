@@ -210,3 +210,27 @@ def test_history_and_log_endpoints(served):
     status, lines = api(base, "/api/log?limit=5")
     assert status == 200 and isinstance(lines, list) and len(lines) <= 5
     assert api(base, "/api/log?limit=0")[0] == 400
+
+
+def test_settings_from_the_page_are_checked_applied_and_saved(svhn, tmp_path):
+    """The gate and the rate apply at once; the camera's settings are saved for the next start. Each value goes
+    through its flag's own parser; a bad one changes nothing, and the 0600 config keeps its mode and comments."""
+    proc, base, config, _ = start_app(svhn, tmp_path, "--http-token", TOKEN)
+    config.chmod(0o600)
+    try:
+        wait_status(base, lambda s: s["frame_size"] is not None)
+        before = config.read_text()
+        for body, message in ((b'{"zoom": 99}', "key 'zoom'"), (b'{"threshold": 2}', "key 'threshold'"),
+                              (b'{"model": "x.tflite"}', "not settable here: model"), (b"[1]", "JSON object"),
+                              (b'{"hflip": "yes"}', "key 'hflip'")):
+            status, answer = api(base, "/api/settings", "PUT", body)
+            assert status == 400 and message in answer["error"], (body, answer)
+        assert config.read_text() == before
+        status, answer = api(base, "/api/settings", "PUT", b'{"threshold": 0.5, "fps": 10, "zoom": 2, "hflip": true}')
+        assert status == 200 and answer["saved"] and sorted(answer["restart"]) == ["hflip", "zoom"], answer
+        assert api(base, "/api/status")[1]["threshold"] == 0.5 and api(base, "/api/settings")[1]["zoom"] == 2.0
+        saved = tomllib.loads(config.read_text())
+        assert (saved["threshold"], saved["fps"], saved["zoom"], saved["hflip"]) == (0.5, 10, 2, True)
+        assert config.read_text().startswith("# the gate camera\n") and config.stat().st_mode & 0o777 == 0o600
+    finally:
+        stop(proc)

@@ -69,6 +69,14 @@ def test_the_page_shows_the_reading_and_draws_the_region(svhn, tmp_path):
         wait.until(lambda b: b.find_element(By.ID, "history").get_attribute("data-total") not in ("-", "0", "none"))
         assert int(browser.find_element(By.ID, "history").get_attribute("data-total")) >= 2
         assert "http: status page at" in browser.find_element(By.ID, "log").text
+        # settings: the gate changed in the form applies at once and is saved
+        gate = browser.find_element(By.CSS_SELECTOR, "#settings input[name=threshold]")
+        gate.clear()
+        gate.send_keys("0.42")
+        browser.find_element(By.CSS_SELECTOR, "#settings button").click()
+        wait.until(lambda b: b.find_element(By.ID, "settings-message").text.startswith("saved"))
+        assert api(base, "/api/status")[1]["threshold"] == 0.42
+        assert tomllib.loads(config.read_text())["threshold"] == 0.42
         wait.until(lambda b: b.execute_script("return arguments[0].complete && arguments[0].naturalWidth", snapshot))
         shot = Path(os.environ.get("WEB_PAGE_SCREENSHOT") or tmp_path / "web_page.png")
         assert browser.save_screenshot(str(shot)) and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

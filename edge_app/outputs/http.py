@@ -41,6 +41,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("edge_app")
 MIN_TOKEN = 16  # characters a token needs to open the page to the network
+# The config keys the page may change: applied at once (LIVE), or saved for the next start (the camera's).
+SETTINGS = ("threshold", "fps", "tiles", "autofocus", "lens-position", "hflip", "vflip", "exposure-us", "gain",
+            "brightness", "zoom")
+LIVE = ("threshold", "fps")
 LOCKOUT = (5, 60.0)  # wrong tokens from one address in that many seconds lock it out for as long
 SNAPSHOT_INTERVAL = 1.0  # seconds: at most one JPEG encoding per interval, whoever asks
 
@@ -200,6 +204,43 @@ class HttpOutput(Output):
             "threshold": app.threshold,
             "config": str(app.cfg.config) if app.cfg.config else None,
         }
+
+    def settings(self) -> dict:
+        """The page-editable settings as they stand."""
+        values = {key: getattr(self.app.cfg, key.replace("-", "_")) for key in SETTINGS}
+        return {**values, "threshold": self.app.threshold}
+
+    def set_settings(self, values) -> tuple[int, dict]:
+        """Check each value with its flag's own parser, apply the live ones, save all to --config; (status, JSON)."""
+        from ..__main__ import build_parser  # here, not at the top: the app's entry point imports the outputs
+        from ..config import ConfigError, convert, save_keys
+
+        if not isinstance(values, dict) or not values:
+            return 400, {"error": "expected a JSON object of settings, e.g. {\"threshold\": 0.9}"}
+        unknown = [k for k in values if k not in SETTINGS]
+        if unknown:
+            return 400, {"error": f"not settable here: {', '.join(map(str, unknown))} "
+                                  f"(these are: {', '.join(SETTINGS)})"}
+        parser = build_parser()
+        actions = {a.option_strings[0][2:]: a for a in parser._actions if a.option_strings}
+        try:
+            checked = {k: convert("the page", k, v, actions[k], parser) for k, v in values.items()}
+        except ConfigError as err:
+            return 400, {"error": str(err)}
+        app = self.app
+        for key, value in checked.items():
+            setattr(app.cfg, key.replace("-", "_"), value)
+        if "threshold" in checked:
+            app.threshold = checked["threshold"]
+        log.info("settings from the page: %s", ", ".join(f"{k} = {v}" for k, v in checked.items()))
+        answer = {"settings": self.settings(), "restart": [k for k in checked if k not in LIVE], "saved": False}
+        if app.cfg.config is not None:
+            try:
+                save_keys(app.cfg.config, checked)
+                answer.update(saved=True, config=str(app.cfg.config))
+            except (OSError, ValueError) as err:
+                answer["error"] = f"not saved to {app.cfg.config}: {getattr(err, 'strerror', None) or err}"
+        return 200, answer
 
     def history(self, hours: int) -> tuple[int, dict]:
         """Readings per hour from the app's JSONL file; (HTTP status, JSON answer)."""

@@ -85,6 +85,8 @@ class Handler(BaseHTTPRequestHandler):
                 return self._json(400, {"error": f"limit must be a whole number 1..{out.recent.maxlen}"})
             recent = list(out.recent)[-int(limit):]
             self._json(200, recent[::-1])  # newest first
+        elif url.path == "/api/settings":
+            self._json(200, out.settings())
         elif url.path == "/api/history":
             hours = parse_qs(url.query).get("hours", ["24"])[0]
             if not _whole(hours) or not 1 <= int(hours) <= 168:
@@ -107,7 +109,7 @@ class Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         if not self._allowed(url, change=True):
             return
-        if url.path != "/api/roi":
+        if url.path not in ("/api/roi", "/api/settings"):
             return self._json(404, {"error": f"no such page: {url.path}"})
         if self.headers.get_content_type() != "application/json":
             return self._json(415, {"error": "send the region as JSON (Content-Type: application/json)"})
@@ -121,7 +123,7 @@ class Handler(BaseHTTPRequestHandler):
             values = json.loads(self.rfile.read(int(length)) or b"null", parse_int=float)
         except (ValueError, UnicodeDecodeError, RecursionError):
             return self._json(400, {"error": "the body is not JSON: expected [x, y, w, h]"})
-        self._json(*self.output.set_roi(values))
+        self._json(*(self.output.set_roi(values) if url.path == "/api/roi" else self.output.set_settings(values)))
 
     def do_POST(self) -> None:  # noqa: N802
         self._json(405, {"error": "the region is changed with PUT /api/roi"}, extra={"Allow": "GET, PUT"})
