@@ -74,13 +74,15 @@ if [ ! -e /etc/house-numbers/device.toml ]; then
 fi
 
 unit=/etc/systemd/system/house-numbers.service
-if [ "$SERVICE_USER" = house-numbers ]; then
+groups_sed=()  # a PCIe/M.2 Coral's /dev/apex_0 belongs to the apex group, where its driver is installed
+if getent group apex >/dev/null 2>&1; then groups_sed=(-e "s/^SupplementaryGroups=video plugdev$/& apex/"); fi
+if [ "$SERVICE_USER" = house-numbers ] && [ ${#groups_sed[@]} -eq 0 ]; then
     run install -m 644 deploy/house-numbers.service "$unit"
-else  # an existing user: its own group, same unit otherwise
+else  # an existing user (its own group), or the apex group added: the unit edited on the way
     echo "+ sed User=/Group= deploy/house-numbers.service > $unit"
     if [ "$DRY_RUN" = 0 ]; then
-        sed -e "s/^User=.*/User=$SERVICE_USER/" -e "s/^Group=.*/Group=$(id -gn "$SERVICE_USER")/" \
-            deploy/house-numbers.service > "$unit"
+        sed -e "s/^User=.*/User=$SERVICE_USER/" -e "s/^Group=.*/Group=$(id -gn "$SERVICE_USER" 2>/dev/null || echo "$SERVICE_USER")/" \
+            "${groups_sed[@]}" deploy/house-numbers.service > "$unit"
     fi
 fi
 if [ "$PREFIX" != /opt/house-numbers ] && [ "$DRY_RUN" = 0 ]; then

@@ -15,7 +15,7 @@ import numpy as np
 from .config import save_roi
 from .contract import Box, ContractError, crop_region, model_input
 from .decode import Reading
-from .detect import LOOKS, DetectAndRead, detect_thresholds, scene_views
+from .detect import LOOKS, DetectAndRead, detect_thresholds, detector_for, scene_views
 from .inference.card import ModelError
 from .inference.detector import DEFAULT_DETECTOR, NumberDetector
 from .inference.reader import HouseNumberModel
@@ -102,7 +102,8 @@ class App:
             self.labels = LabelledBoxes(where if where.is_dir() else where.parent)
         self.detector = self.finder = None
         if not (cfg.roi or cfg.scan or cfg.boxes):  # --detect, the default
-            self.detector = NumberDetector(cfg.detector, threads=cfg.threads)
+            path, on_tpu = detector_for(cfg.detector, cfg.edgetpu)
+            self.detector = NumberDetector(path, threads=cfg.threads, edgetpu=on_tpu)
             views = scene_views(self.detector, self.model, cfg.looks, cfg.tta)
             box_threshold, self.threshold = detect_thresholds(self.detector, self.model, cfg.box_threshold,
                                                               cfg.threshold, cfg.looks, views)

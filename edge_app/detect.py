@@ -10,6 +10,7 @@ into the reader's region -> the reader (its centre view reads; with --tta, all v
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -47,6 +48,20 @@ class Found(NamedTuple):
 def most_confident(found: list[Found]) -> Found | None:
     """The best reading of a frame (Reading.rank; the first of equals), or None."""
     return max(found, key=lambda f: f.reading.rank(), default=None)
+
+
+def detector_for(path, edgetpu: bool) -> tuple[Path, bool]:
+    """The detector to load and whether on the Edge TPU: with --edgetpu, its compiled `_edgetpu.tflite` beside it
+    when there is one (the same card), else the CPU one with a log line saying how to compile it."""
+    path = Path(path)
+    if not edgetpu or path.stem.endswith("_edgetpu"):
+        return path, edgetpu
+    compiled = path.with_name(f"{path.stem}_edgetpu.tflite")
+    if compiled.is_file():
+        return compiled, True
+    log.info("--edgetpu: no %s beside the detector, so it runs on the CPU (compile it: edgetpu_compiler -o %s %s; "
+             "docs/coral.md)", compiled.name, path.parent, path)
+    return path, False
 
 
 def _tuned_gate(detector: NumberDetector, reader: HouseNumberModel, looks: int) -> tuple[SceneGate | None, str]:

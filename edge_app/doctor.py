@@ -201,6 +201,24 @@ def check_model(cfg: DoctorConfig) -> Check:
     return Check("model card", "ok", f"{cfg.model} ({gate}; {model.card.training['licence']})")
 
 
+def check_coral(cfg: DoctorConfig) -> Check | None:
+    """With --edgetpu: what a Coral user must still do to run both networks on the TPU (compile them)."""
+    if not cfg.edgetpu:
+        return None
+    todo = []
+    if not cfg.model.stem.endswith("_edgetpu"):
+        todo.append(f"the reader is not compiled: edgetpu_compiler -o {cfg.model.parent} {cfg.model}, then --model "
+                    f"{cfg.model.with_name(cfg.model.stem + '_edgetpu.tflite')}")
+    detector = models_dir() / "number_detector.tflite"
+    if not detector.with_name("number_detector_edgetpu.tflite").is_file():
+        todo.append(f"the detector runs on the CPU until it is compiled: edgetpu_compiler -o {detector.parent} "
+                    f"{detector}")
+    if not todo:
+        return Check("coral", "ok", "the reader and the detector are compiled for the Edge TPU")
+    return Check("coral", "FAIL" if not cfg.model.stem.endswith("_edgetpu") else "note", "; ".join(todo),
+                 "compile on an x86-64 machine with Coral's edgetpu-compiler (docs/coral.md)")
+
+
 def check_source(cfg: DoctorConfig) -> Check | None:
     """Pictures, folders and videos must exist and be of a kind the app reads; cameras and streams are checked
     by the camera line, or only when the app connects."""
@@ -219,7 +237,7 @@ def check_source(cfg: DoctorConfig) -> Check | None:
 
 def run_checks(cfg: DoctorConfig) -> list[Check]:
     checks = [check_python(), check_numpy(cfg), check_interpreter(), check_picamera2(cfg), check_libedgetpu(cfg),
-              check_cameras(cfg), check_source(cfg), check_model(cfg)]
+              check_cameras(cfg), check_source(cfg), check_model(cfg), check_coral(cfg)]
     return [c for c in checks if c is not None]
 
 

@@ -117,3 +117,19 @@ def test_the_unit_is_sandboxed():
     level = re.search(r"Overall exposure level for \S+: ([0-9.]+)", proc.stdout)
     assert level is not None, proc.stdout[-500:] + proc.stderr[-500:]
     assert float(level.group(1)) <= 4.0
+
+
+def test_install_gives_the_service_the_apex_group_of_a_pcie_coral(tmp_path):
+    """Where the PCIe/M.2 Coral's driver made the apex group, the unit gets it too (/dev/apex_0 is 0660 apex)."""
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "getent").write_text('#!/bin/sh\n[ "$2" = apex ] && echo "apex:x:999:" && exit 0\nexit 2\n')
+    (fake / "getent").chmod(0o755)
+    env = {"PATH": f"{fake}:/usr/bin:/bin:/usr/sbin:/sbin"}
+    proc = subprocess.run(["bash", INSTALL, "--dry-run"], capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "sed User=/Group=" in proc.stdout and "install -m 644 deploy/house-numbers.service" not in proc.stdout
+    unit = tmp_path / "unit"
+    subprocess.run(["sed", "-e", "s/^SupplementaryGroups=video plugdev$/& apex/", str(UNIT)], check=True,
+                   stdout=unit.open("w"))
+    assert "SupplementaryGroups=video plugdev apex" in unit.read_text()  # the edit install.sh makes

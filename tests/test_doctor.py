@@ -134,3 +134,13 @@ def test_doctor_reads_the_service_config(tmp_path):
     config.write_text('sorce = "picamera"\n')
     proc = run_module("edge_app", "doctor", "--config", config)
     assert proc.returncode == 2 and "unknown key 'sorce'" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_doctor_tells_a_coral_user_what_to_compile(tmp_path):
+    code, checks, _ = doctor("--edgetpu")
+    status, text = checks["coral"]
+    assert code == 1 and status == "FAIL"
+    assert "the reader is not compiled: edgetpu_compiler -o" in text and "house_numbers_edgetpu.tflite" in text
+    assert "the detector runs on the CPU until it is compiled" in text
+    code, checks, _ = doctor()
+    assert "coral" not in checks  # only asked with --edgetpu

@@ -69,3 +69,22 @@ def test_a_hanging_child_times_out(stand):
 
 def test_signal_names():
     assert "SIGSEGV" in edgetpu.clash_message(-signal.SIGSEGV, "tflite_runtime", "x")
+
+
+def test_with_edgetpu_the_detector_runs_compiled_when_it_is_there(tmp_path, caplog):
+    """--edgetpu takes number_detector_edgetpu.tflite beside the detector (sharing its card); without one the
+    detector stays on the CPU and a log line says how to compile it."""
+    import logging
+
+    from edge_app.detect import detector_for
+
+    detector = tmp_path / "number_detector.tflite"
+    detector.write_bytes(b"")
+    assert detector_for(detector, False) == (detector, False)
+    caplog.set_level(logging.INFO, logger="edge_app")
+    assert detector_for(detector, True) == (detector, False)
+    assert "no number_detector_edgetpu.tflite beside the detector" in caplog.text and "edgetpu_compiler" in caplog.text
+    compiled = tmp_path / "number_detector_edgetpu.tflite"
+    compiled.write_bytes(b"")
+    assert detector_for(detector, True) == (compiled, True)
+    assert detector_for(compiled, True) == (compiled, True)
