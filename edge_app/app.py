@@ -87,6 +87,7 @@ class AppConfig:
     http: tuple[str, int] | None = None  # (host, port) of the status page; None: no page
     http_token: str | None = None  # required for a host other than loopback
     http_host: tuple[str, ...] | None = None  # more Host names the page answers to
+    save_dir: Path | None = None  # where the page saves hard frames with their number (a training folder)
     config: Path | None = None  # the device.toml this came from; the web page writes the ROI back to it
 
 

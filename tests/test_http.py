@@ -234,3 +234,35 @@ def test_settings_from_the_page_are_checked_applied_and_saved(svhn, tmp_path):
         assert config.read_text().startswith("# the gate camera\n") and config.stat().st_mode & 0o777 == 0o600
     finally:
         stop(proc)
+
+
+def test_a_hard_frame_saved_from_the_page_is_a_training_folder(svhn, tmp_path):
+    """The latest frame, its region split into one box per digit, the number the user saw: train's own crop cache
+    takes the folder as it is; an empty number is a negative; a bad one changes nothing."""
+    from edge_app.annotations import read_annotations
+    from train.cache import load_crops
+
+    folder = tmp_path / "saved"
+    proc, base, _, (left, _) = start_app(svhn, tmp_path, "--http-token", TOKEN, "--save-dir", folder)
+    try:
+        wait_status(base, lambda s: s["frame_size"] is not None)
+        status, answer = api(base, "/api/saved-frames", "PUT", json.dumps({"number": left}).encode())
+        assert status == 200 and answer["saved"] == "1.png" and answer["number"] == left
+        assert api(base, "/api/saved-frames", "PUT", b'{"number": ""}')[1]["saved"] == "2.png"  # no number
+        for body in (b'{"number": "12a"}', b'{"number": "123456"}', b'["12"]'):
+            assert api(base, "/api/saved-frames", "PUT", body)[0] == 400
+    finally:
+        stop(proc)
+    saved = read_annotations(folder)
+    assert [a.name for a in saved] == ["1.png", "2.png"] and saved[0].digits == tuple(int(d) for d in left)
+    x, y, w, h = LEFT
+    assert saved[0].boxes[0].left == x and sum(b.width for b in saved[0].boxes) == pytest.approx(w, abs=0.2)
+    assert saved[1].digits == ()
+    crops = load_crops(folder, tmp_path / "cache", quiet=True)
+    assert len(crops) == 2 and crops.regions.shape == (2, 64, 64, 3) and crops.targets[1][0] == 0  # 0 digits
+
+
+def test_saving_frames_is_off_without_a_folder(served):
+    base, _, _ = served
+    status, answer = api(base, "/api/saved-frames", "PUT", b'{"number": "12"}')
+    assert status == 409 and "--save-dir" in answer["error"]

@@ -40,7 +40,8 @@ def test_the_page_shows_the_reading_and_draws_the_region(svhn, tmp_path):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    proc, base, config, (left, right) = start_app(svhn, tmp_path, "--jsonl", tmp_path / "readings.jsonl")
+    proc, base, config, (left, right) = start_app(svhn, tmp_path, "--jsonl", tmp_path / "readings.jsonl",
+                                                  "--save-dir", tmp_path / "saved")
     browser = chromium()
     try:
         browser.get(base + "/")
@@ -77,6 +78,11 @@ def test_the_page_shows_the_reading_and_draws_the_region(svhn, tmp_path):
         wait.until(lambda b: b.find_element(By.ID, "settings-message").text.startswith("saved"))
         assert api(base, "/api/status")[1]["threshold"] == 0.42
         assert tomllib.loads(config.read_text())["threshold"] == 0.42
+        # a hard frame saved with the number seen: a labelled picture in --save-dir
+        browser.find_element(By.CSS_SELECTOR, "#save-frame input[name=number]").send_keys(right)
+        browser.find_element(By.CSS_SELECTOR, "#save-frame button").click()
+        wait.until(lambda b: b.find_element(By.ID, "save-message").text == f"saved 1.png ({right})")
+        assert (tmp_path / "saved" / "1.png").is_file() and (tmp_path / "saved" / "digitStruct.csv").is_file()
         wait.until(lambda b: b.execute_script("return arguments[0].complete && arguments[0].naturalWidth", snapshot))
         shot = Path(os.environ.get("WEB_PAGE_SCREENSHOT") or tmp_path / "web_page.png")
         assert browser.save_screenshot(str(shot)) and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -27,24 +27,23 @@ import threading
 import time
 from collections import deque
 from importlib import resources
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..contract import Box
+from . import page_settings
 from .annotate import annotate_view
 from .base import Event, FrameView, Output, OutputError, flag_type
 from .history import LogTail, readings_per_hour
 from .http_handler import Handler
 from .http_server import BoundedServer, ListenError
+from .saved_frames import SavedFrames
 
 if TYPE_CHECKING:
     from ..app import App, AppConfig
 
 log = logging.getLogger("edge_app")
 MIN_TOKEN = 16  # characters a token needs to open the page to the network
-# The config keys the page may change: applied at once (LIVE), or saved for the next start (the camera's).
-SETTINGS = ("threshold", "fps", "tiles", "autofocus", "lens-position", "hflip", "vflip", "exposure-us", "gain",
-            "brightness", "zoom")
-LIVE = ("threshold", "fps")
 LOCKOUT = (5, 60.0)  # wrong tokens from one address in that many seconds lock it out for as long
 SNAPSHOT_INTERVAL = 1.0  # seconds: at most one JPEG encoding per interval, whoever asks
 
@@ -97,7 +96,7 @@ class HttpOutput(Output):
     max_failures = None
 
     def __init__(self, host: str, port: int, token: str | None = None, keep: int = 200,
-                 names: tuple[str, ...] = ()) -> None:
+                 names: tuple[str, ...] = (), save_dir: Path | None = None) -> None:
         if not is_loopback(host) and (not token or len(token) < MIN_TOKEN):
             raise OutputError(f"--http {host}:{port} opens the page to the network: give --http-token with at least "
                               f"{MIN_TOKEN} characters (make one with: python -m edge_app token), so no one on the LAN "
@@ -105,6 +104,7 @@ class HttpOutput(Output):
         self.token = token
         self.names = served_names(host, names)
         self.log_tail = LogTail()
+        self.saved = SavedFrames(save_dir) if save_dir else None
         self._failures: dict[str, deque[float]] = {}
         self._failures_lock = threading.Lock()
         self.app: App | None = None
@@ -133,13 +133,17 @@ class HttpOutput(Output):
                        help=f"a secret the page and API ask for (open the page once as /?token=..., or send "
                        f"Authorization: Bearer ...); required, at least {MIN_TOKEN} characters, for a host other "
                        "than loopback (python -m edge_app token makes one)")
+        w.add_argument("--save-dir", type=Path, metavar="DIR",
+                       help="where the page's \"save this frame\" puts hard frames with the number you saw: a "
+                       "labelled folder python -m train takes as it is (default: off)")
         w.add_argument("--http-host", type=flag_type(_names), metavar="NAME[,NAME..]",
                        help="other host names the page is reached by (a reverse proxy's, a DNS name); IP addresses, "
                        "localhost and this machine's name are always served")
 
     @classmethod
     def from_config(cls, cfg: AppConfig) -> HttpOutput | None:
-        return cls(*cfg.http, token=cfg.http_token, names=cfg.http_host or ()) if cfg.http else None
+        return cls(*cfg.http, token=cfg.http_token, names=cfg.http_host or (), save_dir=cfg.save_dir) \
+            if cfg.http else None
 
     def start(self, app: App) -> None:
         self.app = app
@@ -207,40 +211,31 @@ class HttpOutput(Output):
 
     def settings(self) -> dict:
         """The page-editable settings as they stand."""
-        values = {key: getattr(self.app.cfg, key.replace("-", "_")) for key in SETTINGS}
-        return {**values, "threshold": self.app.threshold}
+        return page_settings.current(self.app)
 
     def set_settings(self, values) -> tuple[int, dict]:
-        """Check each value with its flag's own parser, apply the live ones, save all to --config; (status, JSON)."""
-        from ..__main__ import build_parser  # here, not at the top: the app's entry point imports the outputs
-        from ..config import ConfigError, convert, save_keys
+        """Change settings from the page (page_settings.apply); (HTTP status, JSON answer)."""
+        return page_settings.apply(self.app, values)
 
-        if not isinstance(values, dict) or not values:
-            return 400, {"error": "expected a JSON object of settings, e.g. {\"threshold\": 0.9}"}
-        unknown = [k for k in values if k not in SETTINGS]
-        if unknown:
-            return 400, {"error": f"not settable here: {', '.join(map(str, unknown))} "
-                                  f"(these are: {', '.join(SETTINGS)})"}
-        parser = build_parser()
-        actions = {a.option_strings[0][2:]: a for a in parser._actions if a.option_strings}
+    def save_frame(self, values) -> tuple[int, dict]:
+        """Save the latest frame with the number the user saw in its region; (HTTP status, JSON answer)."""
+        if self.saved is None:
+            return 409, {"error": "saving frames is off: start the app with --save-dir DIR (save-dir in the config)"}
+        view = self.latest
+        if view is None or view.image is None or view.region is None:
+            return 409, {"error": "no frame with a region yet"}
+        if not isinstance(values, dict) or not isinstance(values.get("number"), str):
+            return 400, {"error": "expected {\"number\": \"123\"} (an empty string: no number in the region)"}
+        region = view.box or view.region  # the detector's box is the number's own; a region is grown around it
         try:
-            checked = {k: convert("the page", k, v, actions[k], parser) for k, v in values.items()}
-        except ConfigError as err:
+            name = self.saved.save(view.image, region, values["number"].strip())
+        except ValueError as err:
             return 400, {"error": str(err)}
-        app = self.app
-        for key, value in checked.items():
-            setattr(app.cfg, key.replace("-", "_"), value)
-        if "threshold" in checked:
-            app.threshold = checked["threshold"]
-        log.info("settings from the page: %s", ", ".join(f"{k} = {v}" for k, v in checked.items()))
-        answer = {"settings": self.settings(), "restart": [k for k in checked if k not in LIVE], "saved": False}
-        if app.cfg.config is not None:
-            try:
-                save_keys(app.cfg.config, checked)
-                answer.update(saved=True, config=str(app.cfg.config))
-            except (OSError, ValueError) as err:
-                answer["error"] = f"not saved to {app.cfg.config}: {getattr(err, 'strerror', None) or err}"
-        return 200, answer
+        except OSError as err:
+            return 500, {"error": f"cannot write in {self.saved.folder}: {err.strerror or err}"}
+        number = values["number"].strip()
+        log.info("saved frame %d as %s in %s (%s)", view.index, name, self.saved.folder, number or "no number")
+        return 200, {"saved": name, "folder": str(self.saved.folder), "number": number}
 
     def history(self, hours: int) -> tuple[int, dict]:
         """Readings per hour from the app's JSONL file; (HTTP status, JSON answer)."""

@@ -109,7 +109,7 @@ class Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         if not self._allowed(url, change=True):
             return
-        if url.path not in ("/api/roi", "/api/settings"):
+        if url.path not in ("/api/roi", "/api/settings", "/api/saved-frames"):
             return self._json(404, {"error": f"no such page: {url.path}"})
         if self.headers.get_content_type() != "application/json":
             return self._json(415, {"error": "send the region as JSON (Content-Type: application/json)"})
@@ -123,7 +123,9 @@ class Handler(BaseHTTPRequestHandler):
             values = json.loads(self.rfile.read(int(length)) or b"null", parse_int=float)
         except (ValueError, UnicodeDecodeError, RecursionError):
             return self._json(400, {"error": "the body is not JSON: expected [x, y, w, h]"})
-        self._json(*(self.output.set_roi(values) if url.path == "/api/roi" else self.output.set_settings(values)))
+        handler = {"/api/roi": self.output.set_roi, "/api/settings": self.output.set_settings,
+                   "/api/saved-frames": self.output.save_frame}[url.path]
+        self._json(*handler(values))
 
     def do_POST(self) -> None:  # noqa: N802
         self._json(405, {"error": "the region is changed with PUT /api/roi"}, extra={"Allow": "GET, PUT"})
