@@ -108,8 +108,10 @@ class App:
             views = scene_views(self.detector, self.model, cfg.looks, cfg.tta)
             box_threshold, self.threshold = detect_thresholds(self.detector, self.model, cfg.box_threshold,
                                                               cfg.threshold, cfg.looks, views)
+            # Without --tiles, frames up to 640x480 keep their 6 ms budget (tiles.STILL_ABOVE); with it, any frame.
             self.finder = DetectAndRead(self.detector, self.model, box_threshold, looks=cfg.looks, tta=views,
-                                        levels=LEVELS if cfg.tiles != 0 else LEVELS[:1])
+                                        levels=LEVELS if cfg.tiles != 0 else LEVELS[:1],
+                                        tiles_above=STILL_ABOVE if cfg.tiles is None else 0)
         else:
             self.threshold = self.model.threshold if cfg.threshold is None else cfg.threshold
         if self.threshold is None:  # never a silent 0: a variant without a measured gate needs one given
@@ -162,9 +164,9 @@ class App:
                 smoother = Smoother(*cfg.smooth) if cfg.smooth and source.is_live else None
                 if self.finder:
                     self.finder.tracker = BoxTracker() if source.is_live else None
-                    looks = self.finder.first_look
-                    looks.per_frame = (LIVE_TILES if cfg.tiles is None else cfg.tiles) if source.is_live else None
-                    looks.above = STILL_ABOVE if cfg.tiles is None else 0  # 640x480: the 6 ms budget, unless asked
+                    # a live source looks at its tiles in turn; a picture at all of its own at once
+                    tiles = LIVE_TILES if cfg.tiles is None else cfg.tiles
+                    self.finder.first_look.per_frame = tiles if source.is_live else None
                 next_at = None
                 watchdog.ready()
                 for frame in source:

@@ -205,13 +205,11 @@ def detector_input(frame: np.ndarray) -> np.ndarray:
     h, w = frame.shape[:2]
     if w < DETECTOR_WIDTH or h < DETECTOR_HEIGHT:
         raise ContractError(f"frame {w}x{h} is smaller than the detector input {DETECTOR_WIDTH}x{DETECTOR_HEIGHT}")
-    if (w, h) == (DETECTOR_WIDTH, DETECTOR_HEIGHT):
-        return frame
     return shrink(frame, (DETECTOR_WIDTH, DETECTOR_HEIGHT))
 
 
 def shrink(frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """The detector's one downscale of a frame to (width, height)."""
+    """The detector's one downscale of a frame to (width, height); a frame already that size as it is."""
     # reducing_gap=1: average whole pixel blocks first (640x480 -> 213x160), then bilinear; 2x faster
     # than bilinear alone (1.3 against 2.6 ms here) and still antialiased.
     if (frame.shape[1], frame.shape[0]) == tuple(size):

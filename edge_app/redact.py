@@ -12,6 +12,11 @@ SECRET_PARAMS = ("token", "access_token", "auth", "password", "passwd", "pass", 
 _PARAM = re.compile(r"([?&;](?:" + "|".join(SECRET_PARAMS) + r")=)[^&;#]*", re.IGNORECASE)
 
 
+def redact_query(text: str) -> str:
+    """'GET /?token=t&x=1 HTTP/1.1' -> 'GET /?token=***&x=1 HTTP/1.1': secret query values masked in any text."""
+    return _PARAM.sub(lambda m: m.group(1) + MASK, text)
+
+
 def redact(text: str) -> str:
     """'rtsp://user:secret@host/x?token=t' -> 'rtsp://user:***@host/x?token=***'; text that is no URL unchanged.
 
@@ -24,4 +29,4 @@ def redact(text: str) -> str:
     if at >= 0:
         user, colon, _ = rest[:at].partition(":")
         rest = f"{user}{':' + MASK if colon else ''}{rest[at:]}"
-    return f"{scheme}://{_PARAM.sub(lambda m: m.group(1) + MASK, rest)}"
+    return f"{scheme}://{redact_query(rest)}"

@@ -98,7 +98,6 @@ def evaluate(data: Path, half: str, model_path: Path, detector_path: Path, rapid
         image = load_image(data / "images" / name)
         numbers = labelled.get(name, [])
         truth = [n["number"] for n in numbers]
-        finder.first_look(image, box_threshold)  # warm the windows of this frame size: timed as a steady camera
         t = time.perf_counter()
         boxes = finder.find(image)
         found = most_confident(finder.read_boxes(image, boxes))

@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
 
-from ..redact import redact
+from ..redact import redact_query
 from .http_server import MAX_BODY
 from .jsonl import to_json
 
@@ -68,7 +68,7 @@ class Handler(BaseHTTPRequestHandler):
         return self.server.output  # type: ignore[attr-defined]
 
     def log_message(self, format, *args) -> None:  # noqa: A002 - one debug line per request, not stderr noise
-        log.debug("http: %s %s", self.address_string(), redact("http://x" + format % args)[len("http://x"):])
+        log.debug("http: %s %s", self.address_string(), redact_query(format % args))
 
     def do_GET(self) -> None:  # noqa: N802
         url = urlsplit(self.path)
