@@ -37,6 +37,11 @@ def main(argv=None) -> int:
                    "not on this machine (scripts/validation_pictures.py); default: the run's own split")
     p.add_argument("--force", action="store_true", help="replace models from another source in --out")
     p.add_argument("--compiler", default="edgetpu_compiler", help="Edge TPU compiler to run when installed")
+    p.add_argument("--target", choices=("tflite", "imx500"), default="tflite",
+                   help="imx500: the detector as packerOut.zip for the Raspberry Pi AI Camera (--model: its run's "
+                   "model.keras or its int8 .tflite), in the environment of scripts/imx500_env.sh (docs/imx500.md)")
+    p.add_argument("--fixture", type=Path, help="--target imx500: also write this .npz of dev frames with the "
+                   "quantized model's outputs (the tests' stand-in AI Camera)")
     args = p.parse_args(argv)
     cli.setup_logging(args.verbose, args.quiet)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -49,6 +54,8 @@ def main(argv=None) -> int:
 
     from .checks import ExportError
 
+    if args.target == "imx500":
+        return cli.run(lambda: _imx500(args), errors=(ExportError, DataError, ModelError, ContractError))
     variants = tuple(v.strip() for v in args.variants.split(",") if v.strip())
     if bad := [v for v in variants if v not in VARIANTS]:
         p.error(f"unknown variant(s) {bad}; choose from {', '.join(VARIANTS)}")
@@ -65,6 +72,25 @@ def _main(args, variants: tuple[str, ...]) -> int:
     log.info("wrote %s in %s", ", ".join(names), args.out)
     if report.get("variants"):
         print((args.out / "report.md").read_text())
+    return cli.EXIT_OK
+
+
+def _imx500(args) -> int:
+    from .imx500 import check_toolchain
+
+    check_toolchain()  # one line, before TensorFlow loads, in an environment without it
+    from .imx500.run import Imx500Config, export_imx500
+
+    name = args.name if args.name != "house_numbers" else "number_detector_imx500"
+    report = export_imx500(Imx500Config(args.model, args.calibration, args.out, name, args.eval_data,
+                                        args.eval_limit, args.fixture))
+    m = report.get("measured")
+    if m:
+        print(f"recall at IoU 0.5 (threshold {m['threshold']}): float {m['float']['recall']:.3f}, MCT "
+              f"{m['mct']['recall']:.3f} ({m['recall_drop_points']:+.2f} points); precision float "
+              f"{m['float']['precision']:.3f}, MCT {m['mct']['precision']:.3f}")
+    log.info("wrote %s_packerOut.zip and %s.json in %s (conversion %.1f s)", name, name, args.out,
+             report["converter"]["seconds"])
     return cli.EXIT_OK
 
 

@@ -175,6 +175,9 @@ class NumberDetector(TFLiteModel):
         limit = self.score_threshold if threshold is None else threshold
         if limit is None:  # never a silent 0
             raise ModelError(f"{self.path} has no measured box score threshold ({self.card.gate.basis}); give one")
+        sensor = getattr(small, "sensor_outputs", None)  # the AI Camera ran this look on its sensor (sources/imx500)
+        if sensor is not None:
+            return decode_detections(sensor["heatmap"], sensor["box"], (fw, fh), limit)
         return self._decode(detector_input(small), (fw, fh), limit)
 
     def check_size(self, frame: np.ndarray) -> None:

@@ -15,6 +15,7 @@ from ..redact import redact
 from .base import Frame, Source, SourceError, SourceOptions, natural_key, scale_box
 from .cameras import open_usb_camera
 from .files import PICTURE_EXTENSIONS, open_folder, open_picture
+from .imx500 import open_imx500
 from .picamera import open_picamera
 from .streams import STREAM_SCHEMES, open_stream
 from .video import VIDEO_EXTENSIONS, open_video
@@ -26,6 +27,7 @@ Opener = Callable[[str, SourceOptions], Source]
 
 OPENERS: dict[str, Opener] = {
     "picamera": open_picamera,  # picamera, picamera:N
+    "imx500": open_imx500,  # imx500:PATH/network.rpk, the Raspberry Pi AI Camera
     "camera": open_usb_camera,  # camera:N
     "stream": open_stream,  # rtsp://, rtsps://, http://, https://
     "folder": open_folder,
@@ -33,13 +35,14 @@ OPENERS: dict[str, Opener] = {
     "video": open_video,
 }
 
-SOURCE_HELP = "picamera[:N] | camera:N | rtsp://... or http(s)://... stream | VIDEO file | IMAGE_DIR | IMAGE"
+SOURCE_HELP = ("picamera[:N] | imx500:NETWORK.rpk | camera:N | rtsp://... or http(s)://... stream | VIDEO file | "
+               "IMAGE_DIR | IMAGE")
 
 
 def source_kind(spec: str) -> str:
     """Which OPENERS entry opens this spec; a SourceError says what is wrong when none does."""
     scheme, sep, _ = spec.partition(":")
-    if spec == "picamera" or (sep and scheme in ("picamera", "camera")):
+    if spec in ("picamera", "imx500") or (sep and scheme in ("picamera", "camera", "imx500")):
         return scheme
     if sep and scheme.lower() in STREAM_SCHEMES and spec[len(scheme) :].startswith("://"):
         return "stream"

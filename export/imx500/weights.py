@@ -1,0 +1,121 @@
+"""The detector's weights by Keras layer name, read from where they are kept: a run's .keras or a shipped int8 .tflite.
+
+numpy (and h5py for .keras) only, so the IMX500 toolchain's TF 2.15 / Keras 2 rebuilds a model that Keras 3 trained.
+
+- `.keras` (Keras 3 zip): `model.weights.h5` keeps each layer's variables under `layers/<name>/vars/<i>`, in the
+  order Keras 2 sets them (Conv2D kernel[, bias]; BatchNormalization gamma, beta, moving mean, moving variance).
+- `.tflite` (int8): the converter folded each BatchNormalization into its convolution, so a layer's kernel comes
+  back as scale * (q - zero_point) per output channel with the folded bias beside it. The rebuilt model then holds
+  the folded kernel in the convolution and the bias in an identity BatchNormalization (gamma 1, mean 0, variance
+  1 - epsilon: y = x + beta). Its float outputs differ from the trained float model's by the int8 weight rounding.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+BN_EPSILON = 1e-3  # Keras' BatchNormalization default, which the detector's builder keeps
+# An op's output tensor names its layer: "detector_1/s8_1_dw_relu_1/Relu6;..." or "detector_1/box_1/BiasAdd;..."
+LAYER_OF_OUTPUT = re.compile(r"^[^/;]+/(?P<layer>\w+?)(?:_relu)?_\d+/")
+
+
+class WeightsError(ValueError):
+    """Weights that cannot be read or do not fit the detector (one line, for the user)."""
+
+
+def keras_weights(path: Path) -> dict[str, list[np.ndarray]]:
+    """Layer name -> its variables, from a Keras 3 `.keras` file (no Keras needed)."""
+    import io
+
+    import h5py
+
+    try:
+        with zipfile.ZipFile(path) as z, z.open("model.weights.h5") as raw:
+            data = raw.read()
+    except (zipfile.BadZipFile, KeyError, OSError) as err:
+        raise WeightsError(f"{path}: not a Keras 3 .keras file ({err})") from None
+
+    out: dict[str, list[np.ndarray]] = {}
+    with h5py.File(io.BytesIO(data), "r") as h5:
+        def visit(name, node):
+            m = re.fullmatch(r"(?:.*/)?layers/(\w+)/vars", name)
+            if m and isinstance(node, h5py.Group) and len(node):
+                out[m.group(1)] = [np.array(node[str(i)]) for i in range(len(node))]
+
+        h5.visititems(visit)
+    return out
+
+
+def dequantized(interpreter, index: int) -> np.ndarray:
+    """A constant tensor as float: scale * (q - zero_point) per channel (widened first: no wrap-around)."""
+    detail = next(d for d in interpreter.get_tensor_details() if d["index"] == index)
+    q = interpreter.get_tensor(index)
+    params = detail.get("quantization_parameters") or {}
+    scales = np.asarray(params.get("scales", []), np.float64)
+    if q.dtype == np.float32 or scales.size == 0:
+        return q.astype(np.float32)
+    zeros = np.asarray(params.get("zero_points", np.zeros_like(scales)), np.int64)
+    axis = int(params.get("quantized_dimension", 0))
+    shape = [1] * q.ndim
+    shape[axis] = -1 if scales.size > 1 else 1
+    return (scales.reshape(shape) * (q.astype(np.int64) - zeros.reshape(shape))).astype(np.float32)
+
+
+def tflite_weights(path: Path, interpreter_class) -> dict[str, list[np.ndarray]]:
+    """Layer name -> Keras variables, from the int8 detector .tflite (BatchNormalization folded, see above)."""
+    try:
+        interpreter = interpreter_class(model_path=str(path))
+        interpreter.allocate_tensors()
+        ops = interpreter._get_ops_details()
+    except (ValueError, RuntimeError) as err:
+        raise WeightsError(f"{path}: not a TF Lite model ({str(err).splitlines()[0]})") from None
+    names = {d["index"]: d["name"] for d in interpreter.get_tensor_details()}
+    out: dict[str, list[np.ndarray]] = {}
+    for op in ops:
+        if op["op_name"] not in ("CONV_2D", "DEPTHWISE_CONV_2D"):
+            continue
+        m = LAYER_OF_OUTPUT.match(names[op["outputs"][0]])
+        if not m:
+            raise WeightsError(f"{path}: cannot tell which layer the op writing {names[op['outputs'][0]]!r} is")
+        kernel, bias = (dequantized(interpreter, i) for i in op["inputs"][1:3])
+        # CONV_2D (out, kh, kw, in) -> Keras (kh, kw, in, out); DEPTHWISE (1, kh, kw, ch) -> Keras (kh, kw, ch, 1)
+        out[m.group("layer")] = [kernel.transpose(1, 2, 3, 0), bias]
+    if not out:
+        raise WeightsError(f"{path}: no convolutions found: not the number detector")
+    return out
+
+
+def set_weights(model, weights: dict[str, list[np.ndarray]], folded: bool, source: Path) -> None:
+    """Load `weights` into the rebuilt detector by layer name; every layer with variables must get them."""
+    used = set()
+    for layer in model.layers:
+        want = layer.get_weights()
+        if not want:
+            continue
+        name = layer.name
+        if folded and name.endswith("_bn"):
+            conv = weights.get(name[: -len("_bn")])
+            if conv is None:
+                raise WeightsError(f"{source}: no weights for layer {name[:-3]!r}: not this detector")
+            beta = conv[1]
+            values = [np.ones_like(beta), beta, np.zeros_like(beta), np.full_like(beta, 1 - BN_EPSILON)]
+        elif folded and name in weights and len(want) == 1:  # a convolution whose BatchNormalization was folded in
+            values = [weights[name][0]]
+            used.add(name)
+        else:
+            if name not in weights:
+                raise WeightsError(f"{source}: no weights for layer {name!r}: not this detector")
+            values = weights[name]
+            used.add(name)
+        got = [tuple(v.shape) for v in values]
+        if got != [tuple(w.shape) for w in want]:
+            raise WeightsError(f"{source}: layer {name!r} has weights {got}, the detector needs "
+                               f"{[tuple(w.shape) for w in want]}: another architecture")
+        layer.set_weights(values)
+    extra = sorted(set(weights) - used - {n[: -len('_bn')] for n in (layer.name for layer in model.layers)})
+    if extra:
+        raise WeightsError(f"{source}: layers {extra} are not in the detector: another architecture")
