@@ -14,6 +14,7 @@ import numpy as np
 from PIL import Image
 
 _served = 0
+_metadata_hooks = []  # the stand-in AI Camera (picamera2.devices.IMX500) adds its network's outputs per frame
 
 
 def rgb_to_yuv420(rgb: np.ndarray, align: int = 64) -> np.ndarray:
@@ -39,11 +40,15 @@ def scaled(picture: np.ndarray, size) -> np.ndarray:
 
 
 class CompletedRequest:
-    def __init__(self, arrays):
+    def __init__(self, arrays, metadata=None):
         self.arrays = arrays
+        self.metadata = metadata or {}
 
     def make_array(self, name):
         return self.arrays[name]
+
+    def get_metadata(self):
+        return self.metadata
 
     def release(self):
         self.arrays = None
@@ -93,12 +98,16 @@ class Picamera2:
         global _served
         if _failing():
             raise RuntimeError("Device timeout detected")
-        picture = self._isp(self.frames[_served % len(self.frames)])
+        index = _served % len(self.frames)
+        picture = self._isp(self.frames[index])
         _served += 1
+        metadata = {}
+        for hook in _metadata_hooks:
+            metadata.update(hook(index))
         arrays = {"main": scaled(picture, self.config["main"]["size"])}
         if self.config["lores"]:
             arrays["lores"] = rgb_to_yuv420(scaled(picture, self.config["lores"]["size"]))
-        return CompletedRequest(arrays)
+        return CompletedRequest(arrays, metadata)
 
     def _isp(self, picture: np.ndarray) -> np.ndarray:
         """The flips of the configuration's transform, then the ScalerCrop control's part of the sensor (the
