@@ -6,6 +6,7 @@ Example:
         --hold-out data/val_recon     # keep the digits of the pictures held out for validation unseen
 
 Whole camera frames for the detector: python -m train.synth scenes --help
+Camera-like clips for live reading: python -m train.synth clips --help
 """
 
 from __future__ import annotations
@@ -78,6 +79,10 @@ def main(argv: list[str] | None = None) -> int:
         from .scenes_cli import main as scenes_main
 
         return scenes_main(argv[1:])
+    if argv[:1] == ["clips"]:
+        from .clips_write import main as clips_main
+
+        return clips_main(argv[1:])
     args = parse_args(argv)
     cli.setup_logging(args.verbose, args.quiet)
     return cli.run(lambda: _main(args), errors=(SynthError, ContractError))

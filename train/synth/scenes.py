@@ -60,12 +60,13 @@ def _real_annotations(folder: Path):
     return read_annotations(folder)
 
 
-def _real_number(rng, folder: Path, height: float) -> tuple[np.ndarray, Number]:
-    """A real picture scaled so its number is `height` px tall."""
+def real_number(rng, folder: Path, height: float, max_width: float = math.inf) -> tuple[np.ndarray, Number]:
+    """A real picture scaled so its number is `height` px tall (less where it would be wider than `max_width`)."""
     annotations = _real_annotations(folder)
     a = annotations[rng.integers(len(annotations))]
     image = Image.fromarray(load_image(folder / a.name))
-    s = height / union_box(a.boxes).height
+    u = union_box(a.boxes)
+    s = min(height / u.height, max_width / u.width)
     size = (max(1, round(image.width * s)), max(1, round(image.height * s)))
     sx, sy = size[0] / image.width, size[1] / image.height
     boxes = tuple(Box(b.left * sx, b.top * sy, b.width * sx, b.height * sy) for b in a.boxes)
@@ -119,7 +120,7 @@ def decoy(rng, height: float) -> np.ndarray:
     return np.asarray(im.resize((max(4, round(w * k)), max(4, round(h * k))), Image.BILINEAR), np.float32)
 
 
-def _feather(shape: tuple[int, int], width: float) -> np.ndarray:
+def feather(shape: tuple[int, int], width: float) -> np.ndarray:
     """(h, w) alpha: 1 inside, falling linearly to 0 over `width` px at the patch's edges."""
     h, w = shape
     y = np.minimum(np.arange(h), np.arange(h)[::-1])[:, None]
@@ -127,7 +128,7 @@ def _feather(shape: tuple[int, int], width: float) -> np.ndarray:
     return np.clip((np.minimum(x, y) + 0.5) / max(width, 1.0), 0, 1).astype(np.float32)
 
 
-def _paste(canvas: np.ndarray, patch: np.ndarray, alpha: np.ndarray, x: int, y: int) -> None:
+def paste(canvas: np.ndarray, patch: np.ndarray, alpha: np.ndarray, x: int, y: int) -> None:
     """Blend `patch` into `canvas` at integer offset (x, y), cropped at the frame's edges."""
     h, w = canvas.shape[:2]
     ph, pw = patch.shape[:2]
@@ -149,13 +150,13 @@ def _place(rng, canvas, patch, number: Number, taken: list[Box]) -> Number | Non
     u = union_box(number.boxes)
     ph, pw = patch.shape[:2]
     room = min(u.left, u.top, pw - u.left - u.width, ph - u.top - u.height)
-    alpha = _feather((ph, pw), max(1.0, min(rng.uniform(0.05, 0.3) * min(ph, pw), room * 0.9)))
+    alpha = feather((ph, pw), max(1.0, min(rng.uniform(0.05, 0.3) * min(ph, pw), room * 0.9)))
     for _ in range(20):
         x = int(rng.integers(math.floor(-u.left), max(math.floor(-u.left) + 1, math.floor(w - u.left - u.width))))
         y = int(rng.integers(math.floor(-u.top), max(math.floor(-u.top) + 1, math.floor(h - u.top - u.height))))
         if any(_overlaps(Box(x, y, pw, ph), expand_box(t)) for t in taken):
             continue
-        _paste(canvas, patch, alpha, x, y)
+        paste(canvas, patch, alpha, x, y)
         return Number(number.digits, tuple(Box(b.left + x, b.top + y, b.width, b.height) for b in number.boxes))
     return None
 
@@ -202,7 +203,7 @@ def compose(rng: np.random.Generator, spec: SceneSpec) -> Scene:
     lo, hi = np.log(spec.height_range[0] * h), np.log(spec.height_range[1] * h)
     for _ in range(int(rng.choice([0, 1, 1, 2]))):
         patch = decoy(rng, float(np.exp(rng.uniform(lo, hi))))
-        _paste(canvas, patch, _feather(patch.shape[:2], rng.uniform(0.05, 0.3) * min(patch.shape[:2])),
+        paste(canvas, patch, feather(patch.shape[:2], rng.uniform(0.05, 0.3) * min(patch.shape[:2])),
                int(rng.integers(-patch.shape[1] // 2, w)), int(rng.integers(-patch.shape[0] // 2, h)))
     u = rng.random()
     count = 0 if u < spec.empty_share else 2 if u < spec.empty_share + spec.two_share else 1
@@ -211,7 +212,7 @@ def compose(rng: np.random.Generator, spec: SceneSpec) -> Scene:
         # Two numbers in one frame are smaller: both must fit without touching.
         height = float(np.exp(between(rng, lo, min(hi, np.log(0.25 * h)) if count == 2 else hi)))
         if spec.real is not None and rng.random() < spec.real_share:
-            patch, number = _real_number(rng, spec.real, height)
+            patch, number = real_number(rng, spec.real, height)
         else:
             patch, number = _synthetic_number(rng, height, spec.plates)
         placed = _place(rng, canvas, patch, number, [union_box(n.boxes) for n in numbers])
