@@ -29,25 +29,15 @@ from .detect import LOOKS
 from .inference.card import ModelError
 from .inference.detector import DEFAULT_DETECTOR, FrameTooSmall
 from .inference.reader import DEFAULT_MODEL
+from .live import TRACK_GATE
 from .outputs import OutputError, build_outputs
 from .outputs.registry import add_arguments as add_output_arguments
 from .package import version
 from .regions import parse_roi
+from .smoothing import TRACKS, parse_smooth
 from .sources import SOURCE_HELP, SourceError
 from .sources.base import SourceUnavailable
 from .tiles import LIVE_TILES
-
-
-def _smooth(text: str) -> tuple[int, int] | None:
-    if text == "off":
-        return None
-    try:
-        k, n = (int(v) for v in text.split("/"))
-        if not 1 <= k <= n:
-            raise ValueError
-        return k, n
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r}: expected K/N with 1 <= K <= N (e.g. 3/5), or off") from None
 
 
 def _roi(text: str):
@@ -92,9 +82,14 @@ def build_parser() -> argparse.ArgumentParser:
                    f"Default: only frames larger than 640x480 get tiles ({LIVE_TILES} a live frame); 0: never")
     p.add_argument("--threshold", type=cli.probability,
                    help="confidence gate (default: the model card's gate, coverage at 98%% on validation data)")
-    p.add_argument("--smooth", type=_smooth, default=(3, 5),
-                   help="K/N: report a reading once it won K of the last N frames, or off "
-                   "(live sources only; default 3/5)")
+    p.add_argument("--smooth", type=parse_smooth, default=TRACKS,
+                   help="live sources only. tracks (default): with the detector, follow each number across frames, "
+                   "fuse what every frame reads of it, report it once sure and again when it has gone (edge_app.live; "
+                   "with --roi or --scan, the 3/5 vote); K/N: report a reading once it won K of the last N frames; "
+                   "off: every frame alone")
+    p.add_argument("--track-gate", type=cli.probability,
+                   help=f"with --smooth tracks, the fused confidence a number must reach to be reported "
+                   f"(default {TRACK_GATE}, tuned on the tuning clips for 99%% precision)")
     p.add_argument("--fps", type=cli.positive_float,
                    help="at most N frames a second, so the device is not busy all the time (default: no cap)")
     p.add_argument("--threads", type=cli.threads, help="interpreter threads (default: the interpreter's)")

@@ -1,4 +1,7 @@
-"""The edge app loop: source -> (detect) -> region -> read -> gate -> smooth -> outputs, one path for every source."""
+"""The edge app loop: source -> (detect) -> region -> read -> gate -> smooth -> outputs, one path for every source.
+
+A live source with the detector follows each number and fuses its frames instead (edge_app.live): it reports a
+track when its fused reading is sure, and again when the number has gone."""
 
 from __future__ import annotations
 
@@ -19,16 +22,16 @@ from .detect import LOOKS, DetectAndRead, detect_thresholds, detector_for, scene
 from .inference.card import ModelError
 from .inference.detector import DEFAULT_DETECTOR, NumberDetector
 from .inference.reader import HouseNumberModel
+from .live import TRACK_GATE, LiveReader, Report
 from .outputs import Event, Fanout, FrameView, Output
 from .outputs.mqtt import MqttUrl
 from .redact import redact
-from .regions import LabelledBoxes, scan_windows
-from .smoothing import Smoother
+from .regions import LabelledBoxes, detection_region, scan_windows
+from .smoothing import TRACKS, Smoother
 from .sources import Frame, open_source
 from .sources.base import CameraControls
 from .summary import Summary
 from .tiles import LEVELS, LIVE_TILES, STILL_ABOVE
-from .tracking import BoxTracker
 from .tta import read_region
 from .watchdog import Watchdog
 
@@ -51,7 +54,9 @@ class AppConfig:
     tiles: int | None = None  # tiles a live frame looks at besides the whole (None: LIVE_TILES), a picture all of them;
     # without the flag only frames larger than 640x480 get tiles (tiles.STILL_ABOVE); 0: the whole frame only
     threshold: float | None = None  # None: the gate in the model's card (coverage at 98% on validation data)
-    smooth: tuple[int, int] | None = (3, 5)  # report a reading once it won k of the last n frames
+    smooth: tuple[int, int] | str | None = TRACKS  # live sources: "tracks" follows and fuses each number (with the
+    # detector; the 3/5 vote otherwise), (k, n) reports a reading once it won k of the last n frames, None every frame
+    track_gate: float | None = None  # fused confidence a track must reach to be reported (None: live.TRACK_GATE)
     fps: float | None = None  # rate cap: at most this many frames a second (None: as fast as they come)
     jsonl: Path | None = None
     annotate: Path | None = None
@@ -126,6 +131,7 @@ class App:
         self.lost = 0  # readings some output could not deliver for good (exit code 1)
         self.stop = False
         self._wake = threading.Event()  # set by a signal: ends the --fps wait at once
+        self.live: LiveReader | None = None  # a live source's tracks (set by run)
 
     def read_frame(self, image: np.ndarray, regions: list[Box]) -> tuple[Reading, Box]:
         """The best reading over the regions of one frame (Reading.rank; the first of equals) and its region."""
@@ -161,27 +167,35 @@ class App:
                                       cfg.brightness, cfg.zoom)
             with open_source(cfg.source, size=cfg.size, lores=lores, autofocus=cfg.autofocus, controls=controls,
                              retries=cfg.retries, backoff=cfg.backoff, heartbeat=watchdog.ping) as source:
-                smoother = Smoother(*cfg.smooth) if cfg.smooth and source.is_live else None
+                vote = (3, 5) if cfg.smooth == TRACKS else cfg.smooth
+                smoother = Smoother(*vote) if vote and source.is_live else None
+                self.live = None
                 if self.finder:
-                    self.finder.tracker = BoxTracker() if source.is_live else None
+                    if source.is_live and cfg.smooth == TRACKS:
+                        self.live = LiveReader(self.finder, TRACK_GATE if cfg.track_gate is None else cfg.track_gate)
                     # a live source looks at its tiles in turn; a picture at all of its own at once
                     tiles = LIVE_TILES if cfg.tiles is None else cfg.tiles
                     self.finder.first_look.per_frame = tiles if source.is_live else None
-                next_at = None
+                next_at = last = None
                 watchdog.ready()
                 for frame in source:
                     watchdog.ping()
                     if self.stop or (cfg.max_frames is not None and frame.index >= cfg.max_frames):
                         break
                     view = self.process(frame, smoother)
+                    last = frame
                     self.outputs.frame(view)
-                    if view.event is not None:
-                        self.summary.add_reading()
-                        self.outputs.write(view.event)
+                    for event in view.events:
+                        if event.event != "gone":
+                            self.summary.add_reading()
+                        self.outputs.write(event)
                     if cfg.fps:  # the rate cap: wait for the next slot (a signal ends the wait)
                         now = time.monotonic()
                         next_at = now + 1 / cfg.fps if next_at is None else max(next_at + 1 / cfg.fps, now)  # no burst
                         self._wake.wait(next_at - now)
+                if self.live is not None and last is not None:  # the source ended: its numbers are gone from view
+                    for report in self.live.end():
+                        self.outputs.write(self._report(last, report, 0.0))
         finally:
             watchdog.close()
             self.lost = self.outputs.close()
@@ -199,6 +213,8 @@ class App:
         start = time.perf_counter()
         found = None
         try:
+            if self.live is not None and self._detecting():
+                return self._follow(frame, view, start)
             if self._detecting():
                 found = self.finder(frame.image, frame.lores)
                 if found is None:  # no number in the frame: nothing is read, smoothing sees a frame without one
@@ -221,7 +237,7 @@ class App:
         view.passed = gated is not None
         text = smoother.update(gated) if smoother else gated
         if text is not None:
-            view.event = Event(
+            view.events.append(Event(
                 time=datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
                 source=self.source_name,
                 frame=frame.index,
@@ -234,8 +250,44 @@ class App:
                 box=view.box,
                 box_confidence=round(found.score, 4) if found else None,
                 model=self.model.path.name,
-            )
+            ))
         return view
+
+    def _follow(self, frame: Frame, view: FrameView, start: float) -> FrameView:
+        """A live frame through the tracks (edge_app.live): the tracks in view, and what changed as events."""
+        t = frame.time if frame.time is not None else time.monotonic()
+        seen, reports = self.live(frame.image, t, frame.lores)
+        latency = (time.perf_counter() - start) * 1000
+        self.summary.add_frame(latency)
+        view.latency_ms = round(latency, 3)
+        view.tracks = [{"id": tr.id, "box": _in_frame(tr.box, frame.image),
+                        "reading": (tr.reported or tr.last_read).text if (tr.reported or tr.last_read) else "",
+                        "confidence": round(tr.reported.confidence, 4) if tr.reported else None,
+                        "reported": tr.reported is not None} for tr in seen]
+        view.passed = any(tr.reported is not None for tr in seen)
+        best = max(seen, key=lambda tr: (tr.reported is not None, tr.score), default=None)
+        if best is not None:
+            view.region = [int(round(v)) for v in detection_region(best.box)]
+            view.box = _in_frame(best.box, frame.image)
+            shown = best.reported or best.last_read
+            view.reading = shown.text if shown else ""
+            view.confidence = round(shown.confidence, 4) if shown else None
+        view.events = [self._report(frame, r, latency) for r in reports]
+        return view
+
+    def _report(self, frame: Frame, report: Report, latency: float) -> Event:
+        now = datetime.now(timezone.utc)
+        track, reading = report.track, report.reading
+        others = [tr.reported.text for tr in self.live.in_view() if tr is not track]
+        return Event(
+            time=now.isoformat(timespec="milliseconds"), source=self.source_name, frame=frame.index, file=frame.file,
+            reading=reading.text, confidence=round(reading.confidence, 4),
+            digit_confidences=[float(c) for c in reading.digit_confidences],
+            roi=[int(round(v)) for v in detection_region(track.box)], latency_ms=round(latency, 3),
+            box=_in_frame(track.box, frame.image), box_confidence=round(track.score, 4), model=self.model.path.name,
+            event=report.kind, track=track.id,
+            first_seen=datetime.fromtimestamp(track.seen_at, timezone.utc).isoformat(timespec="milliseconds"),
+            frames=track.evidence.views, in_view=others if report.kind == "gone" else None)
 
     def _detecting(self) -> bool:
         # The web page can set an ROI mid-run: from then on that region is read instead.

@@ -15,14 +15,13 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .contract import Box, crop_region, expand_box, model_input
+from .contract import Box, crop_region, expand_box, model_input, union_box
 from .decode import Reading
 from .inference.card import ModelError, SceneGate
 from .inference.detector import Detection, NumberDetector, nms
 from .inference.reader import HouseNumberModel
 from .regions import detection_region
 from .tiles import LEVELS, STILL_ABOVE, TileLooks
-from .tracking import BoxTracker
 from .tta import weighed_reading
 
 log = logging.getLogger("edge_app")
@@ -33,6 +32,8 @@ FIRST_LOOK = 0.15  # with two looks, the first keeps its best boxes down to this
 # applies to the second look's score, which says better whether the box holds a number
 TILE_LOOK_AGAIN = 2  # the tiles' best first-look boxes looked at again besides the whole frame's three: on the real
 # photos' tuning half 3 and 5 found no more numbers than 2, and 1 lost one (scripts/eval_real.py)
+ROW_GAP = 0.8  # boxes in one row at most this many digit heights apart are one number (join_rows)
+ROW_HEIGHTS = 1.4  # ...and of heights within this ratio
 LOOK_AGAIN = 3  # first-look boxes looked at again, of which the best MAX_READ by the second look are read: on
 # the tuning scenes a third finds 2.6 points more numbers for about 0.3 ms (docs/detector.md)
 
@@ -110,37 +111,66 @@ def find_boxes(detector: NumberDetector, image: np.ndarray, box_threshold: float
     threshold, or with two looks, the whole frame's best LOOK_AGAIN boxes and the tiles' best TILE_LOOK_AGAIN looked
     at again, kept at the box threshold, and the best `max_read` of those (two second looks that land on the same
     number are one box)."""
+    return [d for d in all_boxes(detector, image, box_threshold, looks, lores, first_look)
+            if d.score >= box_threshold][:max_read]
+
+
+def all_boxes(detector: NumberDetector, image: np.ndarray, floor: float, looks: int = LOOKS,
+              lores: np.ndarray | None = None, first_look: TileLooks | None = None) -> list[Detection]:
+    """find_boxes' boxes down to the score `floor`, all of them, best first."""
     first_look = first_look or TileLooks(detector, above=STILL_ABOVE)
     if looks == 1:
-        return first_look(image, box_threshold, lores)
-    whole, finer = first_look.looks(image, min(FIRST_LOOK, box_threshold), lores)
+        return first_look(image, floor, lores)
+    whole, finer = first_look.looks(image, min(FIRST_LOOK, floor), lores)
     # The tiles' boxes have their own share of second looks: many more windows bring many more textures that
     # outscore a real number at the first look, and without a share of their own they would crowd it out.
-    first = whole[: max(LOOK_AGAIN, max_read)] + finer[:TILE_LOOK_AGAIN]
+    first = whole[:LOOK_AGAIN] + finer[:TILE_LOOK_AGAIN]
     second = [detector.look_again(image, d) for d in first]
-    return nms([d for d in second if d is not None and d.score >= box_threshold])[:max_read]
+    return nms([d for d in second if d is not None and d.score >= floor])
+
+
+def join_rows(detections: list[Detection], gap: float = ROW_GAP) -> list[Detection]:
+    """Boxes side by side in one row of digits joined into one box, best first: the detector may box the digits of
+    a widely spaced number (a modern plate, a pole in front) one by one, and each alone reads as a short number."""
+    boxes = sorted(detections, key=lambda d: d.box.left)
+    joined = True
+    while joined:
+        joined = False
+        for i, a in enumerate(boxes):
+            b = next((b for b in boxes[i + 1:] if _one_row(a.box, b.box, gap)), None)
+            if b is not None:
+                boxes.remove(b)
+                boxes[i] = Detection(union_box((a.box, b.box)), max(a.score, b.score))
+                joined = True
+                break
+    return sorted(boxes, key=lambda d: -d.score)
+
+
+def _one_row(a: Box, b: Box, gap: float) -> bool:
+    """Whether two boxes look like parts of one row of digits: the same height, level, at most `gap` heights apart."""
+    h = max(a.height, b.height)
+    level = min(a.top + a.height, b.top + b.height) - max(a.top, b.top)
+    apart = max(a.left, b.left) - min(a.left + a.width, b.left + b.width)
+    return min(a.height, b.height) >= h / ROW_HEIGHTS and level >= 0.6 * min(a.height, b.height) and apart <= gap * h
 
 
 class DetectAndRead:
-    """Detector + reader for one frame at a time; `tracker` (live sources) steadies the boxes."""
+    """Detector + reader for one frame at a time (a live source's tracks use its parts: edge_app.live)."""
 
     def __init__(self, detector: NumberDetector, reader: HouseNumberModel, box_threshold: float,
-                 tracker: BoxTracker | None = None, max_read: int = MAX_READ, scales: tuple[float, ...] = SCALES,
+                 max_read: int = MAX_READ, scales: tuple[float, ...] = SCALES,
                  looks: int = LOOKS, tta: int = 1, levels: tuple[float, ...] = LEVELS,
                  tiles_per_frame: int | None = None, tiles_above: int = STILL_ABOVE):
         self.detector, self.reader, self.box_threshold = detector, reader, box_threshold
         self.first_look = TileLooks(detector, levels, tiles_per_frame, tiles_above)
-        self.tracker, self.max_read, self.scales, self.looks, self.tta = tracker, max_read, scales, looks, tta
+        self.max_read, self.scales, self.looks, self.tta = max_read, scales, looks, tta
 
     def __call__(self, image: np.ndarray, lores: np.ndarray | None = None) -> Found | None:
         return most_confident(self.candidates(image, lores))
 
     def candidates(self, image: np.ndarray, lores: np.ndarray | None = None) -> list[Found]:
         """Each of the best `max_read` boxes of the frame with its reading, best box score first."""
-        found = self.find(image, lores)
-        if self.tracker is not None:
-            found = self.tracker.update(found)
-        return self.read_boxes(image, found)
+        return self.read_boxes(image, self.find(image, lores))
 
     def read_boxes(self, image: np.ndarray, found: list[Detection]) -> list[Found]:
         """The best `max_read` of these boxes, each with its reading."""

@@ -1,21 +1,27 @@
-"""Smoothing across frames: report a reading once it has won k of the last n frames, and only when it changes."""
+"""Smoothing across frames: report a reading once it has won k of the last n frames, and only when it changes.
+
+With the detector, a live source follows each number instead (--smooth tracks, the default: edge_app.live)."""
 
 from __future__ import annotations
 
 import argparse
 from collections import deque
 
+TRACKS = "tracks"
 
-def parse_smooth(text: str) -> tuple[int, int] | None:
-    """argparse type for --smooth: 'K/N' with 1 <= K <= N <= 100 -> (k, n), or 'off' -> None."""
+
+def parse_smooth(text: str) -> tuple[int, int] | str | None:
+    """argparse type for --smooth: 'tracks' -> TRACKS, 'K/N' with 1 <= K <= N <= 100 -> (k, n), or 'off' -> None."""
     if text == "off":
         return None
+    if text == TRACKS:
+        return TRACKS
     try:
         k, n = (int(v) for v in text.split("/"))
     except ValueError:
         k = n = 0
     if not 1 <= k <= n <= 100:
-        raise argparse.ArgumentTypeError(f"{text!r}: expected K/N with 1 <= K <= N <= 100 (e.g. 3/5), or off")
+        raise argparse.ArgumentTypeError(f"{text!r}: expected tracks, K/N with 1 <= K <= N <= 100 (e.g. 3/5), or off")
     return k, n
 
 

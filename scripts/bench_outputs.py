@@ -118,9 +118,9 @@ def main() -> None:
                         fan = modes[names[mode]]
                         view = app.process(frame, smoother)
                         fan.frame(view)
-                        if view.event is not None:
+                        for event in view.events:
                             readings[names[mode]] += 1
-                            fan.write(view.event)
+                            fan.write(event)
                         frames += 1
                         now = time.perf_counter()
                         if now - began >= args.block:  # close this block, switch modes

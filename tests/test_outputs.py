@@ -205,11 +205,13 @@ def _event(**kw) -> Event:
     return Event(**{**base, **kw})
 
 
-def test_event_has_the_design_fields_plus_box_and_model():
+def test_event_has_the_design_fields_plus_box_model_and_track():
     d = _event(model="house_numbers.tflite").as_dict()
     assert list(d) == ["time", "source", "frame", "file", "reading", "confidence", "digit_confidences", "roi",
-                       "latency_ms", "box", "box_confidence", "model"]
+                       "latency_ms", "box", "box_confidence", "model", "event", "track", "first_seen", "frames",
+                       "in_view"]
     assert d["box"] is None and d["box_confidence"] is None and d["model"] == "house_numbers.tflite"
+    assert d["event"] == "reading" and d["track"] is None  # a picture's reading; live tracks fill the rest
 
 
 def test_jsonl_output_keeps_failed_lines_and_writes_them_in_order(tmp_path, monkeypatch):
@@ -257,10 +259,10 @@ def test_fanout_a_failing_output_does_not_stop_the_others(tmp_path, caplog, pict
     fan = Fanout([JsonlOutput("/dev/full"), broken, good])
     for i in range(25):
         view = FrameView(i, picture, region=[5, 5, 40, 30], reading="12", confidence=0.5)
-        view.event = _event(frame=i) if i % 5 == 0 else None
+        view.events = [_event(frame=i)] if i % 5 == 0 else []
         fan.frame(view)
-        if view.event:
-            fan.write(view.event)
+        for event in view.events:
+            fan.write(event)
     assert len(list((tmp_path / "good").iterdir())) == 25  # every frame, reported or not
     assert broken in fan.disabled and AnnotateOutput.max_failures == 20
     lines = [r.getMessage() for r in caplog.records]
@@ -273,7 +275,7 @@ def test_fanout_a_failing_output_does_not_stop_the_others(tmp_path, caplog, pict
 def test_annotate_view_colours(picture):
     view = FrameView(0, picture, region=[20, 30, 60, 40], reading="12", confidence=0.4)
     assert tuple(np.asarray(annotate_view(view))[50, 20]) == PENDING_COLOUR  # read, not reported
-    view.event = _event(roi=[20, 30, 60, 40])
+    view.events = [_event(roi=[20, 30, 60, 40])]
     assert tuple(np.asarray(annotate_view(view))[50, 20]) == ROI_COLOUR
     plain = FrameView(1, picture)  # skipped or not read: the frame as it is
     np.testing.assert_array_equal(np.asarray(annotate_view(plain)), picture)

@@ -29,32 +29,51 @@ def annotate(image: np.ndarray, roi: Sequence[int], text: str, confidence: float
              colour: tuple[int, int, int] = ROI_COLOUR, box: Sequence[int] | None = None) -> Image.Image:
     """A copy of the RGB picture with the ROI (x, y, w, h) outlined and the reading written beside it."""
     picture = Image.fromarray(np.ascontiguousarray(image, dtype=np.uint8)).convert("RGB")
-    draw = ImageDraw.Draw(picture)
-    line = max(2, round(min(picture.size) / 200))
     if box is not None:
-        bx, by, bw, bh = (int(round(v)) for v in box)
-        draw.rectangle((bx, by, bx + bw - 1, by + bh - 1), outline=BOX_COLOUR, width=line)
-    x, y, w, h = (int(round(v)) for v in roi)
-    draw.rectangle((x, y, x + w - 1, y + h - 1), outline=colour, width=line)
+        _outline(picture, box, None, BOX_COLOUR)
     label = f"{text or '-'}  {confidence:.2f}" if confidence is not None else (text or "-")
-    font = ImageFont.load_default()
-    left, top, right, bottom = draw.textbbox((0, 0), label, font=font)
-    tw, th = right - left + 4, bottom - top + 4
-    ty = y - th if y - th >= 0 else min(y + h, picture.height - th)  # above the ROI, else below it
-    draw.rectangle((x, ty, x + tw, ty + th), fill=colour)
-    draw.text((x + 2 - left, ty + 2 - top), label, fill=TEXT_COLOUR, font=font)
+    _outline(picture, roi, label, colour)
     return picture
 
 
+def _outline(picture: Image.Image, rect: Sequence[int], label: str | None, colour: tuple[int, int, int]) -> None:
+    """Draw a rectangle (x, y, w, h) and, where given, a label on a patch of its colour above it (else below)."""
+    draw = ImageDraw.Draw(picture)
+    line = max(2, round(min(picture.size) / 200))
+    x, y, w, h = (int(round(v)) for v in rect)
+    draw.rectangle((x, y, x + w - 1, y + h - 1), outline=colour, width=line)
+    if label is None:
+        return
+    font = ImageFont.load_default()
+    left, top, right, bottom = draw.textbbox((0, 0), label, font=font)
+    tw, th = right - left + 4, bottom - top + 4
+    ty = y - th if y - th >= 0 else min(y + h, picture.height - th)
+    draw.rectangle((x, ty, x + tw, ty + th), fill=colour)
+    draw.text((x + 2 - left, ty + 2 - top), label, fill=TEXT_COLOUR, font=font)
+
+
 def annotate_view(view: FrameView) -> Image.Image:
-    """The frame with its region, box and reading drawn; green if the reading passed the gate, amber if not."""
+    """The frame with its region, box and reading drawn, green if the reading passed the gate, amber if not; a live
+    frame with tracks gets each track's box and reading instead."""
+    if view.tracks:
+        return annotate_tracks(view.image, view.tracks)
     if view.region is None:
         return Image.fromarray(np.ascontiguousarray(view.image, dtype=np.uint8)).convert("RGB")
-    if view.event is not None:
-        return annotate(view.image, view.region, view.event.reading, view.event.confidence, box=view.box)
+    said = [e for e in view.events if e.event != "gone"]
+    if said:
+        return annotate(view.image, view.region, said[0].reading, said[0].confidence, box=view.box)
     if view.passed:
         return annotate(view.image, view.region, view.reading, view.confidence, box=view.box)
     return annotate(view.image, view.region, view.reading, view.confidence, colour=PENDING_COLOUR, box=view.box)
+
+
+def annotate_tracks(image: np.ndarray, tracks: list[dict]) -> Image.Image:
+    """A copy of the picture with each live track's box and "#id reading" drawn: green once reported, else amber."""
+    picture = Image.fromarray(np.ascontiguousarray(image, dtype=np.uint8)).convert("RGB")
+    for t in tracks:
+        label = f"#{t['id']} {t['reading'] or '-'}" + (f" {t['confidence']:.2f}" if t["confidence"] is not None else "")
+        _outline(picture, t["box"], label, ROI_COLOUR if t["reported"] else PENDING_COLOUR)
+    return picture
 
 
 def save_annotated(image: Image.Image, folder: str | os.PathLike, name: str) -> Path:

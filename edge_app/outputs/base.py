@@ -37,6 +37,11 @@ class Event:
     box: list[int] | None = None  # the detector's box [x, y, w, h], None without a detector
     box_confidence: float | None = None
     model: str | None = None  # the reader model's file name
+    event: str = "reading"  # a picture's or frame's reading; a live track's "reported", "updated" or "gone"
+    track: int | None = None  # the live track's id
+    first_seen: str | None = None  # when the track was first seen (ISO 8601, UTC)
+    frames: int | None = None  # the track's views fused into this reading
+    in_view: list[str] | None = None  # "gone": the readings of the tracks still in view
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -54,8 +59,9 @@ class FrameView:
     reading: str | None = None  # the most confident decode, before gate and smoothing ("" for no digits)
     confidence: float | None = None
     latency_ms: float | None = None
-    passed: bool = False  # the reading passed the confidence gate
-    event: Event | None = None  # set when this frame reported a reading
+    passed: bool = False  # the reading passed the confidence gate (live tracks: a reported number is in view)
+    events: list[Event] = field(default_factory=list)  # what this frame reported
+    tracks: list[dict] = field(default_factory=list)  # live tracks seen in this frame: id, box, reading, confidence
     time: float = field(default_factory=time.time)
 
 

@@ -16,6 +16,7 @@ Home Assistant accepts only [a-zA-Z0-9_-] in a discovery topic's node and object
 from __future__ import annotations
 
 import io
+import json
 import re
 import socket
 import time
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
     from ..app import App
     from .base import FrameView
 
+CONFIDENCE_TEMPLATE = ("{{ (value_json.confidence * 100) | round(1) if value_json.confidence is not none "
+                       "else none }}")  # none: a number has gone, Home Assistant shows unknown
 EXPIRE_AFTER = 120  # seconds without a reading before the reading and confidence sensors go unavailable
 IN_VIEW_FOR = 5.0  # seconds a passing reading keeps "number in view" ON
 DIAGNOSTICS_EVERY = 30.0  # seconds between diagnostics messages
@@ -62,7 +65,7 @@ def discovery(prefix: str, device_id: str, model: str | None, version: str = "",
                                "expire_after": EXPIRE_AFTER}),
         ("sensor", "confidence", {"name": "House number confidence", "state_topic": f"{base}/state",
                                   "unit_of_measurement": "%", "state_class": "measurement",
-                                  "value_template": "{{ (value_json.confidence * 100) | round(1) }}",
+                                  "value_template": CONFIDENCE_TEMPLATE,
                                   "expire_after": EXPIRE_AFTER}),
         ("binary_sensor", "in_view", {"name": "Number in view", "state_topic": f"{base}/in_view",
                                       "payload_on": "ON", "payload_off": "OFF", "icon": "mdi:eye"}),
@@ -80,6 +83,17 @@ def discovery(prefix: str, device_id: str, model: str | None, version: str = "",
         configs.append(("sensor", obj, config))
     return [(f"homeassistant/{platform}/{node}/{obj}/config",
              {**common, **config, "unique_id": f"{node}_{obj}"}) for platform, obj, config in configs]
+
+
+def state_of(payload: bytes) -> bytes:
+    """The retained state an event leaves: the event itself, but after a live number's "gone" the number still in
+    view, or none (a null reading, which Home Assistant shows as unknown) when nothing is."""
+    event = json.loads(payload)
+    if event.get("event") != "gone":
+        return payload
+    still = event.get("in_view") or []
+    event.update(left=event["reading"], reading=still[0] if still else None, confidence=None, digit_confidences=[])
+    return to_json(event).encode()
 
 
 def page_url(app: App | None) -> str | None:
@@ -110,7 +124,7 @@ class DeviceState:
     def frame(self, view: FrameView) -> None:
         if view.passed:
             self._passed_at = time.monotonic()
-        if view.event is not None and view.image is not None:
+        if any(e.event != "gone" for e in view.events) and view.image is not None:
             self._snapshot = view
 
     def publish(self, client, app: App | None, problem: str | None) -> None:

@@ -40,7 +40,7 @@ def readings_per_hour(path: Path, hours: int = 24, now: datetime | None = None,
         except (ValueError, KeyError, TypeError):
             continue  # a line cut by a power cut, or not an event
         hour = when.replace(minute=0, second=0, microsecond=0)
-        if hour in counts:
+        if hour in counts and event.get("event") != "gone":  # a number leaving the view is not a reading
             counts[hour][str(event.get("reading", ""))] += 1
     return [{"hour": b.isoformat(timespec="minutes"), "readings": sum(counts[b].values()),
              "numbers": dict(counts[b].most_common(5))} for b in buckets]

@@ -203,6 +203,7 @@ class HttpOutput(Output):
             "latest": self.recent[-1] if self.recent else None,
             "current": {"frame": view.index, "reading": view.reading, "confidence": view.confidence,
                         "region": view.region, "box": view.box} if view else None,
+            "tracks": view.tracks if view else [],  # live numbers in view: id, box, reading, confidence, reported
             "model": app.model.path.name,
             "licence": app.model.card.training.get("licence"),
             "threshold": app.threshold,

@@ -25,7 +25,7 @@ from urllib.parse import unquote, urlsplit
 from .. import cli
 from ..package import version
 from .base import Event, FrameView, Output, OutputError, flag_type
-from .ha_discovery import DeviceState, discovery, page_url
+from .ha_discovery import DeviceState, discovery, page_url, state_of
 from .jsonl import to_json
 from .spool import Spool, SpoolBusy
 
@@ -263,7 +263,7 @@ class MqttOutput(Output):
                 sending = (head.seq, info.mid)  # paho resends it itself after a reconnect: publish it once
             if self._acked.pop(sending[1], None) is not None:
                 self.spool.pop()
-                self.client.publish(f"{self.base}/state", head.payload, qos=1, retain=True)
+                self.client.publish(f"{self.base}/state", state_of(head.payload), qos=1, retain=True)
                 sending = None
                 self._wake.set()  # the next one at once
             self._forget_old_acks()

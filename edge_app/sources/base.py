@@ -64,6 +64,7 @@ class Frame:
     file: str | None = None  # picture file name for picture sources, else None
     error: str | None = None  # why image is None
     lores: np.ndarray | None = None
+    time: float | None = None  # seconds on the source's clock (a video's timestamps, a camera's capture time)
 
     @property
     def detector_image(self) -> np.ndarray | None:

@@ -142,7 +142,7 @@ class CameraSource(Source):
         index = 0
         while True:
             image, lores = self.camera.read()
-            yield Frame(index, image, lores=lores)
+            yield Frame(index, image, lores=lores, time=time.monotonic())
             index += 1
 
     def close(self) -> None:

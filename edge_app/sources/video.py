@@ -32,7 +32,9 @@ class VideoSource(Source):
             ok, bgr = self._cap.read()
             if not ok or bgr is None:
                 break
-            yield Frame(index, self._cv2.cvtColor(bgr, self._cv2.COLOR_BGR2RGB))
+            # the file's own timestamp: a variable frame rate or a dropped frame shows in it
+            seconds = self._cap.get(self._cv2.CAP_PROP_POS_MSEC) / 1000
+            yield Frame(index, self._cv2.cvtColor(bgr, self._cv2.COLOR_BGR2RGB), time=seconds)
             index += 1
         if index < expected:  # OpenCV stops at the first frame it cannot decode, without a word
             log.warning("%s: the video ended at frame %d of the %d its header announces (damaged or cut short?)",

@@ -1,0 +1,126 @@
+"""Live reading over time: detect -> follow each number (tracks.py) -> read it -> fuse its views (fusion.py).
+
+A track is reported once its fused reading passes the track gate with MIN_VIEWS views behind it; it is
+reported again ("updated") only when the fused reading changes to one at least as long and as sure; and
+its end ("gone") is reported when it has left the view. A frame is judged by what is new in it: views are
+weighed by the source's frame times and pixel changes, never counted by frames, so a stalled camera that
+repeats its last picture builds no confidence.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import NamedTuple
+
+import numpy as np
+
+from .contract import model_input
+from .decode import Reading, decode
+from .detect import DetectAndRead, all_boxes, join_rows
+from .fusion import View, is_new
+from .regions import detection_region
+from .tracks import Track, Tracker
+
+log = logging.getLogger("edge_app")
+TRACK_GATE = 0.97  # fused confidence a track must reach to be reported (tuned on the tuning clips for 99% precision)
+MIN_VIEWS = 3  # views that counted before a track may be reported: one frame alone is what --smooth off judges
+DOUBTFUL = 0.5  # boxes down to this share of the box threshold may continue a track, never start one
+READ_TRACKS = 3  # tracks read a frame at most, the surest first: the reader's cost stays bounded
+GAP_S = 0.5  # a pause between frames this long is worth a log line (dropped frames)
+
+
+class Report(NamedTuple):
+    """A change in what is in view: a track "reported", "updated" or "gone"."""
+
+    kind: str
+    track: Track
+    reading: Reading
+
+
+class FrameClock:
+    """Frame times in seconds on the source's clock; notes, once each, the oddities a live source can have."""
+
+    def __init__(self) -> None:
+        self.last: float | None = None
+        self._said: set[str] = set()
+
+    def tick(self, t: float) -> bool:
+        """Take a frame's time; False when time went back (a restarted stream: the tracks must end)."""
+        last, self.last = self.last, t
+        if last is None:
+            return True
+        if t < last:
+            self.note("back", "the source's frame times went back %.2f s (a restarted stream?): tracks start again",
+                       last - t)
+            return False
+        if t == last:
+            self.note("same", "two frames share a time (a stalled camera repeats its picture?): a frame that is not "
+                       "new adds no confidence")
+        elif t - last > GAP_S:
+            self.note("gap", "a %.2f s gap between frames (dropped frames or a variable frame rate): each number's "
+                       "box is predicted across it", t - last)
+        return True
+
+    def note(self, key: str, text: str, *args) -> None:
+        """Log a line the first time this kind of oddity happens."""
+        if key not in self._said:
+            self._said.add(key)
+            log.info(text, *args)
+
+
+class LiveReader:
+    """One live source's tracks and their fused readings."""
+
+    def __init__(self, finder: DetectAndRead, gate: float = TRACK_GATE, min_views: int = MIN_VIEWS):
+        self.finder, self.gate, self.min_views = finder, gate, min_views
+        self.tracker = Tracker()
+        self.clock = FrameClock()
+
+    def __call__(self, image: np.ndarray, t: float,
+                 lores: np.ndarray | None = None) -> tuple[list[Track], list[Report]]:
+        """One frame at time t (seconds): the tracks seen in it and the reports it makes."""
+        reports = [] if self.clock.tick(t) else self._end(self.tracker.clear())
+        f = self.finder
+        boxes = join_rows(all_boxes(f.detector, image, DOUBTFUL * f.box_threshold, f.looks, lores, f.first_look))
+        sure = [d for d in boxes if d.score >= f.box_threshold]
+        doubtful = [d for d in boxes if d.score < f.box_threshold]
+        seen, gone = self.tracker.update(sure, doubtful, t, image.shape[1::-1])
+        for track in sorted(seen, key=lambda tr: -tr.score)[:READ_TRACKS]:
+            reports += self._read(track, image)
+        return seen, reports + self._end(gone)
+
+    def _read(self, track: Track, image: np.ndarray) -> list[Report]:
+        pixels = model_input(image, detection_region(track.box))
+        length, digits = self.finder.reader.probabilities(pixels)
+        track.last_read = decode(length, digits)
+        if track.grew:  # much more of the number shows now: the views so far saw a part of it
+            track.evidence.fade(0.25)
+        fresh = is_new(pixels, track.last_pixels)
+        if not fresh:
+            self.clock.note("repeat", "the source repeats its picture (a stalled camera?): a view that is not new adds "
+                            "no confidence")
+        weight = View(track.score, track.shape, track.at_edge, fresh).weight()
+        if weight > 0:
+            track.evidence.add(length, digits, weight)
+            track.last_pixels = pixels
+        fused = track.evidence.reading()
+        if fused is None or fused.length == 0 or fused.confidence < self.gate or track.evidence.views < self.min_views:
+            return []
+        if track.reported is None:
+            track.reported = fused
+            return [Report("reported", track, fused)]
+        if fused.text != track.reported.text and fused.length >= track.reported.length:
+            track.reported = fused  # a partly hidden or leaving number never shortens what was reported
+            return [Report("updated", track, fused)]
+        return []
+
+    def _end(self, gone: list[Track]) -> list[Report]:
+        return [Report("gone", tr, tr.reported) for tr in gone if tr.reported is not None]
+
+    def end(self) -> list[Report]:
+        """The source has ended: every reported number has gone from view."""
+        return self._end(self.tracker.clear())
+
+    def in_view(self) -> list[Track]:
+        """The reported tracks still followed."""
+        return [tr for tr in self.tracker.tracks if tr.reported is not None]
