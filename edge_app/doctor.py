@@ -46,6 +46,7 @@ class DoctorConfig:
     source: str | None = None  # the --source the app will run with: makes picamera2 or a camera required
     edgetpu: bool = False
     os_site: Path = OS_SITE
+    firmware: Path = Path("/lib/firmware")  # where imx500-all puts the AI Camera's firmware (imx500_main.fpk)
 
 
 def _child(code: str, timeout: float = 60) -> tuple[int, str]:
@@ -235,9 +236,31 @@ def check_source(cfg: DoctorConfig) -> Check | None:
     return Check("source", "ok", f"{redact(cfg.source)} ({kind})")
 
 
+def check_imx500(cfg: DoctorConfig) -> Check | None:
+    """With --source imx500:NETWORK.rpk: the sensor's firmware, the network file and its card."""
+    if cfg.source is None or not (cfg.source == "imx500" or cfg.source.startswith("imx500:")):
+        return None
+    from .sources import SourceError
+    from .sources.imx500 import card_for, network_path
+
+    if not any(cfg.firmware.glob("imx500_main*.fpk")):
+        return Check("ai camera", "FAIL", f"no IMX500 firmware in {cfg.firmware}",
+                     "sudo apt install -y imx500-all, then reboot once (docs/imx500.md)")
+    try:
+        rpk = network_path(cfg.source)
+        if not rpk.is_file():
+            raise SourceError(f"{rpk}: no such network file")
+        card = card_for(rpk)
+    except SourceError as err:
+        return Check("ai camera", "FAIL", str(err), "imx500-package -i models/number_detector_imx500_packerOut.zip "
+                     "-o DIR, then --source imx500:DIR/network.rpk (docs/imx500.md)")
+    return Check("ai camera", "ok", f"firmware in {cfg.firmware}; {rpk} ({card.network_name}, "
+                 f"{card.input_size[0]}x{card.input_size[1]})")
+
+
 def run_checks(cfg: DoctorConfig) -> list[Check]:
     checks = [check_python(), check_numpy(cfg), check_interpreter(), check_picamera2(cfg), check_libedgetpu(cfg),
-              check_cameras(cfg), check_source(cfg), check_model(cfg), check_coral(cfg)]
+              check_cameras(cfg), check_source(cfg), check_imx500(cfg), check_model(cfg), check_coral(cfg)]
     return [c for c in checks if c is not None]
 
 

@@ -144,3 +144,23 @@ def test_doctor_tells_a_coral_user_what_to_compile(tmp_path):
     assert "the detector runs on the CPU until it is compiled" in text
     code, checks, _ = doctor()
     assert "coral" not in checks  # only asked with --edgetpu
+
+
+def test_doctor_checks_the_ai_cameras_firmware_and_network(tmp_path):
+    """--source imx500:...: no firmware is a FAIL with the apt line; a missing network file says how to make it;
+    with both, the line names the network from its card."""
+    from edge_app.doctor import check_imx500
+
+    firmware, rpk = tmp_path / "firmware", tmp_path / "net" / "network.rpk"
+    firmware.mkdir()
+    cfg = DoctorConfig(source=f"imx500:{rpk}", firmware=firmware)
+    check = check_imx500(cfg)
+    assert check.status == "FAIL" and "imx500-all" in check.fix
+    (firmware / "imx500_main.fpk").write_bytes(b"fw")
+    check = check_imx500(cfg)
+    assert check.status == "FAIL" and "no such network file" in check.found and "imx500-package" in check.fix
+    rpk.parent.mkdir()
+    rpk.write_bytes(b"rpk")
+    check = check_imx500(cfg)
+    assert check.status == "ok" and "number_detector" in check.found, check
+    assert check_imx500(DoctorConfig(source="picamera")) is None
