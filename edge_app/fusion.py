@@ -16,7 +16,8 @@ from .contract import MAX_DIGITS
 from .decode import Reading, decode
 
 _EPS = 1e-6  # an int8 head's exact 0 stays a strong vote against, not an infinite one
-MAX_VIEWS = 4.0  # the most independent views a track's evidence counts as (tuned on the tuning clips)
+MAX_VIEWS = 2.0  # the most independent views a track's evidence counts as: on the tuning clips 4 read 6 more of 90
+# right but made 4 more wrong reports, 1 made fewer of both (scripts/eval_clips.py, docs/research)
 EDGE = 1.0  # a box closer than this share of its height to the frame's side may have a digit outside it
 NARROWER = 0.8  # a box narrower (for its height) than this share of the track's widest is partly hidden
 NEW_PIXELS = 0.5  # mean absolute change (0-255 levels) below which a view is the same picture again

@@ -159,6 +159,61 @@ def table_real_photos() -> str:
     return "\n".join(rows)
 
 
+CLIP_REPORTS = (("tracks (default), dev", "docs/eval_clips_dev.json"),
+                 ("3/5 vote (0.2.0), dev", "docs/eval_clips_dev_vote.json"),
+                 ("tracks (default), tune", "docs/eval_clips_tune.json"),
+                 ("3/5 vote (0.2.0), tune", "docs/eval_clips_tune_vote.json"))
+
+
+def table_clips() -> str:
+    """Live reading on the camera-like clips (scripts/eval_clips.py): the tracks against the old per-frame vote."""
+    rows = ["| live clips, 640x480 at 15 fps | clips with a number / empty | clips right | wrong reports | "
+            "false reports on empty clips | first right report (median) | frame p50 | measured |",
+            "|---|---|---|---|---|---|---|---|"]
+    for label, path in CLIP_REPORTS:
+        if not (ROOT / path).is_file():
+            continue
+        r = _load(path)
+        o = r["overall"]
+        first = "" if o["median_first_right_s"] is None else f"{o['median_first_right_s']:.2f} s"
+        rows.append(f"| {label} | {o['with_number']} / {o['empty']} | {o['right']} ({_pct(o['right_share'])}) | "
+                    f"{o['wrong_reports']} | {o['false_on_empty']} | {first} | {r['frame_ms_p50']:.1f} ms | "
+                    f"{_when(r)}, {r['threads']} thread |")
+    return "\n".join(rows)
+
+
+def table_clip_kinds() -> str:
+    """The dev clips kind by kind, tracks against the old vote."""
+    tracks, vote = _load("docs/eval_clips_dev.json"), _load("docs/eval_clips_dev_vote.json")
+    rows = ["| kind (dev clips) | clips | right, tracks | right, 3/5 vote | wrong reports, tracks | "
+            "wrong reports, vote | first right report, tracks |", "|---|---|---|---|---|---|---|"]
+    for kind, k in tracks["kinds"].items():
+        v = vote["kinds"][kind]
+        right = (f"{k['right']}", f"{v['right']}") if k["with_number"] else ("", "")
+        wrong = (k["wrong_reports"] + k["false_on_empty"], v["wrong_reports"] + v["false_on_empty"])
+        first = f"{k['median_first_right_s']:.2f} s" if k.get("median_first_right_s") is not None else ""
+        rows.append(f"| {kind} | {k['clips']} | {right[0]} | {right[1]} | {wrong[0]} | {wrong[1]} | {first} |")
+    return "\n".join(rows)
+
+
+def table_imx500() -> str:
+    """export --target imx500: the detector rebuilt in float and MCT-quantized for the sensor, on the dev scenes."""
+    r = _load("docs/imx500_report.json")
+    m = r["measured"]
+    zipped = (ROOT / "models" / "number_detector_imx500_packerOut.zip").stat().st_size / 1e3
+    cpu = (ROOT / r["model"]).stat().st_size / 1e3
+    t = m["rebuilt_vs_tflite"]
+    rows = [f"| detector on the dev scenes (IoU {m['iou']}, threshold {m['threshold']}) | recall | precision | AP50 "
+            "| size |", "|---|---|---|---|---|",
+            f"| float, rebuilt in tf.keras 2.15 | {_pct(m['float']['recall'])} | {_pct(m['float']['precision'])} | "
+            f"{m['float']['ap50']:.3f} | |",
+            f"| MCT-quantized (the sensor's network) | {_pct(m['mct']['recall'])} | {_pct(m['mct']['precision'])} | "
+            f"{m['mct']['ap50']:.3f} | {zipped:.0f} KB packerOut.zip |",
+            f"| int8 .tflite (the CPU detector), for reference | {_pct(t['tflite_recall'])} | "
+            f"{_pct(t['tflite_precision'])} | | {cpu:.0f} KB |"]
+    return "\n".join(rows) + f"\n\nFrom `docs/imx500_report.json` ({r['measured_on']})."
+
+
 def table_net_fault_pass() -> str:
     report = _load("docs/net_fault_pass.json")
     rows = [f"{report['cases'] - report['failed']} of {report['cases']} cases ok ({report['date']}, "
@@ -207,7 +262,8 @@ def table_fleet_cost() -> str:
 
 
 TABLES = {"readers": table_readers, "edge-bench": table_edge_bench, "fleet-cost": table_fleet_cost,
-          "scenes": table_scenes, "real-photos": table_real_photos,
+          "scenes": table_scenes, "real-photos": table_real_photos, "clips": table_clips,
+          "clip-kinds": table_clip_kinds, "imx500": table_imx500,
           "net-fault-pass": table_net_fault_pass, "fault-pass": table_fault_pass}
 
 
