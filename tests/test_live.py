@@ -168,3 +168,35 @@ def test_the_frame_clock_names_what_a_live_source_does_wrong(caplog):
     text = caplog.text
     assert "gap" in text and "share a time" in text and "went back" in text
     assert text.count("gap") == 1
+
+
+def test_the_page_lists_the_live_tracks(svhn, readable, tmp_path):
+    """While a live source runs, /api/status lists each number in view with its id, box and fused reading."""
+    import time
+    import urllib.request
+
+    from tests.broker import free_port
+
+    patch, box, number = number_patch(svhn, readable[0], 64)
+    canvas = world(7, 640)
+    put(canvas, patch, box, 320, 240)
+    clip = tmp_path / "page.avi"
+    write_clip(clip, [canvas] * 60)
+    port = free_port()
+    proc = app("--model", SHIPPED, "--source", clip, "--fps", "10", "--http", f"127.0.0.1:{port}", "--quiet",
+               popen=True)
+    try:
+        seen = []
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not any(t["reported"] for t in seen):
+            time.sleep(0.3)
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status", timeout=5) as r:
+                    seen = json.loads(r.read())["tracks"]
+            except OSError:
+                continue  # not serving yet
+        (track,) = seen
+        assert track["reported"] and track["reading"] == number and track["id"] == 1 and len(track["box"]) == 4
+    finally:
+        proc.kill()
+        proc.communicate()

@@ -136,6 +136,7 @@ def test_one_registry_names_every_kind(tmp_path, svhn):
         "rtsp://user:pw@192.0.2.1:554/live": "stream", "RTSPS://192.0.2.1/x": "stream",
         "http://192.0.2.1/mjpg/video.mjpg": "stream", "https://cam.example/stream": "stream",
         str(tmp_path): "folder", str(picture): "picture", str(tmp_path / "clip.MP4"): "video",
+        "imx500:/etc/house-numbers/imx500/network.rpk": "imx500", "imx500": "imx500",
     }
     assert {spec: source_kind(spec) for spec in kinds} == kinds
     assert set(kinds.values()) == set(OPENERS)  # every opener is reachable, and nothing else is
