@@ -38,9 +38,10 @@ def main(argv=None) -> int:
     p.add_argument("--force", action="store_true", help="replace models from another source in --out")
     p.add_argument("--compiler", default="edgetpu_compiler", help="Edge TPU compiler to run when installed")
     p.add_argument("--target", choices=("tflite", "imx500"), default="tflite",
-                   help="imx500: the detector as packerOut.zip for the Raspberry Pi AI Camera (--model: its run's "
-                   "model.keras or its int8 .tflite), in the environment of scripts/imx500_env.sh (docs/imx500.md)")
-    p.add_argument("--fixture", type=Path, help="--target imx500: also write this .npz of dev frames with the "
+                   help="imx500: the detector or the reader as packerOut.zip for the Raspberry Pi AI Camera (--model: "
+                   "the detector's run model.keras, or either int8 .tflite with its card), in the environment of "
+                   "scripts/imx500_env.sh (docs/imx500.md)")
+    p.add_argument("--fixture", type=Path, help="--target imx500: also write this .npz of real frames with the "
                    "quantized model's outputs (the tests' stand-in AI Camera)")
     args = p.parse_args(argv)
     cli.setup_logging(args.verbose, args.quiet)
@@ -76,21 +77,25 @@ def _main(args, variants: tuple[str, ...]) -> int:
 
 
 def _imx500(args) -> int:
-    from .imx500 import check_toolchain
+    from .imx500 import Imx500Config, check_toolchain
 
     check_toolchain()  # one line, before TensorFlow loads, in an environment without it
-    from .imx500.run import Imx500Config, export_imx500
+    from .imx500.run import export_imx500
 
-    name = args.name if args.name != "house_numbers" else "number_detector_imx500"
+    name = args.name if args.name != "house_numbers" else None  # default: <the .tflite's stem>_imx500
     report = export_imx500(Imx500Config(args.model, args.calibration, args.out, name, args.eval_data,
                                         args.eval_limit, args.fixture))
     m = report.get("measured")
-    if m:
+    if m and report["kind"] == "detector":
         print(f"recall at IoU 0.5 (threshold {m['threshold']}): float {m['float']['recall']:.3f}, MCT "
               f"{m['mct']['recall']:.3f} ({m['recall_drop_points']:+.2f} points); precision float "
               f"{m['float']['precision']:.3f}, MCT {m['mct']['precision']:.3f}")
-    log.info("wrote %s_packerOut.zip and %s.json in %s (conversion %.1f s)", name, name, args.out,
-             report["converter"]["seconds"])
+    elif m:
+        tflite = f", int8 .tflite {m['tflite']['sequence_accuracy']:.4f}" if "tflite" in m else ""
+        print(f"sequence accuracy on {m['pictures']} pictures of {m['data']}: float "
+              f"{m['float']['sequence_accuracy']:.4f}, MCT {m['mct']['sequence_accuracy']:.4f}{tflite}")
+    log.info("wrote the %s's packerOut.zip and card in %s (conversion %.1f s, %s on the sensor)", report["kind"],
+             args.out, report["converter"]["seconds"], report["converter"]["memory"]["Memory Usage"])
     return cli.EXIT_OK
 
 

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from ..atomic import write_atomic
+from ..contract import HEADS
 from ..package import models_dir
 from .base import SourceError, SourceOptions
 from .live import CameraSource, Shot
@@ -32,7 +33,7 @@ logger = logging.getLogger("edge_app")
 
 FORMAT = "house-numbers-imx500/1"
 DEFAULT_CARD = models_dir() / "number_detector_imx500.json"
-ROLES = ("heatmap", "box")
+ROLES = {"detector": ("heatmap", "box"), "reader": HEADS}  # each kind's outputs, in the card by role
 FIRST_OUTPUTS_S = 60.0  # longest wait at opening for the network's first outputs (its firmware upload)
 
 
@@ -40,15 +41,15 @@ FIRST_OUTPUTS_S = 60.0  # longest wait at opening for the network's first output
 class SensorCard:
     """What the app needs to know of a network that runs on the IMX500 (written by export --target imx500)."""
 
-    kind: str  # "detector"
+    kind: str  # "detector" (the whole frame) or "reader" (the --roi region)
     file: str  # the packerOut.zip
     network_name: str  # what the sensor reports in each frame's CnnOutputTensorInfo
     input: dict[str, Any]  # {"size": [w, h], "dtype": "uint8", "pixels": ...}
-    outputs: list[dict[str, Any]]  # in the converter's order: {"role": "heatmap" | "box", "shape": [h, w, c]}
+    outputs: list[dict[str, Any]]  # in the converter's order: {"role": "heatmap" | "box" | a head, "shape": [...]}
     twin: dict[str, Any]  # the CPU .tflite it was made from: {"file", "sha256"}; its card's gates and decoding apply
     quantization: dict[str, Any]  # tool, versions, target platform, calibration provenance
     training: dict[str, Any]  # the twin's training data and "licence"
-    measured: dict[str, Any] | None = None  # float vs MCT-quantized on the dev scenes
+    measured: dict[str, Any] | None = None  # float vs MCT-quantized (dev scenes; labelled pictures for the reader)
     converter: dict[str, Any] = field(default_factory=dict)  # version, memory report, seconds it took
     sha256: str | None = None  # the packerOut.zip's
     format: str = FORMAT
@@ -59,10 +60,11 @@ class SensorCard:
     def validate(self) -> None:
         if self.format != FORMAT:
             raise SourceError(f"IMX500 card format {self.format!r} is not {FORMAT!r}; re-export it")
-        if self.kind != "detector":
-            raise SourceError(f"IMX500 card kind {self.kind!r}: only the detector runs on the sensor here")
-        if sorted(o.get("role") for o in self.outputs) != sorted(ROLES):
-            raise SourceError(f"IMX500 card outputs {[o.get('role') for o in self.outputs]} are not {list(ROLES)}")
+        if self.kind not in ROLES:
+            raise SourceError(f"IMX500 card kind {self.kind!r}: the sensor runs the detector or the reader")
+        if sorted(o.get("role") for o in self.outputs) != sorted(ROLES[self.kind]):
+            raise SourceError(f"IMX500 card outputs {[o.get('role') for o in self.outputs]} are not "
+                              f"{list(ROLES[self.kind])}")
         if not isinstance(self.training.get("licence"), str):
             raise SourceError("IMX500 card does not say under which licence its training data may be used")
 

@@ -1,9 +1,10 @@
-"""export --target imx500: the detector for the Raspberry Pi AI Camera (Sony IMX500), in its own toolchain.
+"""export --target imx500: the detector or the reader for the Raspberry Pi AI Camera (Sony IMX500), own toolchain.
 
 Runs only in the environment of requirements-imx500.txt (scripts/imx500_env.sh: TF 2.15, MCT, Sony's converter):
-rebuild the detector from the project's builder with the trained weights (rebuild.py, weights.py), check it
-against the .tflite, quantize it with MCT post-training quantization on the int8 export's calibration frames,
-score float and quantized on the dev scenes, convert to packerOut.zip, and write its card (run.py).
+rebuild the model from the project's builder with the trained weights (rebuild.py, weights.py), check it
+against the .tflite, quantize it with MCT post-training quantization on a calibration set of its kind, score
+float and quantized (detector.py: dev scenes; reader.py: labelled pictures), convert to packerOut.zip, and write
+its card (run.py).
 """
 
 from __future__ import annotations
@@ -11,9 +12,25 @@ from __future__ import annotations
 import importlib.util
 import shutil
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..checks import ExportError
+
+
+@dataclass(frozen=True)
+class Imx500Config:
+    """One IMX500 export (from export's command line); the model's card says whether it is a detector or a reader."""
+
+    model: Path  # the run's model.keras or the int8 .tflite (with its card beside it)
+    calibration: Path  # python -m calibration of the same kind (--kind detector for the detector)
+    out: Path
+    name: str | None = None  # default: <the .tflite's stem>_imx500
+    eval_data: Path | None = None  # detector: dev scenes; reader: a labelled folder (evaluation only)
+    eval_limit: int | None = None
+    fixture: Path | None = None
+    fixture_count: int = 6
+
 
 SETUP = "make it with bash scripts/imx500_env.sh and run .venv-imx500/bin/python -m export --target imx500 ..."
 

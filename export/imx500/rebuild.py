@@ -1,9 +1,10 @@
-"""The detector rebuilt in the IMX500 toolchain's tf.keras 2.15 from the project's own builder, with trained weights.
+"""A model rebuilt in the IMX500 toolchain's tf.keras 2.15 from the project's own builder, with trained weights.
 
-`float_detector` is the builder's model (uint8 pixels in) holding the weights of a run's .keras or of the shipped
-int8 .tflite (weights.py). `sensor_model` is the same network as MCT and Sony's converter take it: a float input
-of raw 0..255 pixels (the sensor hands 8-bit pixels; MCT quantises this input with scale 1) and the model's
-Rescaling as a multiply and a subtract, which the converter runs where it has no Rescaling layer.
+`float_model` is the builder's model (the detector or the edge reader, uint8 pixels in) holding the weights of a
+run's .keras or of the shipped int8 .tflite (weights.py). `sensor_model` is the same network as MCT and Sony's
+converter take it: a float input of raw 0..255 pixels (the sensor hands 8-bit pixels; MCT quantises this input
+with scale 1) and the model's Rescaling as a multiply and a subtract, which the converter runs where it has no
+Rescaling layer.
 """
 
 from __future__ import annotations
@@ -24,24 +25,24 @@ def _keras2():
     return keras
 
 
-def float_detector(model_path: Path):
-    """The builder's detector with the weights of `model_path` (.keras from a run, or the int8 .tflite)."""
+def float_model(model_path: Path, arch: str):
+    """The builder's `arch` ("detector", "edge") with the weights of `model_path` (a run's .keras or int8 .tflite)."""
     _keras2()
     import tensorflow as tf
 
-    from train.models.detector import build_detector
+    from train.models import ARCHS
 
-    model = build_detector()
+    model = ARCHS[arch]()
     if model_path.suffix == ".keras":
         set_weights(model, keras_weights(model_path), folded=False, source=model_path)
     elif model_path.suffix == ".tflite":
         set_weights(model, tflite_weights(model_path, tf.lite.Interpreter), folded=True, source=model_path)
     else:
-        raise WeightsError(f"{model_path}: give the detector's run model.keras or its int8 .tflite")
+        raise WeightsError(f"{model_path}: give the run's model.keras or its int8 .tflite")
     return model
 
 
-def sensor_model(model, outputs=("heatmap", "box")):
+def sensor_model(model, outputs):
     """`model` as the converter takes it: float pixels in, Rescaling as multiply + subtract, outputs in this order."""
     keras = _keras2()
     import tensorflow as tf
@@ -63,4 +64,4 @@ def sensor_model(model, outputs=("heatmap", "box")):
             clone = layer.__class__.from_config(layer.get_config())
             tensors[layer.name] = clone(x)
             clone.set_weights(layer.get_weights())
-    return keras.Model(pixels, [tensors[name] for name in outputs], name="number_detector")
+    return keras.Model(pixels, [tensors[name] for name in outputs], name=model.name)

@@ -1,13 +1,15 @@
-"""The detector's weights by Keras layer name, read from where they are kept: a run's .keras or a shipped int8 .tflite.
+"""A model's weights by Keras layer name, read from where they are kept: a run's .keras or a shipped int8 .tflite.
 
-numpy (and h5py for .keras) only, so the IMX500 toolchain's TF 2.15 / Keras 2 rebuilds a model that Keras 3 trained.
+numpy (and h5py for .keras) only, so the IMX500 toolchain's TF 2.15 / Keras 2 rebuilds a model that Keras 3 trained
+(the detector, or the edge reader: convolutions, depthwise convolutions and dense layers).
 
 - `.keras` (Keras 3 zip): `model.weights.h5` keeps each layer's variables under `layers/<name>/vars/<i>`, in the
   order Keras 2 sets them (Conv2D kernel[, bias]; BatchNormalization gamma, beta, moving mean, moving variance).
 - `.tflite` (int8): the converter folded each BatchNormalization into its convolution, so a layer's kernel comes
   back as scale * (q - zero_point) per output channel with the folded bias beside it. The rebuilt model then holds
   the folded kernel in the convolution and the bias in an identity BatchNormalization (gamma 1, mean 0, variance
-  1 - epsilon: y = x + beta). Its float outputs differ from the trained float model's by the int8 weight rounding.
+  1 - epsilon: y = x + beta); a dense layer keeps its own bias. Its float outputs differ from the trained float
+  model's by the int8 weight rounding.
 """
 
 from __future__ import annotations
@@ -18,13 +20,16 @@ from pathlib import Path
 
 import numpy as np
 
-BN_EPSILON = 1e-3  # Keras' BatchNormalization default, which the detector's builder keeps
-# An op's output tensor names its layer: "detector_1/s8_1_dw_relu_1/Relu6;..." or "detector_1/box_1/BiasAdd;..."
+BN_EPSILON = 1e-3  # Keras' BatchNormalization default, which the detector's and the edge reader's builders keep
+# An op's output tensor names its layer: "detector_1/s8_1_dw_relu_1/Relu6;...", "edge_1/fc_1/MatMul;..."
 LAYER_OF_OUTPUT = re.compile(r"^[^/;]+/(?P<layer>\w+?)(?:_relu)?_\d+/")
+# TF Lite kernel layout -> Keras': CONV_2D (out, kh, kw, in) -> (kh, kw, in, out); DEPTHWISE_CONV_2D (1, kh, kw, ch)
+# -> (kh, kw, ch, 1); FULLY_CONNECTED (out, in) -> (in, out)
+TO_KERAS = {"CONV_2D": (1, 2, 3, 0), "DEPTHWISE_CONV_2D": (1, 2, 3, 0), "FULLY_CONNECTED": (1, 0)}
 
 
 class WeightsError(ValueError):
-    """Weights that cannot be read or do not fit the detector (one line, for the user)."""
+    """Weights that cannot be read or do not fit the model being rebuilt (one line, for the user)."""
 
 
 def keras_weights(path: Path) -> dict[str, list[np.ndarray]]:
@@ -66,7 +71,7 @@ def dequantized(interpreter, index: int) -> np.ndarray:
 
 
 def tflite_weights(path: Path, interpreter_class) -> dict[str, list[np.ndarray]]:
-    """Layer name -> Keras variables, from the int8 detector .tflite (BatchNormalization folded, see above)."""
+    """Layer name -> Keras variables, from an int8 .tflite (BatchNormalization folded, see above)."""
     try:
         interpreter = interpreter_class(model_path=str(path))
         interpreter.allocate_tensors()
@@ -76,21 +81,22 @@ def tflite_weights(path: Path, interpreter_class) -> dict[str, list[np.ndarray]]
     names = {d["index"]: d["name"] for d in interpreter.get_tensor_details()}
     out: dict[str, list[np.ndarray]] = {}
     for op in ops:
-        if op["op_name"] not in ("CONV_2D", "DEPTHWISE_CONV_2D"):
+        transpose = TO_KERAS.get(op["op_name"])
+        if transpose is None:
             continue
         m = LAYER_OF_OUTPUT.match(names[op["outputs"][0]])
         if not m:
             raise WeightsError(f"{path}: cannot tell which layer the op writing {names[op['outputs'][0]]!r} is")
         kernel, bias = (dequantized(interpreter, i) for i in op["inputs"][1:3])
-        # CONV_2D (out, kh, kw, in) -> Keras (kh, kw, in, out); DEPTHWISE (1, kh, kw, ch) -> Keras (kh, kw, ch, 1)
-        out[m.group("layer")] = [kernel.transpose(1, 2, 3, 0), bias]
+        out[m.group("layer")] = [kernel.transpose(transpose), bias]
     if not out:
-        raise WeightsError(f"{path}: no convolutions found: not the number detector")
+        raise WeightsError(f"{path}: no convolutions or dense layers found: not one of the project's models")
     return out
 
 
 def set_weights(model, weights: dict[str, list[np.ndarray]], folded: bool, source: Path) -> None:
-    """Load `weights` into the rebuilt detector by layer name; every layer with variables must get them."""
+    """Load `weights` into the rebuilt model by layer name; every layer with variables must get them."""
+    what = model.name
     used = set()
     for layer in model.layers:
         want = layer.get_weights()
@@ -100,7 +106,7 @@ def set_weights(model, weights: dict[str, list[np.ndarray]], folded: bool, sourc
         if folded and name.endswith("_bn"):
             conv = weights.get(name[: -len("_bn")])
             if conv is None:
-                raise WeightsError(f"{source}: no weights for layer {name[:-3]!r}: not this detector")
+                raise WeightsError(f"{source}: no weights for layer {name[:-3]!r}: not this {what}")
             beta = conv[1]
             values = [np.ones_like(beta), beta, np.zeros_like(beta), np.full_like(beta, 1 - BN_EPSILON)]
         elif folded and name in weights and len(want) == 1:  # a convolution whose BatchNormalization was folded in
@@ -108,14 +114,14 @@ def set_weights(model, weights: dict[str, list[np.ndarray]], folded: bool, sourc
             used.add(name)
         else:
             if name not in weights:
-                raise WeightsError(f"{source}: no weights for layer {name!r}: not this detector")
+                raise WeightsError(f"{source}: no weights for layer {name!r}: not this {what}")
             values = weights[name]
             used.add(name)
         got = [tuple(v.shape) for v in values]
         if got != [tuple(w.shape) for w in want]:
-            raise WeightsError(f"{source}: layer {name!r} has weights {got}, the detector needs "
+            raise WeightsError(f"{source}: layer {name!r} has weights {got}, the {what} needs "
                                f"{[tuple(w.shape) for w in want]}: another architecture")
         layer.set_weights(values)
     extra = sorted(set(weights) - used - {n[: -len('_bn')] for n in (layer.name for layer in model.layers)})
     if extra:
-        raise WeightsError(f"{source}: layers {extra} are not in the detector: another architecture")
+        raise WeightsError(f"{source}: layers {extra} are not in the {what}: another architecture")
