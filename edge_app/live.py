@@ -43,11 +43,13 @@ class FrameClock:
 
     def __init__(self) -> None:
         self.last: float | None = None
+        self.stalled = False  # the latest frame has the time of the one before: not a new moment
         self._said: set[str] = set()
 
     def tick(self, t: float) -> bool:
         """Take a frame's time; False when time went back (a restarted stream: the tracks must end)."""
         last, self.last = self.last, t
+        self.stalled = last is not None and t == last
         if last is None:
             return True
         if t < last:
@@ -97,7 +99,7 @@ class LiveReader:
         track.last_read = decode(length, digits)
         if track.grew:  # much more of the number shows now: the views so far saw a part of it
             track.evidence.fade(0.25)
-        fresh = is_new(pixels, track.last_pixels)
+        fresh = not self.clock.stalled and is_new(pixels, track.last_pixels)
         if not fresh:
             self.clock.note("repeat", "the source repeats its picture (a stalled camera?): a view that is not new adds "
                             "no confidence")
