@@ -5,7 +5,10 @@ network.rpk by `imx500-package`) on every frame and hands the Pi only its output
 Each Frame's `lores` is then a `SensorOutputs`: the detector's input size, no pixels worth looking at, and the
 sensor's heatmap and boxes, which NumberDetector.detect decodes with the same numpy code as its own outputs
 (its first look costs the Pi no inference). Second looks and the reader run on the CPU on the main stream.
-Without a detector (--roi, --boxes) frames come without lores: the AI Camera is a plain camera there.
+Without a detector (--roi, --boxes) frames come without lores: the AI Camera is a plain camera there, unless the
+network is the reader (export --target imx500 of house_numbers.tflite): then, with --roi, the sensor reads that
+region itself (set_inference_roi_abs, the region grown as the contract grows it) and each frame's lores carries
+the six heads by the card's order, which `sensor_reading` decodes with the app's own joint decode.
 
 picamera2 (and its `devices.IMX500`) is imported only when this source is opened. The card
 `<name>.json` beside the packerOut.zip (SensorCard) says which network it is, its output order and shapes,
@@ -24,7 +27,8 @@ from typing import Any
 import numpy as np
 
 from ..atomic import write_atomic
-from ..contract import HEADS
+from ..contract import HEADS, INPUT_SIZE, MAX_DIGITS, REGION_SIZE, Box, expand_box
+from ..decode import Reading, decode
 from ..package import models_dir
 from .base import SourceError, SourceOptions
 from .live import CameraSource, Shot
@@ -33,6 +37,7 @@ logger = logging.getLogger("edge_app")
 
 FORMAT = "house-numbers-imx500/1"
 DEFAULT_CARD = models_dir() / "number_detector_imx500.json"
+READER_CARD = models_dir() / "house_numbers_imx500.json"
 ROLES = {"detector": ("heatmap", "box"), "reader": HEADS}  # each kind's outputs, in the card by role
 FIRST_OUTPUTS_S = 60.0  # longest wait at opening for the network's first outputs (its firmware upload)
 
@@ -97,22 +102,51 @@ class SensorOutputs(np.ndarray):
     sent), carrying the sensor's dequantised outputs by role in `sensor_outputs`."""
 
     sensor_outputs: dict[str, np.ndarray] | None = None
+    roi: Box | None = None  # the reader's region (main-stream pixels) the sensor read, in the fixed-ROI mode
 
     @classmethod
-    def of(cls, outputs: dict[str, np.ndarray], size: tuple[int, int]) -> SensorOutputs:
+    def of(cls, outputs: dict[str, np.ndarray], size: tuple[int, int], roi: Box | None = None) -> SensorOutputs:
         w, h = size
         view = np.broadcast_to(np.zeros(1, np.uint8), (h, w, 3)).view(cls)  # no pixels, no memory
-        view.sensor_outputs = outputs
+        view.sensor_outputs, view.roi = outputs, roi
         return view
 
 
+def sensor_reading(lores, roi: Box | None = None) -> Reading | None:
+    """The reading the sensor made of `roi` in this frame (a reader network's six heads, joint-decoded as on the
+    CPU), or None where it made none: a detector's outputs, no outputs yet, or another region than `roi`."""
+    heads = getattr(lores, "sensor_outputs", None)
+    if not heads or "length" not in heads or (roi is not None and tuple(lores.roi) != tuple(roi)):
+        return None
+    return decode(heads["length"], np.stack([heads[f"digit{i + 1}"] for i in range(MAX_DIGITS)]))
+
+
+def sensor_roi(roi: Box, frame: tuple[int, int], crop: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+    """--roi in main-stream pixels -> the sensor's inference crop in full-sensor pixels, (x, y, w, h).
+
+    The contract's region (roi grown 30%) narrowed to its centre INPUT_SIZE/REGION_SIZE: the part the CPU reader sees
+    after its centre crop; the sensor resizes it to the network's input. `crop` is the ScalerCrop the main stream
+    shows (sensor pixels); the crop is kept inside it, since the sensor cannot replicate edge pixels.
+    """
+    seen = expand_box(expand_box(roi), INPUT_SIZE / REGION_SIZE - 1)
+    cx, cy, cw, ch = crop
+    sx, sy = cw / frame[0], ch / frame[1]
+    x0, y0 = max(cx, cx + seen.left * sx), max(cy, cy + seen.top * sy)
+    x1, y1 = min(cx + cw, cx + (seen.left + seen.width) * sx), min(cy + ch, cy + (seen.top + seen.height) * sy)
+    if x1 - x0 < 1 or y1 - y0 < 1:
+        raise SourceError(f"--roi {','.join(f'{v:g}' for v in roi)} lies outside the {frame[0]}x{frame[1]} frame")
+    return round(x0), round(y0), round(x1 - x0), round(y1 - y0)
+
+
 def outputs_by_role(arrays: list[np.ndarray] | None, card: SensorCard) -> dict[str, np.ndarray] | None:
-    """picamera2's IMX500.get_outputs() list -> {"heatmap": (h, w, 1), "box": (h, w, 4)} in the card's order, or
-    None while the sensor sends none (its network is still loading). Another count or shape is a SourceError."""
+    """picamera2's IMX500.get_outputs() list -> {"heatmap": (h, w, 1), "box": (h, w, 4)} or {"length": (7,),
+    "digit1": (11,), ...} by the card's order, or None while the sensor sends none (its network is still loading).
+    Another count or shape is a SourceError."""
     if arrays is None:
         return None
     want = [tuple(o["shape"]) for o in card.outputs]
-    got = [tuple(np.shape(a)[-3:]) if np.ndim(a) >= 3 else tuple(np.shape(a)) for a in arrays]
+    got = [_shape(a, len(w)) for a, w in zip(arrays, want)] if len(arrays) == len(want) else \
+        [tuple(np.shape(a)) for a in arrays]
     if got != want:
         raise SourceError(f"the AI Camera's network gives outputs {[list(g) for g in got]}, {card.network_name} has "
                           f"{[list(w) for w in want]}: its network.rpk is another model (package "
@@ -120,13 +154,24 @@ def outputs_by_role(arrays: list[np.ndarray] | None, card: SensorCard) -> dict[s
     return {o["role"]: np.asarray(a, np.float64).reshape(o["shape"]) for o, a in zip(card.outputs, arrays)}
 
 
+def _shape(array, rank: int) -> tuple[int, ...]:
+    """An output's shape without the batch of 1 picamera2 may add (add_batch), compared at the card's rank."""
+    shape = tuple(np.shape(array))
+    while len(shape) > rank and shape[0] == 1:
+        shape = shape[1:]
+    return shape
+
+
 class AICamera:
     """An open AI Camera with the network loaded; read() gives the main stream and the sensor's outputs."""
 
-    def __init__(self, rpk: Path, card: SensorCard, options: SourceOptions) -> None:
+    def __init__(self, rpk: Path, card: SensorCard, options: SourceOptions, roi: Box | None = None) -> None:
         Picamera2, IMX500 = _picamera2_imx500()
         self._card, self._timeout = card, options.timeout
         self._lores = options.lores  # asked for by the app when a detector runs; None with --roi / --boxes
+        self._roi = roi if card.kind == "reader" else None  # the region the sensor reads (the reader network)
+        self._size = tuple(options.size)
+        self._sent: tuple[int, int, int, int] | None = None  # the inference crop the sensor was given
         try:
             self._imx500 = IMX500(str(rpk))  # uploads the network's firmware to the sensor
         except RuntimeError as err:
@@ -149,7 +194,8 @@ class AICamera:
         self._named = False  # the network's name is checked on the first frame that carries outputs
         self._waiting = True
         self._first: Shot | None = None
-        if self._lores is not None:  # a wrong network is refused here, at opening (exit 2), not as a lost camera
+        if self._lores is not None or self._roi is not None:  # a wrong network is refused here, at opening (exit 2),
+            # not as a lost camera
             try:
                 self._first = self._until_outputs(FIRST_OUTPUTS_S)
             except Exception:
@@ -177,17 +223,28 @@ class AICamera:
             metadata = request.get_metadata()
         finally:
             request.release()
-        if self._lores is None:
+        if self._roi is not None and self._sent is None:
+            self._send_roi(metadata)
+            return main, None  # this frame's outputs came before the crop did: the CPU reads it
+        if self._lores is None and self._roi is None:
             return main, None
         outputs = outputs_by_role(self._imx500.get_outputs(metadata), self._card)
-        if outputs is None:  # the network is still being uploaded: the CPU detector looks meanwhile
+        if outputs is None:  # the network is still being uploaded: the CPU detector or reader looks meanwhile
             if self._waiting:
                 logger.info("AI Camera: no outputs yet (network firmware still loading); the CPU looks meanwhile")
                 self._waiting = False
             return main, None
         if not self._named:
             self._check_name(metadata)
-        return main, SensorOutputs.of(outputs, self._lores)
+        return main, SensorOutputs.of(outputs, self._lores or self._card.input_size, self._roi)
+
+    def _send_roi(self, metadata: dict) -> None:
+        """Point the reader network at the ROI: its crop in sensor pixels, through the main stream's ScalerCrop."""
+        crop = metadata.get("ScalerCrop") or self._cam.camera_properties["ScalerCropMaximum"]
+        self._sent = sensor_roi(self._roi, self._size, tuple(int(v) for v in crop))
+        self._imx500.set_inference_roi_abs(self._sent)
+        logger.debug("AI Camera: the sensor reads --roi %s (sensor crop %s)", ",".join(f"{v:g}" for v in self._roi),
+                    ",".join(map(str, self._sent)))
 
     def _check_name(self, metadata: dict) -> None:
         name = network_name(self._imx500, metadata)
@@ -243,8 +300,10 @@ def network_path(spec: str) -> Path:
 
 
 def card_for(rpk: Path) -> SensorCard:
-    """The card of the network: `<rpk stem>.json` or number_detector_imx500.json beside the rpk, else the shipped."""
-    for candidate in (rpk.with_suffix(".json"), rpk.with_name(DEFAULT_CARD.name), DEFAULT_CARD):
+    """The card of the network: `<rpk stem>.json`, the detector's or the reader's card beside the rpk, else the
+    shipped detector's."""
+    for candidate in (rpk.with_suffix(".json"), rpk.with_name(DEFAULT_CARD.name), rpk.with_name(READER_CARD.name),
+                      DEFAULT_CARD):
         if candidate.is_file():
             return SensorCard.read(candidate)
     return SensorCard.read(DEFAULT_CARD)
@@ -256,8 +315,14 @@ def open_imx500(spec: str, options: SourceOptions) -> CameraSource:
         raise SourceError(f"{rpk}: no such network file; make it on the Pi with imx500-package -i "
                           f"models/number_detector_imx500_packerOut.zip -o {rpk.parent} (docs/imx500.md)")
     card = card_for(rpk)
-    if options.lores is not None and tuple(options.lores) != card.input_size:
+    roi = getattr(options, "roi", None)  # the app's --roi, where its SourceOptions carries it
+    if card.kind == "reader" and not hasattr(options, "roi"):  # an app that cannot say its ROI: a plain camera
+        logger.warning("AI Camera: this edge_app does not hand --roi to its sources; the CPU reads, not the sensor")
+    elif card.kind == "reader" and roi is None:
+        raise SourceError(f"{rpk}: its network {card.network_name} is the reader, which reads one fixed region: give "
+                          "--roi x,y,w,h, or package models/number_detector_imx500_packerOut.zip to find numbers")
+    if card.kind == "detector" and options.lores is not None and tuple(options.lores) != card.input_size:
         raise SourceError(f"--lores {options.lores[0]}x{options.lores[1]}: the AI Camera's network looks at "
                           f"{card.input_size[0]}x{card.input_size[1]}; leave --lores out")
     _picamera2_imx500()  # a missing picamera2 is a set-up problem: say so now, not as a lost camera
-    return CameraSource(spec, lambda: AICamera(rpk, card, options), options)
+    return CameraSource(spec, lambda: AICamera(rpk, card, options, roi), options)

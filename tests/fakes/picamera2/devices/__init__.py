@@ -8,9 +8,12 @@ in Fortran order and CnnOutputTensorInfo as the C struct, which get_outputs() pa
 
 FAKE_IMX500_ABSENT=1: no AI Camera is connected (picamera2's RuntimeError).
 FAKE_IMX500_SILENT_FRAMES=N: the first N frames carry no outputs (the network's firmware still uploading).
+FAKE_IMX500_ROI_LOG=FILE: each set_inference_roi_abs((x, y, w, h)) is appended to FILE as a JSON line.
+Frames carry the ScalerCrop of the whole IMX500 sensor (SENSOR), as a 4:3 main stream has it.
 """
 
 import ctypes
+import json
 import os
 import sys
 
@@ -21,6 +24,7 @@ import picamera2
 NETWORK_NAME_LEN = 64
 MAX_NUM_TENSORS = 16
 MAX_NUM_DIMENSIONS = 16
+SENSOR = (4056, 3040)  # the IMX500's full resolution: set_inference_roi_abs takes its pixels
 
 
 class OutputTensorInfo(ctypes.LittleEndianStructure):
@@ -54,13 +58,20 @@ class IMX500:
     def get_input_size(self):
         return self._size
 
+    def set_inference_roi_abs(self, roi):
+        assert len(roi) == 4 and all(isinstance(v, int) for v in roi), roi  # picamera2 packs them as uint32
+        log = os.environ.get("FAKE_IMX500_ROI_LOG")
+        if log:
+            with open(log, "a") as f:
+                f.write(json.dumps(list(roi)) + "\n")
+
     def show_network_fw_progress_bar(self):
         print("Network Firmware Upload: 100%|##########| 103k/103k [00:00<00:00]", file=sys.stderr)
 
     def _metadata(self, index: int) -> dict:
         self._seen += 1
         if self._seen <= self._silent:
-            return {}
+            return {"ScalerCrop": (0, 0, *SENSOR)}
         tensors = [o[index] for o in self._outputs]
         info = CnnOutputTensorInfoExported()
         info.network_name = self._name.encode()
@@ -71,7 +82,7 @@ class IMX500:
             for d, v in enumerate(t.shape):
                 info.info[i].size[d] = v
         flat = np.concatenate([t.flatten(order="F") for t in tensors]).astype(np.float32)
-        return {"CnnOutputTensor": flat.tolist(), "CnnOutputTensorInfo": bytes(info)}
+        return {"CnnOutputTensor": flat.tolist(), "CnnOutputTensorInfo": bytes(info), "ScalerCrop": (0, 0, *SENSOR)}
 
     # picamera2's own parsing, as in picamera2/devices/imx500/imx500.py
     def get_outputs(self, metadata: dict, add_batch=False):
