@@ -211,7 +211,26 @@ def table_imx500() -> str:
             f"{m['mct']['ap50']:.3f} | {zipped:.0f} KB packerOut.zip |",
             f"| int8 .tflite (the CPU detector), for reference | {_pct(t['tflite_recall'])} | "
             f"{_pct(t['tflite_precision'])} | | {cpu:.0f} KB |"]
-    return "\n".join(rows) + f"\n\nFrom `docs/imx500_report.json` ({r['measured_on']})."
+    return "\n".join(rows) + f"\n\nFrom `docs/imx500_report.json` ({r['measured_on']}).\n\n" + _imx500_reader()
+
+
+def _imx500_reader() -> str:
+    """The reader's row set: rebuilt float, MCT-quantized and the int8 .tflite on the same labelled pictures."""
+    r = _load("docs/imx500_reader_report.json")
+    m, c = r["measured"], r["converter"]
+    zipped = (ROOT / "models" / "house_numbers_imx500_packerOut.zip").stat().st_size / 1e6
+    cpu = (ROOT / r["model"]).stat().st_size / 1e6
+    rows = [f"| reader on {m['pictures']} pictures of `{'/'.join(Path(m['data']).parts[-2:])}` | sequence accuracy "
+            "| digit accuracy | coverage at 98% | size |", "|---|---|---|---|---|"]
+    for key, label, size in (("float", "float, rebuilt in tf.keras 2.15", ""),
+                             ("mct", "MCT-quantized (the sensor's network)", f"{zipped:.2f} MB packerOut.zip"),
+                             ("tflite", "int8 .tflite (the CPU reader), for reference", f"{cpu:.2f} MB")):
+        rows.append(f"| {label} | {_pct(m[key]['sequence_accuracy'])} | {_pct(m[key]['digit_accuracy'])} | "
+                    f"{_pct(m[key]['coverage_at_98'])} | {size} |")
+    return ("\n".join(rows) + f"\n\nThe MCT-quantized reader reads {_pct(m['mct_reads_as_float'])} of the pictures as "
+            f"the float one does; on the sensor it takes {c['memory']['Memory Usage']} of "
+            f"{c['memory']['Total Memory Available On Chip']} (converter {c['version']}, {c['seconds']:.0f} s). From "
+            f"`docs/imx500_reader_report.json` ({r['measured_on']}).")
 
 
 def table_net_fault_pass() -> str:

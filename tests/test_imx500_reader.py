@@ -129,6 +129,28 @@ def test_mct_quantized_reader_reads_as_well_as_float(card):
     assert m["mct_reads_as_float"] >= 0.95
 
 
+def test_rebuilt_float_reader_matches_the_shipped_int8_one(fixture):
+    """The weights export reads out of the int8 .tflite (convolutions and dense layers), in the project's own edge
+    builder (Keras 3 here, tf.keras 2.15 in the toolchain): it reads the fixture's ROIs as the .tflite does."""
+    pytest.importorskip("keras")
+    from ai_edge_litert.interpreter import Interpreter
+
+    from edge_app.contract import model_input
+    from edge_app.inference.reader import HouseNumberModel
+    from export.imx500.weights import set_weights, tflite_weights
+    from train.models.edge import build_edge
+
+    model = build_edge()
+    set_weights(model, tflite_weights(READER, Interpreter), folded=True, source=READER)
+    inputs = np.stack([model_input(f, digit_region([Box(*r)])) for f, r in zip(fixture["frames"], fixture["rois"])])
+    ours = model.predict(inputs, verbose=0)
+    tflite = HouseNumberModel(READER, threads=1)
+    for i, x in enumerate(inputs):
+        length, digits = tflite.probabilities(x)
+        assert np.abs(ours["length"][i] - length).max() < 0.05
+        assert decode(ours["length"][i], np.stack([ours[h][i] for h in HEADS[1:]])).text == tflite.read(x).text
+
+
 # -- the sensor's crop and its heads -----------------------------------------------------------------------------
 
 
