@@ -30,6 +30,7 @@ from .regions import LabelledBoxes, detection_region, scan_windows
 from .smoothing import TRACKS, Smoother
 from .sources import Frame, open_source
 from .sources.base import CameraControls
+from .sources.imx500 import sensor_reading
 from .summary import Summary
 from .tiles import LEVELS, LIVE_TILES, STILL_ABOVE
 from .tta import read_region
@@ -166,7 +167,7 @@ class App:
             controls = CameraControls(cfg.lens_position, cfg.hflip, cfg.vflip, cfg.exposure_us, cfg.gain,
                                       cfg.brightness, cfg.zoom)
             with open_source(cfg.source, size=cfg.size, lores=lores, autofocus=cfg.autofocus, controls=controls,
-                             retries=cfg.retries, backoff=cfg.backoff, heartbeat=watchdog.ping) as source:
+                             retries=cfg.retries, backoff=cfg.backoff, heartbeat=watchdog.ping, roi=cfg.roi) as source:
                 vote = (3, 5) if cfg.smooth == TRACKS else cfg.smooth
                 smoother = Smoother(*vote) if vote and source.is_live else None
                 self.live = None
@@ -223,6 +224,8 @@ class App:
                         smoother.update(None)
                     return view
                 reading, region, found = found.reading, found.region, found.detection
+            elif (sensed := sensor_reading(frame.lores, self.roi)) is not None:  # the AI Camera read the ROI itself
+                reading, region = sensed, self.roi
             else:
                 reading, region = self.read_frame(frame.image, self.regions_for(frame))
         except ContractError as err:

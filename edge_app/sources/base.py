@@ -46,6 +46,7 @@ class SourceOptions:
     timeout: float = 5.0  # longest wait for one camera frame, in seconds
     heartbeat: Callable[[], None] | None = None  # called while reconnecting (the systemd watchdog's ping)
     controls: CameraControls = CameraControls()
+    roi: Box | None = None  # --roi: a camera that reads on its sensor (the AI Camera's reader network) reads there
 
 
 @dataclass
