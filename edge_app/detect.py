@@ -2,9 +2,10 @@
 
 One frame's path, shared by the app and the benchmark: the detector's first look (on the lores stream
 where there is one) -> the best three boxes -> a second look at each through a window of the full frame
-(--looks 2, the default) -> the best two at the box threshold, followed across frames -> each grown by 30%
-into the reader's region -> the reader (its centre view reads; with --tta, all views weigh how sure it is)
--> the most confident reading. A frame with no box reads nothing.
+(--looks 2, the default) -> the best two at the box threshold -> each grown by 30% into the reader's region
+-> the reader (its centre view reads; with --tta, all views weigh how sure it is) -> the most confident
+reading. A frame with no box reads nothing. A live source follows the boxes across frames instead
+(edge_app.live), with all_boxes and join_rows from here.
 """
 
 from __future__ import annotations

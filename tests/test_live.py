@@ -200,3 +200,20 @@ def test_the_page_lists_the_live_tracks(svhn, readable, tmp_path):
     finally:
         proc.kill()
         proc.communicate()
+
+
+def test_boxes_side_by_side_in_one_row_are_one_number():
+    """The detector may box a widely spaced number digit by digit; a row of them is joined, other boxes are not."""
+    from edge_app.contract import Box
+    from edge_app.detect import join_rows
+    from edge_app.inference.detector import Detection
+
+    digits = [Detection(Box(100, 200, 30, 50), 0.9), Detection(Box(160, 202, 30, 48), 0.7),
+              Detection(Box(220, 199, 31, 50), 0.8)]  # 30 px gaps: 0.6 of a digit's height
+    other = Detection(Box(400, 60, 40, 60), 0.6)  # another number, far away
+    lower = Detection(Box(100, 300, 30, 50), 0.95)  # below the row, not beside it
+    joined = join_rows([*digits, other, lower])
+    assert [d.score for d in joined] == [0.95, 0.9, 0.6]
+    assert joined[1].box == Box(100, 199, 151, 51)  # the union of the three digits
+    apart = [Detection(Box(100, 200, 30, 50), 0.9), Detection(Box(200, 200, 30, 50), 0.9)]  # 1.4 heights apart
+    assert len(join_rows(apart)) == 2
