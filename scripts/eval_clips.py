@@ -161,6 +161,7 @@ def main(argv=None) -> int:
     p.add_argument("--track-gate", default="", help="the app's --track-gate; comma-separated values sweep it")
     p.add_argument("--max-views", default="", help="fusion.MAX_VIEWS; comma-separated values sweep it")
     p.add_argument("--min-views", default="", help="live.MIN_VIEWS; comma-separated values sweep it")
+    p.add_argument("--tta", default="", help="live.VIEWS; comma-separated values sweep it")
     p.add_argument("--json", type=Path, help="write the report here (a sweep: one per setting, NAME-VIEWS-GATE.json)")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
@@ -169,13 +170,14 @@ def main(argv=None) -> int:
     gates = [float(g) for g in args.track_gate.split(",") if g] or [None]
     views = [float(v) for v in args.max_views.split(",") if v] or [fusion.MAX_VIEWS]
     least = [int(v) for v in args.min_views.split(",") if v] or [live.MIN_VIEWS]
-    sweep = list(itertools.product(views, least, gates))
+    tta = [int(v) for v in args.tta.split(",") if v] or [live.VIEWS]
+    sweep = list(itertools.product(tta, views, least, gates))
     replay = Replay() if len(sweep) > 1 else None
     if replay:
         live.all_boxes = replay.all_boxes
     first = []
-    for max_views, min_views, gate in sweep:
-        fusion.MAX_VIEWS, live.MIN_VIEWS = max_views, min_views
+    for each, max_views, min_views, gate in sweep:
+        fusion.MAX_VIEWS, live.MIN_VIEWS, live.VIEWS = max_views, min_views, each
         start = time.perf_counter()
         results, latencies = {}, []
         for clip in meta["clips"]:
@@ -187,20 +189,20 @@ def main(argv=None) -> int:
             "clips_folder": str(folder.relative_to(ROOT) if folder.is_relative_to(ROOT) else folder),
             "set": None if args.clips else args.set, "numbers": meta["numbers"], "seed": meta["seed"],
             "smooth": args.smooth if isinstance(args.smooth, str) else "/".join(map(str, args.smooth or ())) or "off",
-            "track_gate": gate or live.TRACK_GATE, "max_views": max_views, "min_views": min_views,
+            "track_gate": gate or live.TRACK_GATE, "max_views": max_views, "min_views": min_views, "tta": each,
             "frame_ms_p50": round(float(np.median(latencies)), 2),
             "frame_ms_p95": round(float(np.percentile(latencies, 95)), 2), "threads": 1,
             "machine": f"{platform.machine()}, {os.cpu_count()} cores", "date": date.today().isoformat(),
             "seconds": round(time.perf_counter() - start, 1)})
         o = report["overall"]
         worst = min(report["kinds"].items(), key=lambda kv: kv[1].get("right_share", 1.0))
-        print(f"views {max_views:g} min {min_views} gate {gate or live.TRACK_GATE}: "
+        print(f"tta {each} views {max_views:g} min {min_views} gate {gate or live.TRACK_GATE}: "
               f"right {o['right']}/{o['with_number']} ({o['right_share']:.1%}), wrong reports "
               f"{o['wrong_reports']}, false on empty {o['false_on_empty']}/{o['empty']}, first right "
               f"{o['median_first_right_s']} s median, worst kind {worst[0]} {worst[1].get('right_share')}, "
               f"{report['frame_ms_p50']} ms p50")
         if args.json:
-            name = f"{args.json.stem}-{max_views:g}-{min_views}-{gate}.json"
+            name = f"{args.json.stem}-{each}-{max_views:g}-{min_views}-{gate}.json"
             out = args.json if not replay else args.json.with_name(name)
             out.parent.mkdir(parents=True, exist_ok=True)
             write_atomic(out, json.dumps(report, indent=1) + "\n")
