@@ -23,10 +23,11 @@ from .inference.card import ModelError
 from .inference.detector import DEFAULT_DETECTOR, NumberDetector
 from .inference.reader import HouseNumberModel
 from .live import TRACK_GATE, LiveReader, Report
+from .live_view import show_tracks, track_event
 from .outputs import Event, Fanout, FrameView, Output
 from .outputs.mqtt import MqttUrl
 from .redact import redact
-from .regions import LabelledBoxes, detection_region, scan_windows
+from .regions import LabelledBoxes, in_frame, scan_windows
 from .smoothing import TRACKS, Smoother
 from .sources import Frame, open_source
 from .sources.base import CameraControls
@@ -234,7 +235,7 @@ class App:
         latency = (time.perf_counter() - start) * 1000
         self.summary.add_frame(latency)
         view.region = [int(round(v)) for v in region]
-        view.box = _in_frame(found.box, frame.image) if found else None
+        view.box = in_frame(found.box, frame.image) if found else None
         view.reading, view.confidence, view.latency_ms = reading.text, round(reading.confidence, 4), round(latency, 3)
         gated = reading.text if reading.length > 0 and reading.confidence >= self.threshold else None
         view.passed = gated is not None
@@ -262,35 +263,13 @@ class App:
         seen, reports = self.live(frame.image, t, frame.lores)
         latency = (time.perf_counter() - start) * 1000
         self.summary.add_frame(latency)
-        view.latency_ms = round(latency, 3)
-        view.tracks = [{"id": tr.id, "box": _in_frame(tr.box, frame.image),
-                        "reading": (tr.reported or tr.last_read).text if (tr.reported or tr.last_read) else "",
-                        "confidence": round(tr.reported.confidence, 4) if tr.reported else None,
-                        "reported": tr.reported is not None} for tr in seen]
-        view.passed = any(tr.reported is not None for tr in seen)
-        best = max(seen, key=lambda tr: (tr.reported is not None, tr.score), default=None)
-        if best is not None:
-            view.region = [int(round(v)) for v in detection_region(best.box)]
-            view.box = _in_frame(best.box, frame.image)
-            shown = best.reported or best.last_read
-            view.reading = shown.text if shown else ""
-            view.confidence = round(shown.confidence, 4) if shown else None
+        show_tracks(view, seen, frame.image, latency)
         view.events = [self._report(frame, r, latency) for r in reports]
         return view
 
     def _report(self, frame: Frame, report: Report, latency: float) -> Event:
-        now = datetime.now(timezone.utc)
-        track, reading = report.track, report.reading
-        others = [tr.reported.text for tr in self.live.in_view() if tr is not track]
-        return Event(
-            time=now.isoformat(timespec="milliseconds"), source=self.source_name, frame=frame.index, file=frame.file,
-            reading=reading.text, confidence=round(reading.confidence, 4),
-            digit_confidences=[float(c) for c in reading.digit_confidences],
-            roi=[int(round(v)) for v in detection_region(track.box)], latency_ms=round(latency, 3),
-            box=_in_frame(track.box, frame.image), box_confidence=round(track.score, 4), model=self.model.path.name,
-            event=report.kind, track=track.id,
-            first_seen=datetime.fromtimestamp(track.seen_at, timezone.utc).isoformat(timespec="milliseconds"),
-            frames=track.evidence.views, in_view=others if report.kind == "gone" else None)
+        others = [tr.reported.text for tr in self.live.in_view() if tr is not report.track]
+        return track_event(report, frame, self.source_name, self.model.path.name, others, latency)
 
     def _detecting(self) -> bool:
         # The web page can set an ROI mid-run: from then on that region is read instead.
@@ -316,10 +295,3 @@ class App:
         self.stop = True
         self._wake.set()
 
-
-def _in_frame(box: Box, image: np.ndarray) -> list[int]:
-    """[x, y, w, h] in whole pixels of the frame, cut to it: a box decoded at the frame's edge can hang over it."""
-    h, w = image.shape[:2]
-    x0, y0 = max(0, round(box.left)), max(0, round(box.top))
-    x1, y1 = min(w, round(box.left + box.width)), min(h, round(box.top + box.height))
-    return [x0, y0, max(1, x1 - x0), max(1, y1 - y0)]

@@ -83,3 +83,11 @@ class LabelledBoxes:
             return self._regions[name]
         except KeyError:
             raise ContractError(f"{name} has no boxes in {self.folder}'s digitStruct") from None
+
+
+def in_frame(box: Box, image) -> list[int]:
+    """[x, y, w, h] in whole pixels of the frame, cut to it: a box decoded at the frame's edge can hang over it."""
+    h, w = image.shape[:2]
+    x0, y0 = max(0, round(box.left)), max(0, round(box.top))
+    x1, y1 = min(w, round(box.left + box.width)), min(h, round(box.top + box.height))
+    return [x0, y0, max(1, x1 - x0), max(1, y1 - y0)]
