@@ -30,3 +30,16 @@ def edgetpu_model(folder: Path) -> Path:
     shutil.copy(ROOT / "models" / "house_numbers.tflite", model)
     shutil.copy(ROOT / "models" / "house_numbers.json", folder / "house_numbers.json")
     return model
+
+
+def imx500_network(folder: Path, card, outputs: dict, **changes) -> Path:
+    """A stand-in network.rpk for the fake IMX500 (tests/fakes/picamera2/devices): the card's network name, input
+    size and output order, with `outputs` (role -> one array per frame); `changes` replaces any of them."""
+    import numpy as np
+
+    values = {"network_name": card.network_name, "input_size": np.array(card.input_size),
+              "output_order": np.array([o["role"] for o in card.outputs]), **outputs, **changes}
+    path = folder / "network.rpk"
+    with open(path, "wb") as f:
+        np.savez(f, **values)
+    return path

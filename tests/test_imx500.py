@@ -25,6 +25,7 @@ from edge_app.inference.detector import NumberDetector, decode_detections, iou
 from edge_app.sources import SourceError, source_kind
 from edge_app.sources.imx500 import DEFAULT_CARD, SensorCard, SensorOutputs, outputs_by_role
 from tests.conftest import ROOT, run_module
+from tests.standins import imx500_network
 
 FAKES = ROOT / "tests" / "fakes"
 FIXTURE = ROOT / "tests" / "fixtures" / "imx500_detector.npz"
@@ -45,16 +46,10 @@ def card():
 
 
 def stand_in_network(folder: Path, fixture: dict, card: SensorCard, order=None, **changes) -> Path:
-    """A stand-in network.rpk: the card's name, input size and output order, with the fixture's outputs (frames in
-    `order`); `changes` replaces any of them (another model)."""
+    """The detector's stand-in network.rpk: the fixture's outputs, frames in `order`; `changes` as imx500_network."""
     order = list(range(len(fixture["frames"]))) if order is None else order
-    values = {"network_name": card.network_name, "input_size": np.array(card.input_size),
-              "output_order": np.array([o["role"] for o in card.outputs]),
-              "heatmap": fixture["heatmap"][order], "box": fixture["box"][order], **changes}
-    path = folder / "network.rpk"
-    with open(path, "wb") as f:
-        np.savez(f, **values)
-    return path
+    return imx500_network(folder, card, {"heatmap": fixture["heatmap"][order], "box": fixture["box"][order]},
+                          **changes)
 
 
 def app(tmp_path: Path, fixture: dict, *args, env=None, order=None):

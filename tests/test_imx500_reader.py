@@ -9,7 +9,6 @@ the sensor instead of the CPU) needs SourceOptions.roi, which edge_app passes on
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import os
@@ -25,15 +24,15 @@ import pytest
 from edge_app.contract import HEADS, INPUT_SIZE, REGION_SIZE, Box, digit_region
 from edge_app.decode import decode
 from edge_app.inference.card import file_sha256
-from edge_app.sources import SourceError, SourceOptions
+from edge_app.sources import SourceError
 from edge_app.sources.imx500 import READER_CARD, SensorCard, SensorOutputs, outputs_by_role, sensor_reading, sensor_roi
 from tests.conftest import ROOT
+from tests.standins import imx500_network
 
 FAKES = ROOT / "tests" / "fakes"
 FIXTURE = ROOT / "tests" / "fixtures" / "imx500_reader.npz"
 READER = ROOT / "models" / "house_numbers.tflite"
 SENSOR = (0, 0, 4056, 3040)  # the stand-in's ScalerCrop: the whole IMX500
-APP_PASSES_ROI = "roi" in {f.name for f in dataclasses.fields(SourceOptions)}
 
 
 @pytest.fixture(scope="module")
@@ -52,15 +51,10 @@ def heads_of(fixture: dict, i: int, card: SensorCard) -> list[np.ndarray]:
 
 
 def stand_in_network(folder: Path, fixture: dict, card: SensorCard, order=None, **changes) -> Path:
-    """A stand-in network.rpk of the reader (the card copied beside it as network.json): the fixture's heads per
-    frame, in `order`; `changes` replaces any of them (another model)."""
+    """The reader's stand-in network.rpk (its card copied beside it as network.json): the fixture's heads, frames in
+    `order`; `changes` as imx500_network."""
     order = list(range(len(fixture["frames"]))) if order is None else order
-    values = {"network_name": card.network_name, "input_size": np.array(card.input_size),
-              "output_order": np.array([o["role"] for o in card.outputs]),
-              **{h: fixture[h][order] for h in HEADS}, **changes}
-    path = folder / "network.rpk"
-    with open(path, "wb") as f:
-        np.savez(f, **values)
+    path = imx500_network(folder, card, {h: fixture[h][order] for h in HEADS}, **changes)
     (folder / "network.json").write_text(READER_CARD.read_text())
     return path
 
@@ -71,17 +65,16 @@ def stand_in_env(tmp_path: Path, frames: np.ndarray) -> dict:
             "FAKE_PICAMERA_FRAMES": str(tmp_path / "frames.npy"), "FAKE_IMX500_ROI_LOG": str(tmp_path / "roi.jsonl")}
 
 
-# Opens the source as the app would with --roi (SourceOptions with a roi field, as edge_app's will have) and prints
-# each frame's sensor reading; TensorFlow and Keras are blocked.
+# Opens the source as the app does with --roi and prints each frame's sensor reading; TensorFlow and Keras are
+# blocked.
 READ_SCRIPT = """
-import dataclasses, json, sys
+import json, sys
 from edge_app.contract import Box
 from edge_app.sources import SourceError, SourceOptions
 from edge_app.sources.imx500 import open_imx500, sensor_reading
-Options = dataclasses.make_dataclass("Options", [("roi", object, None)], bases=(SourceOptions,), frozen=True)
 spec, roi, n, size = sys.argv[1], Box(*json.loads(sys.argv[2])), int(sys.argv[3]), tuple(json.loads(sys.argv[4]))
 try:
-    with open_imx500(spec, Options(size=size, roi=roi)) as source:
+    with open_imx500(spec, SourceOptions(size=size, roi=roi)) as source:
         for frame, _ in zip(source, range(n)):
             r = sensor_reading(frame.lores, roi)
             print(json.dumps(None if r is None else [r.text, r.confidence]))
@@ -242,7 +235,6 @@ def app(tmp_path: Path, frames: np.ndarray, *args):
                           env=stand_in_env(tmp_path, frames), capture_output=True, text=True, timeout=120)
 
 
-@pytest.mark.skipif(not APP_PASSES_ROI, reason="edge_app does not hand --roi to its sources yet (SourceOptions.roi)")
 def test_app_reads_the_roi_on_the_sensor(tmp_path, fixture, card):
     """The sensor's heads are those of another picture than the frame shows: the app reports them, so the reading
     came from the sensor, not from the CPU reader on the frame."""
@@ -258,7 +250,6 @@ def test_app_reads_the_roi_on_the_sensor(tmp_path, fixture, card):
     assert all(e["roi"] == [round(float(v)) for v in fixture["rois"][0]] for e in events)
 
 
-@pytest.mark.skipif(not APP_PASSES_ROI, reason="edge_app does not hand --roi to its sources yet (SourceOptions.roi)")
 @pytest.mark.parametrize("case, want", [
     ("no roi", "is the reader, which reads one fixed region: give --roi"),
     ("other outputs", "is another model"),
