@@ -138,7 +138,8 @@ def test_a_thousand_idle_connections_do_not_silence_the_status(guarded):
         started = time.monotonic()
         status, body = request(base + "/api/status", headers=bearer())
         assert status == 200 and body["frames"] > 0
-        assert time.monotonic() - started < 1.0
+        # promptly, not after idle sockets time out (5 s each); generous, since CI's 2 cores also run the frame loop
+        assert time.monotonic() - started < 3.0
     finally:
         for s in idle:
             s.close()
