@@ -24,7 +24,7 @@ from .tta import view_probabilities
 
 log = logging.getLogger("edge_app")
 TRACK_GATE = 0.999  # fused confidence a track must reach to be reported: the surest gate tried on the tuning clips;
-# 0.99 read 45 of 90 right with 5 wrong reports, 0.999 42 with 3 (scripts/eval_clips.py)
+# with VIEWS, 0.99 read 42 of 90 right with 3 wrong reports, 0.999 38 with 1 (scripts/eval_clips.py)
 MIN_VIEWS = 3  # views that counted before a track may be reported: one frame alone is what --smooth off judges
 DOUBTFUL = 0.5  # boxes down to this share of the box threshold may continue a track, never start one
 VIEWS = 3  # test-time views read a track's box each frame until it is reported, heads averaged: on the tuning clips
