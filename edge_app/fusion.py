@@ -44,11 +44,12 @@ def is_new(pixels: np.ndarray, last: np.ndarray | None) -> bool:
     return last is None or float(np.abs(pixels.astype(np.int16) - last).mean()) >= NEW_PIXELS
 
 
-def at_edge(box, width: int, height: int) -> bool:
+def at_edge(box, width: int, height: int, still: bool = False) -> bool:
     """Whether a box (left, top, width, height) is at the frame's side: closer to it than a digit's width, so
-    a digit outside the frame, or half in it, may be missing from the box."""
+    a digit outside the frame, or half in it, may be missing from the box. A number that has stood still in view
+    (a fixed camera aimed near it) is cut only where its box touches the side."""
     x, y, w, h = box
-    m = EDGE * h
+    m = 2.0 if still else EDGE * h
     return x <= m or y <= 2.0 or x + w >= width - m or y + h >= height - 2.0
 
 

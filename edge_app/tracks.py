@@ -22,6 +22,7 @@ from .inference.detector import Detection, iou
 MATCH_IOU = 0.2  # a box continues a track when it overlaps the predicted box this much...
 MATCH_NEAR = 0.6  # ...or its centre is this share of the predicted height from the predicted centre
 WIDER = 1.3  # a box this much wider for its height than the track's widest: more of the number shows now
+STILL_S, STILL_SPEED = 1.0, 0.3  # in view this long and slower than this (box heights a second): standing still
 MAX_MISSING_S = 1.0  # a track not seen for this long has left the view
 SIZE_NOISE = 0.05  # a detector box's error: this share of its height, in each coordinate
 SPEED_NOISE = 2.0  # how fast a box's speed may change: this many box heights a second, per second
@@ -91,9 +92,9 @@ class Track:
     last_read: Reading | None = None  # the latest view's own reading
 
 
-    def see(self, box: Box, size: tuple[int, int]) -> None:
-        """Take this frame's box (in a frame of `size`): where it is and how much of the number it shows."""
-        self.box, self.at_edge = box, at_edge(box, *size)
+    def see(self, box: Box, size: tuple[int, int], t: float) -> None:
+        """Take this frame's box (in a frame of `size`, at time t): where it is and how much of the number shows."""
+        self.box, self.at_edge = box, at_edge(box, *size, still=self.still(t))
         shape = box.width / max(box.height, 1.0)
         self.partial = self.widest > 0 and shape < NARROWER * self.widest
         if not self.partial:
@@ -101,6 +102,11 @@ class Track:
         self.grew = self.widest > 0 and shape > WIDER * self.widest and not self.at_edge
         if not self.at_edge:
             self.widest = max(self.widest, shape)
+
+    def still(self, t: float) -> bool:
+        """Whether the number has stood still in view for STILL_S: a fixed camera's, not one entering or leaving."""
+        speed = float(np.hypot(*self.kalman.x[4:6])) / max(self.kalman.x[3], 1.0)
+        return t - self.first_seen >= STILL_S and speed < STILL_SPEED
 
     @property
     def shape(self) -> float:
@@ -176,7 +182,7 @@ class Tracker:
         seen = []
         for tr, d in first + second + parts:
             tr.predicted, tr.score, tr.last_seen = predicted[tr.id], d.score, t
-            tr.see(d.box, size)
+            tr.see(d.box, size, t)
             if not tr.partial:  # a part of the number (a pole in front) would drag the box off it: coast instead
                 tr.kalman.update(d.box)
             seen.append(tr)
@@ -184,7 +190,7 @@ class Tracker:
             if id(d) not in used and not any(_inside(d.box, tr.whole) or _inside(d.box, predicted.get(tr.id, tr.box))
                                              for tr in self.tracks):
                 tr = Track(self._next_id, Kalman(d.box, t), t, t, d.score, d.box, d.box)
-                tr.see(d.box, size)
+                tr.see(d.box, size, t)
                 self._next_id += 1
                 self.tracks.append(tr)
                 seen.append(tr)

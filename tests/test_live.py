@@ -217,3 +217,14 @@ def test_boxes_side_by_side_in_one_row_are_one_number():
     assert joined[1].box == Box(100, 199, 151, 51)  # the union of the three digits
     apart = [Detection(Box(100, 200, 30, 50), 0.9), Detection(Box(200, 200, 30, 50), 0.9)]  # 1.4 heights apart
     assert len(join_rows(apart)) == 2
+
+
+def test_a_number_a_fixed_camera_sees_near_the_side_is_reported(svhn, readable, tmp_path):
+    """Aimed with the number close to the frame's side, a fixed camera still gets its report once it stood still."""
+    patch, box, number = number_patch(svhn, readable[1], 64)
+    canvas = world(8, 640)
+    put(canvas, patch, box, 640 - 12 - box[2] / 2, 240)  # its right end 12 px from the frame's side
+    clip = tmp_path / "near_side.avi"
+    write_clip(clip, [canvas] * 45)
+    got, _ = run(clip, tmp_path)
+    assert [e["reading"] for e in got if e["event"] == "reported"] == [number], got

@@ -7,7 +7,7 @@ import pytest
 
 from edge_app.contract import Box
 from edge_app.inference.detector import Detection
-from edge_app.tracks import MAX_MISSING_S, Tracker
+from edge_app.tracks import MAX_MISSING_S, STILL_S, Tracker
 
 SIZE = (640, 480)
 
@@ -88,3 +88,19 @@ def test_two_numbers_that_cross_keep_their_tracks():
         seen, _ = tracker.update([Detection(a, 0.9), Detection(b, 0.85)], [], i / 15, SIZE)
         by_id = {s.id: s.box for s in seen}
         assert by_id[1] == a and by_id[2] == b
+
+
+def test_a_number_standing_near_the_side_counts_once_it_has_stood_still():
+    """A fixed camera aimed with the number near the frame's side: after STILL_S its views count (its box does not
+    touch the side); a number sliding past the same place never counts there (a digit may be outside)."""
+    still, moving = Tracker(), Tracker()
+    box = Box(585, 200, 40, 50)  # 15 px from the right side, less than a digit height
+    for i in range(25):
+        (s,), _ = still.update(sure(box), [], i / 15, SIZE)
+        (m,), _ = moving.update(sure(Box(400 + 8 * i, 200, 40, 50)), [], i / 15, SIZE)
+        if i / 15 < STILL_S:
+            assert s.at_edge
+    assert not s.at_edge  # stood still for over a second: whole
+    assert m.at_edge  # at 120 px a second it is still coming into view or leaving it
+    (s,), _ = still.update(sure(Box(600, 200, 40, 50)), [], 2.0, SIZE)
+    assert s.at_edge  # touching the side: cut, however still
