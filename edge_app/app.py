@@ -31,7 +31,7 @@ from .regions import LabelledBoxes, in_frame, scan_windows
 from .smoothing import TRACKS, Smoother
 from .sources import Frame, open_source
 from .sources.base import CameraControls
-from .sources.imx500 import sensor_reading
+from .sources.imx500_network import sensor_reading
 from .summary import Summary
 from .tiles import LEVELS, LIVE_TILES, STILL_ABOVE
 from .tta import read_region

@@ -241,7 +241,8 @@ def check_imx500(cfg: DoctorConfig) -> Check | None:
     if cfg.source is None or not (cfg.source == "imx500" or cfg.source.startswith("imx500:")):
         return None
     from .sources import SourceError
-    from .sources.imx500 import card_for, network_path
+    from .sources.imx500 import network_path
+    from .sources.imx500_network import card_for
 
     if not any(cfg.firmware.glob("imx500_main*.fpk")):
         return Check("ai camera", "FAIL", f"no IMX500 firmware in {cfg.firmware}",

@@ -23,7 +23,7 @@ import pytest
 from edge_app.contract import Box
 from edge_app.inference.detector import NumberDetector, decode_detections, iou
 from edge_app.sources import SourceError, source_kind
-from edge_app.sources.imx500 import DEFAULT_CARD, SensorCard, SensorOutputs, outputs_by_role
+from edge_app.sources.imx500_network import DEFAULT_CARD, SensorCard, SensorOutputs, outputs_by_role
 from tests.conftest import ROOT, run_module
 from tests.standins import imx500_network
 

@@ -25,7 +25,14 @@ from edge_app.contract import HEADS, INPUT_SIZE, REGION_SIZE, Box, digit_region
 from edge_app.decode import decode
 from edge_app.inference.card import file_sha256
 from edge_app.sources import SourceError
-from edge_app.sources.imx500 import READER_CARD, SensorCard, SensorOutputs, outputs_by_role, sensor_reading, sensor_roi
+from edge_app.sources.imx500_network import (
+    READER_CARD,
+    SensorCard,
+    SensorOutputs,
+    outputs_by_role,
+    sensor_reading,
+    sensor_roi,
+)
 from tests.conftest import ROOT
 from tests.standins import imx500_network
 
@@ -71,7 +78,8 @@ READ_SCRIPT = """
 import json, sys
 from edge_app.contract import Box
 from edge_app.sources import SourceError, SourceOptions
-from edge_app.sources.imx500 import open_imx500, sensor_reading
+from edge_app.sources.imx500 import open_imx500
+from edge_app.sources.imx500_network import sensor_reading
 spec, roi, n, size = sys.argv[1], Box(*json.loads(sys.argv[2])), int(sys.argv[3]), tuple(json.loads(sys.argv[4]))
 try:
     with open_imx500(spec, SourceOptions(size=size, roi=roi)) as source:

@@ -5,8 +5,9 @@
     .venv-imx500/bin/python -m export --target imx500 --model models/house_numbers.tflite \\
         --calibration reader_calib.npz --out models --eval-data ../shared/data/svhn/recon/test --eval-limit 1000
 
-Writes <name>_packerOut.zip and <name>.json (edge_app.sources.imx500.SensorCard) in --out, report_<name>.json, and
-with --fixture FILE a small .npz of real frames with the quantized model's outputs (the tests' stand-in sensor).
+Writes <name>_packerOut.zip and <name>.json (edge_app.sources.imx500_network.SensorCard) in --out,
+report_<name>.json, and with --fixture FILE a small .npz of real frames with the quantized model's outputs (the
+tests' stand-in sensor).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import numpy as np
 from calibration.build import load as load_calibration
 from edge_app.atomic import atomic_path, write_atomic
 from edge_app.inference.card import file_sha256, read_card
-from edge_app.sources.imx500 import SensorCard
+from edge_app.sources.imx500_network import SensorCard
 
 from ..checks import ExportError
 from . import Imx500Config, converter_path, detector, reader
