@@ -79,7 +79,6 @@ class Track:
     last_seen: float
     score: float  # the latest box's detector score
     box: Box  # the latest detected box (the reader crops it: it is where the number is now)
-    predicted: Box  # where the filter expected it in the latest frame, before the box corrected it
     widest: float = 0.0  # the widest box for its height (width / height) seen away from the frame's side
     at_edge: bool = False  # the latest box is at the frame's side (fusion.at_edge)
     partial: bool = False  # the latest box is narrower for its height than the widest: part of the number hidden
@@ -181,7 +180,7 @@ class Tracker:
         used |= {id(d) for _, d in parts}
         seen = []
         for tr, d in first + second + parts:
-            tr.predicted, tr.score, tr.last_seen = predicted[tr.id], d.score, t
+            tr.score, tr.last_seen = d.score, t
             tr.see(d.box, size, t)
             if not tr.partial:  # a part of the number (a pole in front) would drag the box off it: coast instead
                 tr.kalman.update(d.box)
@@ -189,7 +188,7 @@ class Tracker:
         for d in sure:  # the others start tracks, but not a second part of a number followed already
             if id(d) not in used and not any(_inside(d.box, tr.whole) or _inside(d.box, predicted.get(tr.id, tr.box))
                                              for tr in self.tracks):
-                tr = Track(self._next_id, Kalman(d.box, t), t, t, d.score, d.box, d.box)
+                tr = Track(self._next_id, Kalman(d.box, t), t, t, d.score, d.box)
                 tr.see(d.box, size, t)
                 self._next_id += 1
                 self.tracks.append(tr)
