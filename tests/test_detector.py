@@ -223,3 +223,23 @@ def test_portable_detector_run_is_a_detector_run(tmp_path, scenes, monkeypatch):
     model = keras.models.load_model(out / "model.keras", compile=False)
     outputs = model(np.zeros((1, DETECTOR_HEIGHT, DETECTOR_WIDTH, 3), np.uint8))
     assert outputs["heatmap"].shape == (1, 18, 24, 1) and outputs["box"].shape == (1, 18, 24, 4)
+
+
+def test_the_shipped_detector_is_recovered_from_its_tflite_to_fine_tune(tmp_path, scenes):
+    """`train.recover --arch detector`: the Keras detector rebuilt from the int8 export finds what the export finds."""
+    import keras
+
+    from edge_app.inference.detector import DEFAULT_DETECTOR, NumberDetector
+    from train.scene_data import load_frames
+
+    out = tmp_path / "shipped.keras"
+    proc = run_main("train.recover", "--arch", "detector", "--tflite", DEFAULT_DETECTOR, "--data", scenes,
+                    "--count", "48", "--out", out)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    frames = load_frames(scenes)[0]
+    heat = keras.models.load_model(out, compile=False).predict(frames, verbose=0)["heatmap"][..., 0]
+    exported = NumberDetector(DEFAULT_DETECTOR, threads=1)
+    int8 = np.stack([exported.run(f)["heatmap"][..., 0] for f in frames])
+    # int8 weights and activations against float: the same cells light up, within a few quantisation steps
+    assert np.abs(heat - int8).mean() < 0.01 and np.abs(heat - int8).max() < 0.15
+    assert np.mean((heat > 0.5) != (int8 > 0.5)) < 0.002

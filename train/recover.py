@@ -1,4 +1,4 @@
-"""Recover a trainable Keras `edge` model from an int8 TF Lite export, to fine-tune a shipped model.
+"""Recover a trainable Keras model (the edge reader or the detector) from an int8 TF Lite export, to fine-tune it.
 
 The converter folds each batch norm into its convolution; the dequantised kernels and biases go back
 into the Keras layers, and each batch norm is set so that it adds the folded bias and nothing else,
@@ -7,6 +7,8 @@ function too). Example:
 
     python -m train.recover --tflite models/house_numbers.tflite --data ../shared/data/svhn/recon/train \\
         --out runs/shipped/model.keras
+    python -m train.recover --arch detector --tflite models/number_detector.tflite --data data/scenes \\
+        --out runs/shipped_detector/model.keras
 """
 
 from __future__ import annotations
@@ -59,22 +61,24 @@ def folded_weights(tflite: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     return out
 
 
-def recover(tflite: Path, inputs: np.ndarray):
-    """The Keras edge model carrying the export's weights; `inputs` (N, 54, 54, 3) set the batch norms."""
+def recover(tflite: Path, inputs: np.ndarray, arch: str = "edge"):
+    """The Keras `arch` model carrying the export's weights; `inputs` (the model's input batch) set the batch norms."""
     import keras
 
     from .models import build_model
 
-    model = build_model("edge")
+    model = build_model(arch)
     weights = folded_weights(tflite)
+    folded = []  # layers whose batch norm the converter folded in: kernel only, the bias goes to the norm
     for name, (kernel, bias) in weights.items():
         layer = model.get_layer(name)
-        if isinstance(layer, keras.layers.Dense):
+        if len(layer.get_weights()) == 2:  # a dense layer or an output convolution keeps its own bias
             layer.set_weights([kernel, bias])
         else:
             layer.set_weights([kernel])
+            folded.append(name)
     # Front to back: each batch norm sees the statistics of the already-recovered layers before it.
-    for name in [n for n in weights if not isinstance(model.get_layer(n), keras.layers.Dense)]:
+    for name in folded:
         bn = model.get_layer(f"{name}_bn")
         x = keras.Model(model.input, bn.input).predict(inputs, batch_size=128, verbose=0)
         mean, var = x.mean(axis=(0, 1, 2)), x.var(axis=(0, 1, 2))
@@ -84,8 +88,10 @@ def recover(tflite: Path, inputs: np.ndarray):
 
 def main(argv=None) -> int:
     p = cli.parser("python -m train.recover", __doc__)
-    p.add_argument("--tflite", type=Path, required=True, help="an int8 (or float) TF Lite export of the edge network")
-    p.add_argument("--data", required=True, help="a training folder whose pictures set the batch-norm statistics")
+    p.add_argument("--arch", choices=("edge", "detector"), default="edge", help="the exported network (default edge)")
+    p.add_argument("--tflite", type=Path, required=True, help="an int8 (or float) TF Lite export of that network")
+    p.add_argument("--data", required=True,
+                   help="a training folder whose pictures (edge) or scenes (detector) set the batch-norm statistics")
     p.add_argument("--count", type=cli.int_range(1, 100_000), default=512, help="pictures used for the statistics")
     p.add_argument("--out", type=cli.output_file, required=True, help="the .keras file to write")
     args = p.parse_args(argv)
@@ -97,18 +103,22 @@ def main(argv=None) -> int:
 
 
 def _main(args) -> int:
-    from .cache import load_crops
-    from .folders import eval_inputs
-
     if not args.tflite.is_file():
         raise cli.UserError(f"{args.tflite}: no such model file")
-    crops = load_crops(args.data)
-    inputs = eval_inputs(crops.regions[: args.count])
-    model = recover(args.tflite, inputs)
+    if args.arch == "detector":
+        from .scene_data import load_frames
+
+        inputs = load_frames(args.data)[0][: args.count]
+    else:
+        from .cache import load_crops
+        from .folders import eval_inputs
+
+        inputs = eval_inputs(load_crops(args.data).regions[: args.count])
+    model = recover(args.tflite, inputs, args.arch)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(args.out, suffix=".keras") as tmp:
         model.save(tmp)
-    log.info("%s: edge model recovered from %s", args.out, args.tflite)
+    log.info("%s: %s model recovered from %s", args.out, args.arch, args.tflite)
     return cli.EXIT_OK
 
 
