@@ -118,7 +118,8 @@ class App:
             # Without --tiles, frames up to 640x480 keep their 6 ms budget (tiles.STILL_ABOVE); with it, any frame.
             self.finder = DetectAndRead(self.detector, self.model, box_threshold, looks=cfg.looks, tta=views,
                                         levels=LEVELS if cfg.tiles != 0 else LEVELS[:1],
-                                        tiles_above=STILL_ABOVE if cfg.tiles is None else 0)
+                                        tiles_above=STILL_ABOVE if cfg.tiles is None else 0,
+                                        gate=self.threshold)
         else:
             self.threshold = self.model.threshold if cfg.threshold is None else cfg.threshold
         if self.threshold is None:  # never a silent 0: a variant without a measured gate needs one given

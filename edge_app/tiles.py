@@ -79,12 +79,20 @@ def windows(frame_size: tuple[int, int], input_size: tuple[int, int], levels=LEV
     return out
 
 
-def look(detector: NumberDetector, frame: np.ndarray, chosen: list[Window], threshold: float) -> list[Detection]:
-    """The detector on each chosen window (frame shrunk once per level), boxes mapped back to the frame; boxes
-    cut by a window's inner side are dropped, the rest merged by non-maximum suppression."""
+class Run(NamedTuple):
+    """The detector's outputs on one window: where the window lies in the shrunk frame, and that frame's size."""
+
+    out: dict[str, np.ndarray]
+    x0: int
+    y0: int
+    shrunk: tuple[int, int]  # (width, height) of the frame shrunk for this window's level
+
+
+def run_windows(detector: NumberDetector, frame: np.ndarray, chosen: list[Window]) -> list[Run]:
+    """The detector on each chosen window, the frame shrunk once per level."""
     fh, fw = frame.shape[:2]
     iw, ih = detector.card.input_size
-    found: list[Detection] = []
+    runs = []
     small = frame
     for level in sorted({w.level for w in chosen}, reverse=True):  # finest first: each shrinks the one before
         level_windows = [w.box for w in chosen if w.level == level]
@@ -94,16 +102,33 @@ def look(detector: NumberDetector, frame: np.ndarray, chosen: list[Window], thre
         for win in level_windows:
             x0 = min(max(0, round(win.left * scale)), sw - iw)
             y0 = min(max(0, round(win.top * scale)), sh - ih)
-            out = detector.run(np.ascontiguousarray(small[y0 : y0 + ih, x0 : x0 + iw]))
-            inner = (x0 > 0, y0 > 0, x0 + iw < sw, y0 + ih < sh)  # sides of the window inside the frame
-            for d in decode_detections(out["heatmap"], out["box"], (iw, ih), threshold):
-                if _cut(d.box, iw, ih, inner):
-                    continue
-                b = d.box
-                # small is the frame at (sw/fw, sh/fh): rounding makes the two differ a little
-                found.append(Detection(Box((b.left + x0) * fw / sw, (b.top + y0) * fh / sh,
-                                           b.width * fw / sw, b.height * fh / sh), d.score))
+            runs.append(Run(detector.run(np.ascontiguousarray(small[y0 : y0 + ih, x0 : x0 + iw])), x0, y0, (sw, sh)))
+    return runs
+
+
+def decode_runs(runs: list[Run], frame_size: tuple[int, int], input_size: tuple[int, int],
+                threshold: float) -> list[Detection]:
+    """The runs' boxes at `threshold` in frame pixels; boxes cut by a window's inner side are dropped, the rest
+    merged by non-maximum suppression."""
+    fw, fh = frame_size
+    iw, ih = input_size
+    found: list[Detection] = []
+    for r in runs:
+        sw, sh = r.shrunk
+        inner = (r.x0 > 0, r.y0 > 0, r.x0 + iw < sw, r.y0 + ih < sh)  # sides of the window inside the frame
+        for d in decode_detections(r.out["heatmap"], r.out["box"], (iw, ih), threshold):
+            if _cut(d.box, iw, ih, inner):
+                continue
+            b = d.box
+            # the shrunk frame is the frame at (sw/fw, sh/fh): rounding makes the two differ a little
+            found.append(Detection(Box((b.left + r.x0) * fw / sw, (b.top + r.y0) * fh / sh,
+                                       b.width * fw / sw, b.height * fh / sh), d.score))
     return nms(found)
+
+
+def look(detector: NumberDetector, frame: np.ndarray, chosen: list[Window], threshold: float) -> list[Detection]:
+    """The detector on each chosen window, boxes at `threshold` mapped back to the frame (decode_runs)."""
+    return decode_runs(run_windows(detector, frame, chosen), frame.shape[1::-1], detector.card.input_size, threshold)
 
 
 def _part_of(d: Detection, coarser: list[Detection]) -> bool:
@@ -128,16 +153,23 @@ class TileLooks:
         self._windows: list[Window] = []
         self._turn = 0
         self._kept: dict[int, list[Detection]] = {}  # tile index -> what it found at its last turn
+        self._runs: list[list[Run]] = [[], []]  # the last frame's runs (whole frame, tiles), for `again`
+
+    @property
+    def all_tiles(self) -> bool:
+        """Whether the last frame was looked at through every tile at once (a picture larger than `above`)."""
+        return self.per_frame is None and any(w.level > 0 for w in self._windows)
 
     def __call__(self, frame: np.ndarray, threshold: float, lores: np.ndarray | None = None) -> list[Detection]:
         """The frame's first-look boxes at `threshold`, best first, in frame pixels."""
         whole, finer = self.looks(frame, threshold, lores)
         return nms(whole + finer)
 
-    def looks(self, frame: np.ndarray, threshold: float,
-              lores: np.ndarray | None = None) -> tuple[list[Detection], list[Detection]]:
+    def looks(self, frame: np.ndarray, threshold: float, lores: np.ndarray | None = None,
+              again: bool = False) -> tuple[list[Detection], list[Detection]]:
         """The whole frame's boxes and the tiles' (less those cut by a tile or part of a whole-frame box), each best
-        first, in frame pixels."""
+        first, in frame pixels. `again`: the same picture as the last call, at another threshold, without running
+        the detector again (pictures only: a live source's tiles take turns)."""
         size = (frame.shape[1], frame.shape[0])
         if size != self._size:
             self._size, self._turn, self._kept = size, 0, {}
@@ -145,13 +177,15 @@ class TileLooks:
             self._windows = windows(size, self.detector.card.input_size, levels)
         top = [w for w in self._windows if w.level == 0]
         tiles = self._windows[len(top):]
+        if again and self.per_frame is not None:
+            raise ValueError("looks(again=True) is for pictures, whose tiles are all looked at at once")
         if lores is not None and len(top) == 1:  # a camera's lores stream is level 0, already shrunk
             found = self.detector.detect(frame, lores, threshold)
         else:
             self.detector.check_size(frame)
-            found = look(self.detector, frame, top, threshold)
+            found = self._look(frame, top, threshold, 0, again)
         if self.per_frame is None:
-            finer = look(self.detector, frame, tiles, threshold) if tiles else []
+            finer = self._look(frame, tiles, threshold, 1, again) if tiles else []
         else:
             for _ in range(min(self.per_frame, len(tiles))):
                 i = self._turn % len(tiles)
@@ -159,3 +193,10 @@ class TileLooks:
                 self._turn += 1
             finer = [d for kept in self._kept.values() for d in kept]
         return found, nms([d for d in finer if not _part_of(d, found)])
+
+    def _look(self, frame: np.ndarray, chosen: list[Window], threshold: float, slot: int,
+              again: bool) -> list[Detection]:
+        """look(), keeping the detector's runs in `slot` (0 the whole frame, 1 the tiles); `again` reuses them."""
+        if not again:
+            self._runs[slot] = run_windows(self.detector, frame, chosen)
+        return decode_runs(self._runs[slot], frame.shape[1::-1], self.detector.card.input_size, threshold)

@@ -90,7 +90,7 @@ def evaluate(data: Path, half: str, model_path: Path, detector_path: Path, rapid
     detector = NumberDetector(detector_path, threads=1)
     views = scene_views(detector, model, LOOKS, None)
     box_threshold, gate = detect_thresholds(detector, model, None, None, LOOKS, views)
-    finder = DetectAndRead(detector, model, box_threshold, tta=views)
+    finder = DetectAndRead(detector, model, box_threshold, tta=views, gate=gate)
     ocr = rapidocr_reader() if rapidocr else None
     labelled, empty = load_set(data, half)
     photos = []
@@ -100,7 +100,7 @@ def evaluate(data: Path, half: str, model_path: Path, detector_path: Path, rapid
         truth = [n["number"] for n in numbers]
         t = time.perf_counter()
         boxes = finder.find(image)
-        found = most_confident(finder.read_boxes(image, boxes))
+        found = finder.or_search(image, most_confident(finder.read_boxes(image, boxes)))  # the app's reading
         ms = (time.perf_counter() - t) * 1000
         rec = {"file": name, "size": list(image.shape[1::-1]), "truth": truth, "ms": round(ms, 2),
                "boxes": [{"box": [round(v, 1) for v in d.box], "score": round(d.score, 3)} for d in boxes]}

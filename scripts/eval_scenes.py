@@ -58,7 +58,7 @@ def evaluate(data: Path, model_path: Path, detector_path: Path, box_threshold: f
     tta = scene_views(detector, model, looks, tta)  # the app's default: the scene gate's views
     threshold, detect_gate = detect_thresholds(detector, model, box_threshold, gate, looks, tta)
     finder = DetectAndRead(detector, model, threshold, scales=scales, looks=looks, tta=tta, levels=levels,
-                           tiles_above=0 if all_tiles else STILL_ABOVE)  # the app's picture default, or --tiles N
+                           tiles_above=0 if all_tiles else STILL_ABOVE, gate=detect_gate)  # the app's default, or --tiles N
     scenes = read_scenes(data)[:limit]
     frames = []
     for i, scene in enumerate(scenes):
@@ -68,7 +68,7 @@ def evaluate(data: Path, model_path: Path, detector_path: Path, box_threshold: f
         t = time.perf_counter()
         detections = finder.find(image)  # the boxes the app would read (with two looks, the second's)
         candidates = finder.read_boxes(image, detections)  # finder.candidates(image), without a tracker
-        found = most_confident(candidates)
+        found = finder.or_search(image, most_confident(candidates))  # a picture with tiles may be searched further
         detect_ms = (time.perf_counter() - t) * 1000
         rec = {"name": scene.name, "truth": truth, "true_boxes": [list(map(float, b)) for b in true_boxes],
                "detections": [{"box": list(map(float, d.box)), "score": d.score} for d in detections],

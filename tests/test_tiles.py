@@ -75,8 +75,9 @@ def test_boxes_cut_by_a_tile_and_parts_of_a_coarser_box_are_dropped(monkeypatch)
     whole = Detection(Box(100, 100, 200, 60), 0.9)
     inside = Detection(Box(120, 105, 40, 50), 0.95)  # one digit of the number above, found by a tile
     apart = Detection(Box(500, 400, 30, 20), 0.7)
-    monkeypatch.setattr("edge_app.tiles.look",
-                        lambda det, image, chosen, threshold: [whole] if chosen[0].level == 0 else [inside, apart])
+    monkeypatch.setattr("edge_app.tiles.run_windows", lambda det, image, chosen: chosen)
+    monkeypatch.setattr("edge_app.tiles.decode_runs", lambda runs, size, input_size, threshold:
+                        [whole] if runs[0].level == 0 else [inside, apart])
     assert tiles(frame, 0.5) == [whole, apart]
 
 
@@ -85,13 +86,14 @@ def test_a_live_source_looks_at_its_tiles_in_turn_and_keeps_what_they_found(monk
     frame = np.zeros((480, 640, 3), np.uint8)
     looked = []
 
-    def fake_look(det, image, chosen, threshold):
+    def fake_decode(chosen, size, input_size, threshold):  # the detector's runs stand for their windows here
         looked.append([w.level for w in chosen])
         if chosen[0].level == 1 and chosen[0].box.left == 0 and chosen[0].box.top == 0:
             return [Detection(Box(10, 10, 30, 20), 0.8)]
         return []
 
-    monkeypatch.setattr("edge_app.tiles.look", fake_look)
+    monkeypatch.setattr("edge_app.tiles.run_windows", lambda det, image, chosen: chosen)
+    monkeypatch.setattr("edge_app.tiles.decode_runs", fake_decode)
     tiles = TileLooks(detector, per_frame=1)
     found = [tiles(frame, 0.5) for _ in range(5)]
     assert looked == [[0], [1]] * 5  # the whole frame and one tile a frame
@@ -138,7 +140,7 @@ def test_a_picture_gets_tiles_only_when_larger_than_a_camera_frame(monkeypatch):
     """640x480 pictures read as before (the 6 ms budget); a 1024x768 photo gets its tiles."""
     detector = NumberDetector(DEFAULT_DETECTOR, threads=1)
     looked = []
-    monkeypatch.setattr("edge_app.tiles.look", lambda det, image, chosen, threshold: looked.append(
+    monkeypatch.setattr("edge_app.tiles.run_windows", lambda det, image, chosen: looked.append(
         sorted({w.level for w in chosen})) or [])
     tiles = TileLooks(detector, above=STILL_ABOVE)
     tiles(np.zeros((480, 640, 3), np.uint8), 0.5)
