@@ -37,6 +37,7 @@ sys.path.insert(0, str(ROOT))  # run as a script from anywhere
 from edge_app import fusion, live  # noqa: E402
 from edge_app.app import App, AppConfig  # noqa: E402
 from edge_app.atomic import write_atomic  # noqa: E402
+from edge_app.inference.detector import DEFAULT_DETECTOR  # noqa: E402
 from edge_app.outputs.base import Output  # noqa: E402
 from edge_app.smoothing import TRACKS, parse_smooth  # noqa: E402
 
@@ -96,11 +97,12 @@ class Replay:
         return remembered
 
 
-def run_clip(path: Path, smooth, track_gate: float | None, replay: Replay | None = None) -> tuple[list, list[float]]:
+def run_clip(path: Path, smooth, track_gate: float | None, replay: Replay | None = None,
+             detector: Path = DEFAULT_DETECTOR) -> tuple[list, list[float]]:
     """The app on one clip: its events and per-frame latencies (ms)."""
     collect = Collect()
     app = App(AppConfig(model=ROOT / "models" / "house_numbers.tflite", source=str(path), threads=1, quiet=True,
-                        smooth=smooth, track_gate=track_gate), outputs=[collect])
+                        smooth=smooth, track_gate=track_gate, detector=detector), outputs=[collect])
     if replay is not None:
         replay.clip = path
         app.model.probabilities = replay.reader(app.model.probabilities)
@@ -162,6 +164,7 @@ def main(argv=None) -> int:
     p.add_argument("--max-views", default="", help="fusion.MAX_VIEWS; comma-separated values sweep it")
     p.add_argument("--min-views", default="", help="live.MIN_VIEWS; comma-separated values sweep it")
     p.add_argument("--tta", default="", help="live.VIEWS; comma-separated values sweep it")
+    p.add_argument("--detector", type=Path, default=DEFAULT_DETECTOR, help="detector .tflite (default: the shipped one)")
     p.add_argument("--json", type=Path, help="write the report here (a sweep: one per setting, NAME-VIEWS-GATE.json)")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
@@ -181,7 +184,7 @@ def main(argv=None) -> int:
         start = time.perf_counter()
         results, latencies = {}, []
         for clip in meta["clips"]:
-            results[clip["file"]], lat = run_clip(folder / clip["file"], args.smooth, gate, replay)
+            results[clip["file"]], lat = run_clip(folder / clip["file"], args.smooth, gate, replay, args.detector)
             latencies += lat
         latencies = first = first or latencies  # a replay's frames skip the models: time the first pass
         report = score(meta["clips"], results, meta["fps"])
