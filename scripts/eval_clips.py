@@ -164,7 +164,8 @@ def main(argv=None) -> int:
     p.add_argument("--max-views", default="", help="fusion.MAX_VIEWS; comma-separated values sweep it")
     p.add_argument("--min-views", default="", help="live.MIN_VIEWS; comma-separated values sweep it")
     p.add_argument("--tta", default="", help="live.VIEWS; comma-separated values sweep it")
-    p.add_argument("--detector", type=Path, default=DEFAULT_DETECTOR, help="detector .tflite (default: the shipped one)")
+    p.add_argument("--detector", type=Path, default=DEFAULT_DETECTOR,
+                   help="detector .tflite (default: the shipped one)")
     p.add_argument("--json", type=Path, help="write the report here (a sweep: one per setting, NAME-VIEWS-GATE.json)")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)

@@ -57,8 +57,9 @@ def evaluate(data: Path, model_path: Path, detector_path: Path, box_threshold: f
     detector = NumberDetector(detector_path, threads=1)
     tta = scene_views(detector, model, looks, tta)  # the app's default: the scene gate's views
     threshold, detect_gate = detect_thresholds(detector, model, box_threshold, gate, looks, tta)
+    # tiles: the app's picture default, or --tiles N; the gate lets a picture with tiles be searched as the app does
     finder = DetectAndRead(detector, model, threshold, scales=scales, looks=looks, tta=tta, levels=levels,
-                           tiles_above=0 if all_tiles else STILL_ABOVE, gate=detect_gate)  # the app's default, or --tiles N
+                           tiles_above=0 if all_tiles else STILL_ABOVE, gate=detect_gate)
     scenes = read_scenes(data)[:limit]
     frames = []
     for i, scene in enumerate(scenes):

@@ -1,7 +1,7 @@
 """A contact sheet of real photographs from a scripts/eval_real.py run: boxes, readings and misses.
 
-Every photo with a number, then the photos without one that read a number past the gate, then a few more of those (the first
-by name), each letterboxed (never squashed). True number boxes are white, the detector's boxes blue, the box read
+Every photo with a number, then the photos without one that read a number past the gate, then a few more of those
+(the first by name), each letterboxed (never squashed). True number boxes are white, the detector's boxes blue, the box read
 green or red; the label is the app's reading as in scripts/scene_sheet.py, and an inset shows the true number
 enlarged with what the reader makes of its true box (and RapidOCR's reading when it ran). Example:
 
@@ -58,7 +58,8 @@ def tile(folder: Path, photo: dict, gate: float) -> Image.Image:
         x, y, w, h = n["box"]
         side = max(w, h) * 1.6
         cx, cy = x + w / 2, y + h / 2
-        crop = image.crop((round(cx - side * 2 / 3), round(cy - side / 2), round(cx + side * 2 / 3), round(cy + side / 2)))
+        half_w, half_h = side * 2 / 3, side / 2
+        crop = image.crop((round(cx - half_w), round(cy - half_h), round(cx + half_w), round(cy + half_h)))
         crop = crop.resize((INSET, INSET * 3 // 4), Image.BILINEAR)
         out.paste(crop, (TILE[0] - INSET, TILE[1] - INSET * 3 // 4))
         note = f"true box: {n['true_box_reading'] or '-'}"
