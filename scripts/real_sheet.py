@@ -1,9 +1,9 @@
 """A contact sheet of real photographs from a scripts/eval_real.py run: boxes, readings and misses.
 
 Every photo with a number, then the photos without one that read a number past the gate, then a few more of those
-(the first by name), each letterboxed (never squashed). True number boxes are white, the detector's boxes blue, the box read
-green or red; the label is the app's reading as in scripts/scene_sheet.py, and an inset shows the true number
-enlarged with what the reader makes of its true box (and RapidOCR's reading when it ran). Example:
+(the first by name), each letterboxed (never squashed). True number boxes are white, the detector's boxes blue,
+the box read green or red; the label is the app's reading as in scripts/scene_sheet.py, and an inset shows the
+true number enlarged with what the reader makes of its true box (and RapidOCR's reading when it ran). Example:
 
     python scripts/eval_real.py --split dev --json docs/eval_real_dev.json --sheet docs/real_dev_sheet.png
 """
