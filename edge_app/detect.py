@@ -116,26 +116,28 @@ def detect_thresholds(detector: NumberDetector, reader: HouseNumberModel, box_th
 
 def find_boxes(detector: NumberDetector, image: np.ndarray, box_threshold: float, looks: int = LOOKS,
                max_read: int = MAX_READ, lores: np.ndarray | None = None,
-               first_look: TileLooks | None = None) -> list[Detection]:
+               first_look: TileLooks | None = None, again=None) -> list[Detection]:
     """The boxes --detect reads, best first: the first look's (whole frame and tiles, tiles.TileLooks) at the box
     threshold, or with two looks, the whole frame's best LOOK_AGAIN boxes and the tiles' best TILE_LOOK_AGAIN looked
     at again, kept at the box threshold, and the best `max_read` of those (two second looks that land on the same
     number are one box)."""
-    return [d for d in all_boxes(detector, image, box_threshold, looks, lores, first_look)
+    return [d for d in all_boxes(detector, image, box_threshold, looks, lores, first_look, again)
             if d.score >= box_threshold][:max_read]
 
 
 def all_boxes(detector: NumberDetector, image: np.ndarray, floor: float, looks: int = LOOKS,
-              lores: np.ndarray | None = None, first_look: TileLooks | None = None) -> list[Detection]:
-    """find_boxes' boxes down to the score `floor`, all of them, best first."""
+              lores: np.ndarray | None = None, first_look: TileLooks | None = None, again=None) -> list[Detection]:
+    """find_boxes' boxes down to the score `floor`, all of them, best first; `again(image, box)` takes the second
+    looks (default: the detector's look_again)."""
     first_look = first_look or TileLooks(detector, above=STILL_ABOVE)
+    again = again or detector.look_again
     if looks == 1:
         return first_look(image, floor, lores)
     whole, finer = first_look.looks(image, min(FIRST_LOOK, floor), lores)
     # The tiles' boxes have their own share of second looks: many more windows bring many more textures that
     # outscore a real number at the first look, and without a share of their own they would crowd it out.
     first = whole[:LOOK_AGAIN] + finer[:TILE_LOOK_AGAIN]
-    second = [detector.look_again(image, d) for d in first]
+    second = [again(image, d) for d in first]
     return nms([d for d in second if d is not None and d.score >= floor])
 
 
@@ -179,6 +181,7 @@ class DetectAndRead:
         self.first_look = TileLooks(detector, levels, tiles_per_frame, tiles_above)
         self.max_read, self.scales, self.looks, self.tta = max_read, scales, looks, tta
         self.gate = gate  # the reader's gate: given, a picture with tiles whose best boxes fail it is searched
+        self._seen: dict = {}  # this frame's second looks and readings, by box: the search reuses them
 
     def __call__(self, image: np.ndarray, lores: np.ndarray | None = None) -> Found | None:
         return self.or_search(image, most_confident(self.candidates(image, lores)))
@@ -191,19 +194,21 @@ class DetectAndRead:
         return self.search(image) or found
 
     def search(self, image: np.ndarray) -> Found | None:
-        """More of a picture's first-look boxes, each read from its own box and from its second look's: the most
-        confident reading of SEARCH_GATE or more, else None (see SEARCH_TILES)."""
+        """More of the first-look boxes of the picture last given to `find`, each read from its own box and from its
+        second look's (those `find` took and read are not taken again): the most confident reading of SEARCH_GATE
+        or more, else None (see SEARCH_TILES)."""
         whole, finer = self.first_look.looks(image, SEARCH_FLOOR, again=True)  # the first look's runs, again
         found = []
         for first in whole[:LOOK_AGAIN] + finer[:SEARCH_TILES]:
-            again = self.detector.look_again(image, first)
+            again = self._look_again(image, first)
             if again is None or again.score < SEARCH_SECOND:
                 continue
             for box in dict.fromkeys((first.box, again.box)):
                 # The centre view says the text (tta.weighed_reading): where it reads no number, nor would the views.
-                if self.reader.read(model_input(image, detection_region(box))).length == 0:
+                if ("read", box) not in self._seen and \
+                        self.reader.read(model_input(image, detection_region(box))).length == 0:
                     continue
-                reading = self.read(image, box)
+                reading = self._read_once(image, box)
                 if reading.length > 0 and reading.confidence >= SEARCH_GATE:
                     found.append(Found(reading, detection_region(box), Detection(box, again.score)))
         return most_confident(found)
@@ -214,11 +219,27 @@ class DetectAndRead:
 
     def read_boxes(self, image: np.ndarray, found: list[Detection]) -> list[Found]:
         """The best `max_read` of these boxes, each with its reading."""
-        return [Found(self.read(image, d.box), detection_region(d.box), d) for d in found[: self.max_read]]
+        out = [Found(self.read(image, d.box), detection_region(d.box), d) for d in found[: self.max_read]]
+        self._seen.update((("read", f.detection.box), f.reading) for f in out)  # for the search of this frame
+        return out
 
     def find(self, image: np.ndarray, lores: np.ndarray | None = None) -> list[Detection]:
-        """The boxes to read, best first (find_boxes with this reader's settings)."""
-        return find_boxes(self.detector, image, self.box_threshold, self.looks, self.max_read, lores, self.first_look)
+        """The boxes to read, best first (find_boxes with this reader's settings); a new frame."""
+        self._seen = {}
+        return find_boxes(self.detector, image, self.box_threshold, self.looks, self.max_read, lores, self.first_look,
+                          self._look_again)
+
+    def _look_again(self, image: np.ndarray, first: Detection) -> Detection | None:
+        """The detector's second look at a first-look box, once a frame."""
+        if ("look", first) not in self._seen:
+            self._seen["look", first] = self.detector.look_again(image, first)
+        return self._seen["look", first]
+
+    def _read_once(self, image: np.ndarray, box: Box) -> Reading:
+        """`read`, once a frame for each box."""
+        if ("read", box) not in self._seen:
+            self._seen["read", box] = self.read(image, box)
+        return self._seen["read", box]
 
     def read(self, image: np.ndarray, box: Box) -> Reading:
         """The reader on the box's region (with several scales, on each): the centre view reads, and with `tta`

@@ -83,3 +83,20 @@ def test_a_live_source_is_never_searched(pair):
     with pytest.raises(ValueError, match="pictures"):
         finder.first_look.looks(image, 0.1, again=True)
     assert np.all(image == load_image(REAL / "images" / FIVE))
+
+
+def test_the_search_takes_no_second_look_and_reads_no_box_twice(pair, monkeypatch):
+    """The boxes the first pass looked at again and read are not looked at or read again by the search."""
+    detector, reader, box, gate, views = pair
+    finder = DetectAndRead(detector, reader, box, tta=views, gate=gate)
+    image = load_image(REAL / "images" / FIVE)
+    looked, read = [], []
+    look_again, read_box = detector.look_again, finder.read
+    monkeypatch.setattr(detector, "look_again", lambda im, d: looked.append(d) or look_again(im, d))
+    monkeypatch.setattr(finder, "read", lambda im, b: read.append(b) or read_box(im, b))
+    finder.candidates(image)
+    first_pass = list(looked)
+    whole, finer = finder.first_look.looks(image, detect.SEARCH_FLOOR, again=True)
+    assert set(first_pass) & set(whole[: detect.LOOK_AGAIN] + finer[: detect.SEARCH_TILES])  # the two passes share
+    assert finder.search(image).reading.text == _label(FIVE)[0]
+    assert len(looked) == len(set(looked)) and len(read) == len(set(read))
