@@ -43,3 +43,34 @@ def imx500_network(folder: Path, card, outputs: dict, **changes) -> Path:
     with open(path, "wb") as f:
         np.savez(f, **values)
     return path
+
+
+def imx500_fixtures(recorded: Path, card_path: Path):
+    """Two module-scoped pytest fixtures for a stand-in AI Camera: the recorded frames and the quantized network's
+    real outputs (`fixture`, a dict of arrays from an .npz), and the network's card (`card`)."""
+    import numpy as np
+
+    from edge_app.sources.imx500_network import SensorCard
+
+    @pytest.fixture(scope="module")
+    def fixture():
+        with np.load(recorded) as f:
+            return {k: f[k] for k in f.files}
+
+    @pytest.fixture(scope="module")
+    def card():
+        return SensorCard.read(card_path)
+
+    return fixture, card
+
+
+IMX500_TOOLCHAIN = ROOT / ".venv-imx500" / "bin" / "python"  # scripts/imx500_env.sh; absent in CI
+
+
+def export_imx500(model: Path, calibration: Path, out: Path) -> subprocess.CompletedProcess:
+    """`python -m export --target imx500` in the IMX500 toolchain's own environment, as docs/imx500.md runs it."""
+    import os
+
+    return subprocess.run([str(IMX500_TOOLCHAIN), "-m", "export", "--target", "imx500", "--model", model,
+                           "--calibration", calibration, "--out", out], cwd=ROOT, capture_output=True, text=True,
+                          timeout=600, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})

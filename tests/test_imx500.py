@@ -25,24 +25,15 @@ from edge_app.inference.detector import NumberDetector, decode_detections, iou
 from edge_app.sources import SourceError, source_kind
 from edge_app.sources.imx500_network import DEFAULT_CARD, SensorCard, SensorOutputs, outputs_by_role
 from tests.conftest import ROOT, run_module
-from tests.standins import imx500_network
+from tests.standins import IMX500_TOOLCHAIN, export_imx500, imx500_fixtures, imx500_network
 
 FAKES = ROOT / "tests" / "fakes"
 FIXTURE = ROOT / "tests" / "fixtures" / "imx500_detector.npz"
 DETECTOR = ROOT / "models" / "number_detector.tflite"
-TOOLCHAIN = ROOT / ".venv-imx500" / "bin" / "python"
 REPEAT = 3  # frames a scene is held for: a live source reports a number once it was seen on a few frames
 
 
-@pytest.fixture(scope="module")
-def fixture():
-    with np.load(FIXTURE) as f:
-        return {k: f[k] for k in f.files}
-
-
-@pytest.fixture(scope="module")
-def card():
-    return SensorCard.read(DEFAULT_CARD)
+fixture, card = imx500_fixtures(FIXTURE, DEFAULT_CARD)
 
 
 def stand_in_network(folder: Path, fixture: dict, card: SensorCard, order=None, **changes) -> Path:
@@ -248,7 +239,7 @@ def test_export_without_the_toolchain_is_one_line_and_exit_2(tmp_path):
     assert "--target imx500 needs" in proc.stderr and "scripts/imx500_env.sh" in proc.stderr
 
 
-@pytest.mark.skipif(not TOOLCHAIN.is_file(),
+@pytest.mark.skipif(not IMX500_TOOLCHAIN.is_file(),
                     reason="no IMX500 toolchain here (.venv-imx500: bash scripts/imx500_env.sh)")
 def test_conversion_in_the_toolchain_environment(tmp_path, fixture):
     """The whole export in the toolchain's environment, calibrated on the fixture's frames: a packerOut.zip whose
@@ -259,9 +250,7 @@ def test_conversion_in_the_toolchain_environment(tmp_path, fixture):
     calib = tmp_path / "calib.npz"
     save(calib, np.stack([detector_input(f) for f in fixture["frames"]]), {"kind": "detector", "count": 6})
     started = time.perf_counter()
-    proc = subprocess.run([str(TOOLCHAIN), "-m", "export", "--target", "imx500", "--model", DETECTOR,
-                           "--calibration", calib, "--out", tmp_path / "out"], cwd=ROOT, capture_output=True,
-                          text=True, timeout=600, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    proc = export_imx500(DETECTOR, calib, tmp_path / "out")
     assert proc.returncode == 0, proc.stderr[-2000:]
     card = SensorCard.read(tmp_path / "out" / "number_detector_imx500.json")
     zip_path = tmp_path / "out" / card.file

@@ -34,7 +34,7 @@ from edge_app.sources.imx500_network import (
     sensor_roi,
 )
 from tests.conftest import ROOT
-from tests.standins import imx500_network
+from tests.standins import IMX500_TOOLCHAIN, export_imx500, imx500_fixtures, imx500_network
 
 FAKES = ROOT / "tests" / "fakes"
 FIXTURE = ROOT / "tests" / "fixtures" / "imx500_reader.npz"
@@ -42,15 +42,7 @@ READER = ROOT / "models" / "house_numbers.tflite"
 SENSOR = (0, 0, 4056, 3040)  # the stand-in's ScalerCrop: the whole IMX500
 
 
-@pytest.fixture(scope="module")
-def fixture():
-    with np.load(FIXTURE) as f:
-        return {k: f[k] for k in f.files}
-
-
-@pytest.fixture(scope="module")
-def card():
-    return SensorCard.read(READER_CARD)
+fixture, card = imx500_fixtures(FIXTURE, READER_CARD)
 
 
 def heads_of(fixture: dict, i: int, card: SensorCard) -> list[np.ndarray]:
@@ -274,10 +266,9 @@ def test_app_bad_reader_use_is_one_line_and_exit_2(tmp_path, fixture, card, case
 
 # -- export --target imx500 of the reader -------------------------------------------------------------------------
 
-TOOLCHAIN = ROOT / ".venv-imx500" / "bin" / "python"
 
 
-@pytest.mark.skipif(not TOOLCHAIN.is_file(),
+@pytest.mark.skipif(not IMX500_TOOLCHAIN.is_file(),
                     reason="no IMX500 toolchain here (.venv-imx500: bash scripts/imx500_env.sh)")
 def test_reader_conversion_in_the_toolchain_environment(tmp_path, fixture):
     """The reader's export in the toolchain's environment, calibrated on the fixture's ROIs: a packerOut.zip whose
@@ -291,9 +282,7 @@ def test_reader_conversion_in_the_toolchain_environment(tmp_path, fixture):
     inputs = np.stack([model_input(f, digit_region([Box(*r)])) for f, r in zip(fixture["frames"], fixture["rois"])])
     save(calib, inputs, {"kind": "reader", "count": len(inputs)})
     started = time.perf_counter()
-    proc = subprocess.run([str(TOOLCHAIN), "-m", "export", "--target", "imx500", "--model", READER,
-                           "--calibration", calib, "--out", tmp_path / "out"], cwd=ROOT, capture_output=True,
-                          text=True, timeout=600, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    proc = export_imx500(READER, calib, tmp_path / "out")
     assert proc.returncode == 0, proc.stderr[-2000:]
     card = SensorCard.read(tmp_path / "out" / "house_numbers_imx500.json")
     assert card.kind == "reader" and [o["role"] for o in card.outputs] == list(HEADS)
