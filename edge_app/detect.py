@@ -39,7 +39,7 @@ ROW_HEIGHTS = 1.4  # ...and of heights within this ratio
 # photos' tuning half the detector ranks a real number below windows and bricks, and its second look scores it
 # low, yet the reader reads it and says "no number" for nearly all the rest. Chosen there (1 -> 3 of 10 read
 # right, no reading on the 17 photos without one) and on 300 tuning composites at 1280x960 with numbers of 2-10%
-# of the height (100 -> 102 right, 5 -> 6 wrong, 0 false): docs/research/2026-12-07-real-photo-search.md.
+# of the height (102 -> 104 right, 6 wrong before and after, 0 false): docs/research/2026-12-07-real-photo-search.md.
 SEARCH_TILES = 8  # the tiles' best first-look boxes searched (with the whole frame's LOOK_AGAIN); 12 found no more
 SEARCH_FLOOR = 0.02  # their first-look score floor
 SEARCH_SECOND = 0.2  # a box's second look must see a number there at least this much
