@@ -238,7 +238,7 @@ class App:
         view.region = [int(round(v)) for v in region]
         view.box = in_frame(found.box, frame.image) if found else None
         view.reading, view.confidence, view.latency_ms = reading.text, round(reading.confidence, 4), round(latency, 3)
-        gated = reading.text if reading.length > 0 and reading.confidence >= self.threshold else None
+        gated = reading.text if reading.passes(self.threshold) else None
         view.passed = gated is not None
         text = smoother.update(gated) if smoother else gated
         if text is not None:

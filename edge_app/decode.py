@@ -24,6 +24,10 @@ class Reading(NamedTuple):
         confident. A sure "no number" in one region must not hide a number read in another."""
         return self.length > 0, self.confidence
 
+    def passes(self, gate: float) -> bool:
+        """Whether this is a number read at least `gate` sure ("no number" never passes)."""
+        return self.length > 0 and self.confidence >= gate
+
 
 def decode_batch(length_probs: np.ndarray, digit_probs: np.ndarray):
     """Joint decode of a batch.

@@ -115,7 +115,7 @@ class LiveReader:
             track.evidence.add(length, digits, weight)
             track.last_pixels = pixels
         fused = track.evidence.reading()
-        if fused is None or fused.length == 0 or fused.confidence < self.gate or track.evidence.views < self.min_views:
+        if fused is None or not fused.passes(self.gate) or track.evidence.views < self.min_views:
             return []
         if track.reported is None:
             track.reported = fused
