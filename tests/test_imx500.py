@@ -123,8 +123,9 @@ def test_rebuilt_float_detector_matches_the_shipped_int8_one(fixture):
     from ai_edge_litert.interpreter import Interpreter
 
     from edge_app.contract import detector_input
-    from export.imx500.weights import set_weights, tflite_weights
+    from export.imx500.weights import set_weights
     from train.models.detector import build_detector
+    from train.tflite_weights import tflite_weights
 
     model = build_detector()
     set_weights(model, tflite_weights(DETECTOR, Interpreter), folded=True, source=DETECTOR)

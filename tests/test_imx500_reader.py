@@ -130,8 +130,9 @@ def test_rebuilt_float_reader_matches_the_shipped_int8_one(fixture):
 
     from edge_app.contract import model_input
     from edge_app.inference.reader import HouseNumberModel
-    from export.imx500.weights import set_weights, tflite_weights
+    from export.imx500.weights import set_weights
     from train.models.edge import build_edge
+    from train.tflite_weights import tflite_weights
 
     model = build_edge()
     set_weights(model, tflite_weights(READER, Interpreter), folded=True, source=READER)

@@ -23,52 +23,21 @@ import numpy as np
 from edge_app import cli
 from edge_app.atomic import atomic_path
 
-from .tflite_ops import operators
+from .tflite_weights import WeightsError, tflite_weights
 
 log = logging.getLogger("train.recover")
-
-
-def _dequantised(interpreter, index: int) -> np.ndarray:
-    detail = next(d for d in interpreter.get_tensor_details() if d["index"] == index)
-    q = detail["quantization_parameters"]
-    values = interpreter.get_tensor(index).astype(np.float32)
-    scales, zeros, axis = q["scales"], q["zero_points"], q["quantized_dimension"]
-    if len(scales) == 0:
-        return values
-    shape = [1] * values.ndim
-    shape[axis] = -1 if len(scales) > 1 else 1
-    return (values - zeros.reshape(shape)) * scales.reshape(shape).astype(np.float32)
-
-
-def folded_weights(tflite: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Layer name -> (Keras-shaped kernel, bias) for every convolution and dense layer of the export."""
-    from edge_app.inference.runtime import interpreter_class
-
-    interpreter = interpreter_class()[0](model_path=str(tflite))
-    interpreter.allocate_tensors()
-    names = {d["index"]: d["name"] for d in interpreter.get_tensor_details()}
-    out = {}
-    for kind, inputs in operators(tflite):  # tensor indices of the file are the interpreter's
-        if kind not in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"):
-            continue
-        w_index, b_index = inputs[1], inputs[2]
-        suffix = {"CONV_2D": "/convolution", "DEPTHWISE_CONV_2D": "/depthwise", "FULLY_CONNECTED": "/MatMul"}[kind]
-        part = next(p for p in names[w_index].split(";") if p.endswith(suffix))
-        layer = part.split("/")[-2].rsplit("_", 1)[0]  # 'edge_1/block3_dw_1/depthwise' -> 'block3_dw'
-        w, b = _dequantised(interpreter, w_index), _dequantised(interpreter, b_index)
-        kernel = w.T if kind == "FULLY_CONNECTED" else np.transpose(w, (1, 2, 3, 0))  # OHWI / 1HWC -> HWIO / HWC1
-        out[layer] = (kernel, b)
-    return out
 
 
 def recover(tflite: Path, inputs: np.ndarray, arch: str = "edge"):
     """The Keras `arch` model carrying the export's weights; `inputs` (the model's input batch) set the batch norms."""
     import keras
 
+    from edge_app.inference.runtime import interpreter_class
+
     from .models import build_model
 
     model = build_model(arch)
-    weights = folded_weights(tflite)
+    weights = tflite_weights(tflite, interpreter_class()[0])
     folded = []  # layers whose batch norm the converter folded in: kernel only, the bias goes to the norm
     for name, (kernel, bias) in weights.items():
         layer = model.get_layer(name)
@@ -99,7 +68,7 @@ def main(argv=None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     from .cache import DataError
 
-    return cli.run(lambda: _main(args), errors=(DataError,))
+    return cli.run(lambda: _main(args), errors=(DataError, WeightsError))
 
 
 def _main(args) -> int:

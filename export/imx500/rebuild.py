@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .weights import WeightsError, keras_weights, set_weights, tflite_weights
+from train.tflite_weights import WeightsError, tflite_weights
+
+from .weights import keras_weights, set_weights
 
 
 def _keras2():

@@ -5,8 +5,8 @@ numpy (and h5py for .keras) only, so the IMX500 toolchain's TF 2.15 / Keras 2 re
 
 - `.keras` (Keras 3 zip): `model.weights.h5` keeps each layer's variables under `layers/<name>/vars/<i>`, in the
   order Keras 2 sets them (Conv2D kernel[, bias]; BatchNormalization gamma, beta, moving mean, moving variance).
-- `.tflite` (int8): the converter folded each BatchNormalization into its convolution, so a layer's kernel comes
-  back as scale * (q - zero_point) per output channel with the folded bias beside it. The rebuilt model then holds
+- `.tflite` (int8, read by train.tflite_weights): the converter folded each BatchNormalization into its convolution,
+  so a layer's kernel comes back as scale * (q - zero_point) with the folded bias beside it. The rebuilt model holds
   the folded kernel in the convolution and the bias in an identity BatchNormalization (gamma 1, mean 0, variance
   1 - epsilon: y = x + beta); a dense layer keeps its own bias. Its float outputs differ from the trained float
   model's by the int8 weight rounding.
@@ -20,16 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
+from train.tflite_weights import WeightsError
+
 BN_EPSILON = 1e-3  # Keras' BatchNormalization default, which the detector's and the edge reader's builders keep
-# An op's output tensor names its layer: "detector_1/s8_1_dw_relu_1/Relu6;...", "edge_1/fc_1/MatMul;..."
-LAYER_OF_OUTPUT = re.compile(r"^[^/;]+/(?P<layer>\w+?)(?:_relu)?_\d+/")
-# TF Lite kernel layout -> Keras': CONV_2D (out, kh, kw, in) -> (kh, kw, in, out); DEPTHWISE_CONV_2D (1, kh, kw, ch)
-# -> (kh, kw, ch, 1); FULLY_CONNECTED (out, in) -> (in, out)
-TO_KERAS = {"CONV_2D": (1, 2, 3, 0), "DEPTHWISE_CONV_2D": (1, 2, 3, 0), "FULLY_CONNECTED": (1, 0)}
-
-
-class WeightsError(ValueError):
-    """Weights that cannot be read or do not fit the model being rebuilt (one line, for the user)."""
 
 
 def keras_weights(path: Path) -> dict[str, list[np.ndarray]]:
@@ -52,45 +45,6 @@ def keras_weights(path: Path) -> dict[str, list[np.ndarray]]:
                 out[m.group(1)] = [np.array(node[str(i)]) for i in range(len(node))]
 
         h5.visititems(visit)
-    return out
-
-
-def dequantized(interpreter, index: int) -> np.ndarray:
-    """A constant tensor as float: scale * (q - zero_point) per channel (widened first: no wrap-around)."""
-    detail = next(d for d in interpreter.get_tensor_details() if d["index"] == index)
-    q = interpreter.get_tensor(index)
-    params = detail.get("quantization_parameters") or {}
-    scales = np.asarray(params.get("scales", []), np.float64)
-    if q.dtype == np.float32 or scales.size == 0:
-        return q.astype(np.float32)
-    zeros = np.asarray(params.get("zero_points", np.zeros_like(scales)), np.int64)
-    axis = int(params.get("quantized_dimension", 0))
-    shape = [1] * q.ndim
-    shape[axis] = -1 if scales.size > 1 else 1
-    return (scales.reshape(shape) * (q.astype(np.int64) - zeros.reshape(shape))).astype(np.float32)
-
-
-def tflite_weights(path: Path, interpreter_class) -> dict[str, list[np.ndarray]]:
-    """Layer name -> Keras variables, from an int8 .tflite (BatchNormalization folded, see above)."""
-    try:
-        interpreter = interpreter_class(model_path=str(path))
-        interpreter.allocate_tensors()
-        ops = interpreter._get_ops_details()
-    except (ValueError, RuntimeError) as err:
-        raise WeightsError(f"{path}: not a TF Lite model ({str(err).splitlines()[0]})") from None
-    names = {d["index"]: d["name"] for d in interpreter.get_tensor_details()}
-    out: dict[str, list[np.ndarray]] = {}
-    for op in ops:
-        transpose = TO_KERAS.get(op["op_name"])
-        if transpose is None:
-            continue
-        m = LAYER_OF_OUTPUT.match(names[op["outputs"][0]])
-        if not m:
-            raise WeightsError(f"{path}: cannot tell which layer the op writing {names[op['outputs'][0]]!r} is")
-        kernel, bias = (dequantized(interpreter, i) for i in op["inputs"][1:3])
-        out[m.group("layer")] = [kernel.transpose(transpose), bias]
-    if not out:
-        raise WeightsError(f"{path}: no convolutions or dense layers found: not one of the project's models")
     return out
 
 
