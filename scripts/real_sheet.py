@@ -16,18 +16,11 @@ from PIL import Image, ImageDraw
 
 from edge_app.atomic import atomic_path
 from edge_app.contract import load_image
-from scripts.scene_sheet import BLUE, GAP, GREEN, HEADER, RED, WHITE, verdict
+from scripts.scene_sheet import BLUE, GAP, GREEN, HEADER, RED, WHITE, label, verdict
 
 TILE = (360, 270)
 INSET = 120  # the enlarged true number's width
 EMPTY_SHOWN = 3  # photos without a number shown besides those that read something
-
-
-def _label(draw: ImageDraw.ImageDraw, xy: tuple[int, int], text: str, colour) -> None:
-    left, top, right, bottom = draw.textbbox((0, 0), text)
-    x, y = xy
-    draw.rectangle((x, y, x + right - left + 6, y + bottom - top + 6), fill=colour)
-    draw.text((x + 3 - left, y + 3 - top), text, fill=(0, 0, 0))
 
 
 def tile(folder: Path, photo: dict, gate: float) -> Image.Image:
@@ -52,7 +45,7 @@ def tile(folder: Path, photo: dict, gate: float) -> Image.Image:
     text, colour = verdict(photo, gate)
     if photo.get("detect"):
         rect(photo["detect"]["box"], GREEN if photo["detect"]["reading"] in photo["truth"] else RED, 2)
-    _label(draw, (0, 0), f"{text}  (true {','.join(photo['truth']) or 'empty'})", colour)
+    label(draw, (0, 0), f"{text}  (true {','.join(photo['truth']) or 'empty'})", colour)
     if photo["numbers"]:
         n = photo["numbers"][0]
         x, y, w, h = n["box"]
@@ -65,7 +58,7 @@ def tile(folder: Path, photo: dict, gate: float) -> Image.Image:
         note = f"true box: {n['true_box_reading'] or '-'}"
         if "rapidocr" in photo:
             note += f"  RapidOCR: {photo['rapidocr']['reading'] or '-'}"
-        _label(draw, (0, TILE[1] - 18), note, WHITE)
+        label(draw, (0, TILE[1] - 18), note, WHITE)
     return out
 
 

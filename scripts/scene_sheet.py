@@ -43,6 +43,14 @@ def verdict(frame: dict, gate: float) -> tuple[str, tuple[int, int, int]]:
     return label, RED
 
 
+def label(draw: ImageDraw.ImageDraw, xy: tuple[int, int], text: str, colour) -> None:
+    """Black text on a box of `colour` at `xy`."""
+    left, top, right, bottom = draw.textbbox((0, 0), text)
+    x, y = xy
+    draw.rectangle((x, y, x + right - left + 6, y + bottom - top + 6), fill=colour)
+    draw.text((x + 3 - left, y + 3 - top), text, fill=(0, 0, 0))
+
+
 def tile(folder: Path, frame: dict, gate: float) -> Image.Image:
     image = Image.fromarray(load_image(folder / frame["name"]))
     sx, sy = TILE[0] / image.width, TILE[1] / image.height
@@ -59,10 +67,7 @@ def tile(folder: Path, frame: dict, gate: float) -> Image.Image:
         rect(d["box"], BLUE, 2)
     text, colour = verdict(frame, gate)
     truth = ",".join(frame["truth"]) or "empty"
-    label = f"{text}  (true {truth})"
-    left, top, right, bottom = draw.textbbox((0, 0), label)
-    draw.rectangle((0, 0, right - left + 6, bottom - top + 6), fill=colour)
-    draw.text((3 - left, 3 - top), label, fill=(0, 0, 0))
+    label(draw, (0, 0), f"{text}  (true {truth})", colour)
     return im
 
 
