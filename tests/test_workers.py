@@ -73,9 +73,11 @@ def test_two_workers_train_together_and_resume_after_one_is_killed(tmp_path, svh
     procs = _workers(out, None, step + 4, tmp_path, resume=True)
     errs = [p.communicate(timeout=400)[1] for p in procs]
     # Known race, left open: under heavy load the chief can finish and close its socket while the other worker
-    # still waits in its last collective, which then exits 1 with "Socket closed". The chief's run is what counts.
+    # still waits in its last collective, which then exits 1 with "Socket closed" (or, as gRPC words the same
+    # closed socket at times, "Connection reset by peer"). The chief's run is what counts.
     assert procs[0].returncode == 0, errs[0][-2000:]
-    assert procs[1].returncode == 0 or "Socket closed" in errs[1], errs[1][-2000:]
+    closed = ("Socket closed", "Connection reset by peer")
+    assert procs[1].returncode == 0 or any(c in errs[1] for c in closed), errs[1][-2000:]
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["workers"] == 2 and metrics["replicas"] == 2 and metrics["steps"] == step + 4
     assert f"{step}/{step + 4}" in errs[0]  # the chief went on from the checkpoint
