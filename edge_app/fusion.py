@@ -19,7 +19,7 @@ _EPS = 1e-6  # an int8 head's exact 0 stays a strong vote against, not an infini
 MAX_VIEWS = 2.0  # the most independent views a track's evidence counts as: on the tuning clips 4 read 6 more of 90
 # right but made 4 more wrong reports, 1 made fewer of both (scripts/eval_clips.py, docs/research)
 EDGE = 1.0  # a box closer than this share of its height to the frame's side may have a digit outside it
-NARROWER = 0.8  # a box narrower (for its height) than this share of the track's widest is partly hidden
+NARROWER = 0.8  # a box narrower (for its height) than this share of the track's whole number is partly hidden
 NEW_PIXELS = 0.5  # mean absolute change (0-255 levels) below which a view is the same picture again
 
 
@@ -27,7 +27,7 @@ class View(NamedTuple):
     """What the weight of one view depends on."""
 
     score: float  # the detector's box score, 0..1
-    width_ratio: float  # the box's width for its height / the track's widest so far: a pole in front narrows it
+    width_ratio: float  # the box's width for its height / the whole number's (Track.whole_shape): a pole narrows it
     at_edge: bool  # the box is at the frame's side: the number may run on outside the frame
     new: bool  # the picture changed since the view fused last (a stalled camera repeats it)
 
