@@ -38,6 +38,7 @@ from edge_app import fusion, live  # noqa: E402
 from edge_app.app import App, AppConfig  # noqa: E402
 from edge_app.atomic import write_atomic  # noqa: E402
 from edge_app.inference.detector import DEFAULT_DETECTOR  # noqa: E402
+from edge_app.inference.reader import DEFAULT_MODEL  # noqa: E402
 from edge_app.outputs.base import Output  # noqa: E402
 from edge_app.smoothing import TRACKS, parse_smooth  # noqa: E402
 
@@ -98,10 +99,10 @@ class Replay:
 
 
 def run_clip(path: Path, smooth, track_gate: float | None, replay: Replay | None = None,
-             detector: Path = DEFAULT_DETECTOR) -> tuple[list, list[float]]:
+             detector: Path = DEFAULT_DETECTOR, model: Path = DEFAULT_MODEL) -> tuple[list, list[float]]:
     """The app on one clip: its events and per-frame latencies (ms)."""
     collect = Collect()
-    app = App(AppConfig(model=ROOT / "models" / "house_numbers.tflite", source=str(path), threads=1, quiet=True,
+    app = App(AppConfig(model=model, source=str(path), threads=1, quiet=True,
                         smooth=smooth, track_gate=track_gate, detector=detector), outputs=[collect])
     if replay is not None:
         replay.clip = path
@@ -166,6 +167,7 @@ def main(argv=None) -> int:
     p.add_argument("--tta", default="", help="live.VIEWS; comma-separated values sweep it")
     p.add_argument("--detector", type=Path, default=DEFAULT_DETECTOR,
                    help="detector .tflite (default: the shipped one)")
+    p.add_argument("--model", type=Path, default=DEFAULT_MODEL, help="reader .tflite (default: the shipped one)")
     p.add_argument("--json", type=Path, help="write the report here (a sweep: one per setting, NAME-VIEWS-GATE.json)")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
@@ -185,7 +187,8 @@ def main(argv=None) -> int:
         start = time.perf_counter()
         results, latencies = {}, []
         for clip in meta["clips"]:
-            results[clip["file"]], lat = run_clip(folder / clip["file"], args.smooth, gate, replay, args.detector)
+            results[clip["file"]], lat = run_clip(folder / clip["file"], args.smooth, gate, replay, args.detector,
+                                                    args.model)
             latencies += lat
         latencies = first = first or latencies  # a replay's frames skip the models: time the first pass
         report = score(meta["clips"], results, meta["fps"])
