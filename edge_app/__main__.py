@@ -29,7 +29,7 @@ from .detect import LOOKS
 from .inference.card import ModelError
 from .inference.detector import DEFAULT_DETECTOR, FrameTooSmall
 from .inference.reader import DEFAULT_MODEL
-from .live import ONE_DIGIT_GATE, TRACK_GATE
+from .live import TRACK_GATE
 from .outputs import OutputError, build_outputs
 from .outputs.registry import add_arguments as add_output_arguments
 from .package import version
@@ -89,8 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "off: every frame alone")
     p.add_argument("--track-gate", type=cli.probability,
                    help=f"with --smooth tracks, the fused confidence a number must reach to be reported "
-                   f"(default {TRACK_GATE}, tuned on the tuning clips for 99%% precision; a one-digit reading "
-                   f"also needs {ONE_DIGIT_GATE})")
+                   f"(default {TRACK_GATE}, tuned on the tuning clips for 99%% precision)")
     p.add_argument("--fps", type=cli.positive_float,
                    help="at most N frames a second, so the device is not busy all the time (default: no cap)")
     p.add_argument("--threads", type=cli.threads, help="interpreter threads (default: the interpreter's)")

@@ -76,7 +76,8 @@ def table_real_photos() -> str:
 CLIP_REPORTS = (("tracks (default), dev", "docs/eval_clips_dev.json"),
                  ("3/5 vote (0.2.0), dev", "docs/eval_clips_dev_vote.json"),
                  ("tracks (default), tune", "docs/eval_clips_tune.json"),
-                 ("3/5 vote (0.2.0), tune", "docs/eval_clips_tune_vote.json"))
+                 ("3/5 vote (0.2.0), tune", "docs/eval_clips_tune_vote.json"),
+                 ("tracks (default), tune2", "docs/eval_clips_tune2.json"))
 
 
 def table_clips() -> str:

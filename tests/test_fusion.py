@@ -90,21 +90,3 @@ def test_at_edge_is_a_digit_width_from_the_side():
     assert at_edge((600, 100, 30, 50), 640, 480)  # 10 px from the right side, digits 50 px tall
     assert not at_edge((500, 100, 60, 50), 640, 480)
     assert at_edge((100, 0, 60, 50), 640, 480)
-
-
-def test_a_lone_digit_needs_the_surer_gate_to_be_reported():
-    """A one-digit reading is what poles and window bars read as: the track gate lets a fused 2-digit reading through
-    at 0.995, a fused lone digit only at ONE_DIGIT_GATE."""
-    from edge_app.live import ONE_DIGIT_GATE, TRACK_GATE, LiveReader
-
-    judge = LiveReader(finder=None)
-    between = (TRACK_GATE + ONE_DIGIT_GATE) / 2
-    number, digit = Evidence(), Evidence()
-    number.add(*heads("12", between ** (1 / 3)), weight=1.0)  # one view fuses to its own reading
-    digit.add(*heads("1", between ** (1 / 2)), weight=1.0)
-    assert number.reading().confidence == pytest.approx(between, abs=1e-3)
-    assert digit.reading().confidence == pytest.approx(between, abs=1e-3)
-    assert judge.sure(number.reading()) and not judge.sure(digit.reading())
-    sure_digit = Evidence()
-    sure_digit.add(*heads("1", 0.9999), weight=1.0)
-    assert judge.sure(sure_digit.reading())
