@@ -27,7 +27,8 @@ STILL_S, STILL_SPEED = 1.0, 0.3  # in view this long and slower than this (box h
 MAX_MISSING_S = 1.0  # a track not seen for this long has left the view
 WHOLE_PERCENTILE = 75  # the whole number's shape is this percentile of the track's recent box shapes, not their
 # widest: one box that also took in the letters beside a number (joined into its row) made every later view of the
-# number itself look like a part of it, weighed a tenth (tuning clips: 38 -> 39 of 90 right, 1 -> 0 wrong reports)
+# number itself look like a part of it, weighed a tenth (clips tune: 38 -> 39 of 90 right, 1 -> 0 wrong reports;
+# tune2: 72 -> 73 of 180, 8 -> 9 wrong)
 SHAPES = 30  # recent box shapes kept (2 s at 15 fps)
 SIZE_NOISE = 0.05  # a detector box's error: this share of its height, in each coordinate
 SPEED_NOISE = 2.0  # how fast a box's speed may change: this many box heights a second, per second
