@@ -28,6 +28,11 @@ class Reading(NamedTuple):
         """Whether this is a number read at least `gate` sure ("no number" never passes)."""
         return self.length > 0 and self.confidence >= gate
 
+    def per_head(self) -> float:
+        """The geometric mean of its heads' probabilities (the length's and each digit's): unlike `confidence`,
+        whose ceiling falls with every digit, it means the same for a number of any length."""
+        return self.confidence ** (1 / (self.length + 1))
+
 
 def decode_batch(length_probs: np.ndarray, digit_probs: np.ndarray):
     """Joint decode of a batch.

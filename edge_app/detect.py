@@ -43,7 +43,9 @@ ROW_HEIGHTS = 1.4  # ...and of heights within this ratio
 SEARCH_TILES = 8  # the tiles' best first-look boxes searched (with the whole frame's LOOK_AGAIN); 12 found no more
 SEARCH_FLOOR = 0.02  # their first-look score floor
 SEARCH_SECOND = 0.2  # a box's second look must see a number there at least this much
-SEARCH_GATE = 0.99  # and a reading is believed only this sure: at 0.9-0.98 photos without a number read
+SEARCH_GATE = 0.9955  # and a reading is believed only when each of its heads is this sure (Reading.per_head): a
+# gate on the joint confidence of 0.99 had passed one-digit readings only, since the int8 heads top out at 255/256
+# and two digits reach at most 0.988; lower, photos without a number read (docs/research/2026-12-07-real-photo-finer.md)
 LOOK_AGAIN = 3  # first-look boxes looked at again, of which the best MAX_READ by the second look are read: on
 # the tuning scenes a third finds 2.6 points more numbers for about 0.3 ms (docs/detector.md)
 
@@ -193,8 +195,8 @@ class DetectAndRead:
 
     def search(self, image: np.ndarray) -> Found | None:
         """More of the first-look boxes of the picture last given to `find`, each read from its own box and from its
-        second look's (those `find` took and read are not taken again): the most confident reading of SEARCH_GATE
-        or more, else None (see SEARCH_TILES)."""
+        second look's (those `find` took and read are not taken again): the most confident reading whose heads are
+        SEARCH_GATE sure or more, else None (see SEARCH_TILES)."""
         whole, finer = self.first_look.looks(image, SEARCH_FLOOR, again=True)  # the first look's runs, again
         found = []
         for first in whole[:LOOK_AGAIN] + finer[:SEARCH_TILES]:
@@ -205,7 +207,7 @@ class DetectAndRead:
                 if box not in self._read and self._centre_sees_none(image, box):
                     continue
                 reading = self._read_once(image, box)
-                if reading.passes(SEARCH_GATE):
+                if reading.length > 0 and reading.per_head() >= SEARCH_GATE:
                     found.append(Found(reading, detection_region(box), Detection(box, again.score)))
         return most_confident(found)
 

@@ -38,7 +38,7 @@ def test_a_real_number_the_detector_ranks_low_is_found_by_the_search_and_read(pa
     plain = DetectAndRead(detector, reader, box, tta=views)(image)  # without the gate: no search
     assert plain is None or plain.reading.confidence < gate or plain.reading.length == 0
     found = DetectAndRead(detector, reader, box, tta=views, gate=gate)(image)
-    assert found.reading.text == truth and found.reading.confidence >= detect.SEARCH_GATE
+    assert found.reading.text == truth and found.reading.per_head() >= detect.SEARCH_GATE
     assert iou(found.detection.box, true_box) >= 0.3
     out = tmp_path / "r.jsonl"  # and so through the app, as users run it
     proc = app("--source", REAL / "images" / FIVE, "--jsonl", out, "--quiet")
@@ -100,3 +100,22 @@ def test_the_search_takes_no_second_look_and_reads_no_box_twice(pair, monkeypatc
     assert set(first_pass) & set(whole[: detect.LOOK_AGAIN] + finer[: detect.SEARCH_TILES])  # the two passes share
     assert finder.search(image).reading.text == _label(FIVE)[0]
     assert len(looked) == len(set(looked)) and len(read) == len(set(read))
+
+
+def test_the_search_gate_means_the_same_for_every_length():
+    """The int8 heads top out at 255/256, so a joint confidence of 0.99 is out of reach for two digits: the search's
+    gate is on each head (Reading.per_head), which a sure number of any length reaches and a doubtful one does not."""
+    from edge_app.decode import decode
+
+    top = 255 / 256
+    for text in ("5", "17", "293", "1137"):
+        length = np.full(7, (1 - top) / 6)
+        length[len(text)] = top
+        digits = np.full((5, 11), (1 - top) / 10)
+        for i in range(5):
+            digits[i, int(text[i]) if i < len(text) else 10] = top
+        sure = decode(length, digits)
+        assert sure.text == text and sure.per_head() >= detect.SEARCH_GATE
+        assert (sure.confidence >= 0.99) == (len(text) == 1)  # the old joint gate passed lone digits only
+        digits[0, int(text[0])] = 0.9  # one doubtful head
+        assert decode(length, digits).per_head() < detect.SEARCH_GATE
