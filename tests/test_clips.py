@@ -6,6 +6,7 @@ import json
 from types import SimpleNamespace
 
 import pytest
+from PIL import Image
 
 from edge_app.sources import open_source
 from scripts import eval_clips
@@ -88,3 +89,13 @@ def test_eval_clips_runs_the_app_on_a_clip_folder(clips, tmp_path):
     assert report["track_gate"] == 0.999 and report["threads"] == 1 and report["frame_ms_p50"] > 0
     for row in report["clips"]:  # every report is scored against the clip's own numbers
         assert row["wrong"] == sum(r not in row["numbers"] for r in row["reported"])
+
+
+def test_the_strip_of_a_clip_is_drawn(clips, tmp_path):
+    """scripts/clip_strip.py, the figure in docs/live.md: frames side by side, as wide as asked."""
+    out = tmp_path / "strip.png"
+    proc = run_module("scripts.clip_strip", "--clip", clips / "0001_steady.avi", "--out", out, "--count", "4",
+                      "--width", "160", timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    with Image.open(out) as im:
+        assert im.width >= 4 * 160 and im.height >= 100
