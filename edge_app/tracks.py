@@ -93,6 +93,7 @@ class Track:
     whole: Box | None = None  # the latest box that was not partial: where the whole number was last seen
     evidence: Evidence = field(default_factory=Evidence)
     last_pixels: np.ndarray | None = None  # the model input of the latest view that counted
+    counted_since: float | None = None  # source time of the first view that counted
     reported: Reading | None = None  # what the track last reported (None: not reported yet)
     seen_at: float = field(default_factory=time.time)  # wall-clock time it was first seen (a video runs faster)
     last_read: Reading | None = None  # the latest view's own reading

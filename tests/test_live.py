@@ -228,3 +228,23 @@ def test_a_number_a_fixed_camera_sees_near_the_side_is_reported(svhn, readable, 
     write_clip(clip, [canvas] * 45)
     got, _ = run(clip, tmp_path)
     assert [e["reading"] for e in got if e["event"] == "reported"] == [number], got
+
+
+def test_the_first_digit_alone_in_view_is_not_reported_as_the_number(svhn, readable, tmp_path):
+    """A number whose other digits are covered for the first 0.6 s shows one digit, read surely (the code before
+    LONE_S reported it as the number); it is not reported until the whole number shows."""
+    name = next(n for n in readable if len(number_patch(svhn, n, 64)[2]) >= 2)
+    patch, box, number = number_patch(svhn, name, 80)
+    digits = {x.name: x for x in read_annotations(svhn / "recon" / "test")}[name].boxes
+    scale = 80 / union_box(digits).height
+    canvas = world(9, 640)
+    put(canvas, patch, box, 320, 240)
+    x = int(320 - box[0] - box[2] / 2)  # where put() placed the patch
+    cut = x + int((digits[0].left + digits[0].width) * scale)  # the first digit's right side in the frame
+    hidden = canvas.copy()
+    plate = canvas[int(240 - box[3] / 2) - 3, cut + 4].copy()  # the plate just above the digits
+    hidden[int(240 - box[3]) : int(240 + box[3]), cut + 2 : cut + 2 + int(box[2])] = plate  # a sticker over them
+    clip = tmp_path / "first_digit.avi"
+    write_clip(clip, [hidden] * 9 + [canvas] * 36)  # 0.6 s of the first digit alone, then the whole number
+    got, _ = run(clip, tmp_path)
+    assert [e["reading"] for e in got if e["event"] != "gone"] == [number], got
