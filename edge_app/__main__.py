@@ -89,7 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "off: every frame alone")
     p.add_argument("--track-gate", type=cli.probability,
                    help=f"with --smooth tracks, the fused confidence a number must reach to be reported "
-                   f"(default {TRACK_GATE}, tuned on the tuning clips for 99%% precision)")
+                   f"(default {TRACK_GATE}, chosen on the tuning clips: a lower gate reports more numbers and more "
+                   "wrong ones)")
     p.add_argument("--fps", type=cli.positive_float,
                    help="at most N frames a second, so the device is not busy all the time (default: no cap)")
     p.add_argument("--threads", type=cli.threads, help="interpreter threads (default: the interpreter's)")
