@@ -23,18 +23,20 @@ from .tracks import Track, Tracker
 from .tta import view_probabilities
 
 log = logging.getLogger("edge_app")
-TRACK_GATE = 0.99995  # fused confidence a track must reach to be reported. Chosen with TIGHT on the 270 tuning clips
-# (sets tune and tune2): 128 right, 4 wrong or false reports, against 112 and 5 for 0.999 without it; 0.9999 read 3
-# more for 4 more wrong. Wrong reports are mostly a number the reader misreads in every frame, which no gate removes
-# (docs/research/2026-12-07-lone-digit.md)
+TRACK_GATE = 0.99995  # fused confidence a track must reach to be reported. Chosen with TIGHT on the 270
+# tuning clips (sets tune and tune2): 128 right, 4 wrong or false reports, against 112 and 5 for 0.999 without it;
+# 0.9999 read 3 more for 4 more wrong. Wrong reports are mostly a number the reader misreads in every frame, which no
+# gate removes (docs/research/2026-12-07-lone-digit.md)
 MIN_VIEWS = 3  # views that counted before a track may be reported: one frame alone is what --smooth off judges
 LONE_S = 0.8  # a lone digit is reported only after this long in view (source time): most wrong reports on the tuning
 # clips were one digit of a longer number, alone in view while it entered or a pole hid the rest; 0.8 s halved the
 # wrong and false reports on the 270 tuning clips (10 -> 5) and lost none right (1.0 s lost one)
 DOUBTFUL = 0.5  # boxes down to this share of the box threshold may continue a track, never start one
 TIGHT = 0.9  # until a track is reported, its box is also read shrunk to this share, and the surer reading counts:
-# the detector's box is 0.8-1.35 of the number's height and too big a box is read worst (over 1.25: 40% of views
-# right, against 76% within 10%); on the tuning clips views read right 47.2% -> 49.4% (tune) and 45.8% -> 48.5% (tune2)
+# the detector's box is 0.8-1.35 of the number's height and too big a box reads worst (over 1.25: 40% of the tuning
+# clips' views right, against 76% within 10%); views read right 47.2% -> 49.4% (tune), 45.8% -> 48.5% (tune2). Not
+# for still pictures: on the h73 tuning composites it read 53.2% -> 57.9% but took the 640x480 frame from 5.5 to
+# 7.1 ms p50, over the 6 ms budget
 VIEWS = 3  # test-time views read a track's box each frame until it is reported, heads averaged: on the tuning clips
 # 3 made 1 wrong report where 1 made 4, for 4 fewer clips right (scripts/eval_clips.py --tta)
 READ_TRACKS = 3  # tracks read a frame at most, the surest first: the reader's cost stays bounded
@@ -111,10 +113,11 @@ class LiveReader:
             length, digits = self.finder.reader.probabilities(pixels)
         else:  # the heads averaged over test-time views: a reading that shifts with the crop is less sure
             length, digits = view_probabilities(self.finder.reader.probabilities, region, VIEWS)
-            tight = crop_region(image, detection_region(expand_box(track.box, TIGHT - 1.0)))
-            other = self.finder.reader.probabilities(center_crop(tight))
-            if decode(*other).confidence > decode(length, digits).confidence:
-                length, digits = other
+            if TIGHT:  # and the box shrunk: keep the surer reading
+                tight = crop_region(image, detection_region(expand_box(track.box, TIGHT - 1.0)))
+                other = self.finder.reader.probabilities(center_crop(tight))
+                if decode(*other).confidence > decode(length, digits).confidence:
+                    length, digits = other
         track.last_read = decode(length, digits)
         if track.grew:  # much more of the number shows now: the views so far saw a part of it
             track.evidence.fade(0.25)
