@@ -42,6 +42,12 @@ def build(out: Path, seed: int, spec: SceneSpec, workers: int, count: int = COUN
     return len(frames) - empty, empty
 
 
+def spec(svhn: Path, small: bool = False) -> SceneSpec:
+    """The dev scenes' drawing: 640x480 frames, every number a real recon/test picture."""
+    return SceneSpec(size=(640, 480), real=svhn / "recon" / "test", real_share=1.0,
+                     height_range=SMALL_HEIGHTS if small else SceneSpec.height_range)
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", type=Path, help="folder to (re)build (default data/dev_scenes, or data/dev_scenes_small)")
@@ -50,9 +56,7 @@ def main(argv=None) -> int:
     p.add_argument("--workers", type=int, default=2, help="processes")
     args = p.parse_args(argv)
     args.out = args.out or ROOT / "data" / ("dev_scenes_small" if args.small else "dev_scenes")
-    spec = SceneSpec(size=(640, 480), real=args.svhn / "recon" / "test", real_share=1.0,
-                     height_range=SMALL_HEIGHTS if args.small else SceneSpec.height_range)
-    counts = build(args.out, SMALL_SEED if args.small else SEED, spec, args.workers)
+    counts = build(args.out, SMALL_SEED if args.small else SEED, spec(args.svhn, args.small), args.workers)
     if counts is None:
         return 0
     numbered, empty = counts
