@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as a script from anywhere
 
 from edge_app.annotations import read_annotations  # noqa: E402
+from edge_app.atomic import atomic_path  # noqa: E402
 from edge_app.contract import digit_region, load_image, model_input  # noqa: E402
 from train.synth import fonts  # noqa: E402
 from train.synth.generate import Job, draw  # noqa: E402
@@ -106,7 +107,8 @@ def main(argv: list[str] | None = None) -> int:
     synth, real = samples(args.svhn, args.cols * args.rows, args.seed, args.real_digits)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     # 256 colours keep the committed PNG near a third of the size; the tiles still read the same.
-    sheet(synth, real, args.cols, args.size, args.boxes).quantize(256).save(args.out, optimize=True)
+    with atomic_path(args.out) as tmp:  # never a half-written sheet under the final name
+        sheet(synth, real, args.cols, args.size, args.boxes).quantize(256).save(tmp, format="PNG", optimize=True)
     print(f"{args.out}: {len(synth)} synthetic and {len(real)} real pictures")
     return 0
 

@@ -22,6 +22,7 @@ from PIL import Image, ImageDraw
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from edge_app.atomic import atomic_path  # noqa: E402
 from edge_app.contract import load_image  # noqa: E402
 
 TILE = (320, 240)
@@ -109,7 +110,8 @@ def main(argv=None) -> int:
         r, c = divmod(i, args.columns)
         sheet.paste(tile(folder, f, gate), (GAP + c * (TILE[0] + GAP), HEADER + GAP + r * (TILE[1] + GAP)))
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    sheet.save(args.out)
+    with atomic_path(args.out) as tmp:  # never a half-written sheet under the final name
+        sheet.save(tmp, format="PNG")
     print(f"wrote {args.out}")
     return 0
 

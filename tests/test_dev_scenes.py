@@ -1,5 +1,6 @@
 """scripts/make_dev_scenes.py, which builds the dev scenes behind the README's scene figures: the same frames from
-the same seed, real recon/test numbers only, built once, and refused by training (evaluation only)."""
+the same seed, real recon/test numbers only, built once, and refused by training (evaluation only). And the two
+figure scripts drawn from scenes and pictures: scripts/scene_sheet.py and scripts/contact_sheet.py."""
 
 import pytest
 
@@ -40,3 +41,35 @@ def test_training_the_detector_on_the_dev_scenes_is_refused(built):
     a, *_ = built
     with pytest.raises(DataError, match="evaluation only"):
         TASKS["detector"].check_data(str(a))
+
+
+def test_a_sheet_of_scenes_is_drawn_from_an_eval_scenes_report(built, tmp_path):
+    """scripts/eval_scenes.py on the scenes, then scripts/scene_sheet.py: one tile a frame picked, written whole."""
+    from PIL import Image
+
+    from scripts import eval_scenes, scene_sheet
+
+    a, *_ = built
+    report, out = tmp_path / "report.json", tmp_path / "sheet.png"
+    assert eval_scenes.main(["--data", str(a), "--no-scan", "--json", str(report)]) == 0
+    picks = ["--hits", "2", "--misses", "2", "--empty", "2", "--columns", "2"]
+    assert scene_sheet.main(["--report", str(report), "--out", str(out), *picks]) == 0
+    with Image.open(out) as sheet:
+        assert sheet.width == 2 * (scene_sheet.TILE[0] + scene_sheet.GAP) + scene_sheet.GAP
+        rows = (sheet.height - scene_sheet.HEADER - scene_sheet.GAP) // (scene_sheet.TILE[1] + scene_sheet.GAP)
+        assert 1 <= rows <= 3  # up to six tiles, as many as the eight frames hold of each kind
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_the_synthetic_against_real_contact_sheet_is_drawn(svhn, tmp_path):
+    """scripts/contact_sheet.py (docs/synthetic_vs_real.png) with a small grid."""
+    from PIL import Image
+
+    from scripts import contact_sheet
+
+    out = tmp_path / "sheet.png"
+    assert contact_sheet.main(["--svhn", str(svhn), "--out", str(out), "--cols", "2", "--rows", "1",
+                               "--size", "48"]) == 0
+    with Image.open(out) as sheet:
+        assert sheet.size == (2 * 2 * (48 + contact_sheet.GAP) + contact_sheet.SIDE_GAP,
+                              2 * (contact_sheet.HEADER + 48 + contact_sheet.GAP))
