@@ -28,15 +28,15 @@ TRACK_GATE = 0.99995  # fused confidence a track must reach to be reported. Chos
 # 0.9999 read 3 more for 4 more wrong. Wrong reports are mostly a number the reader misreads in every frame, which no
 # gate removes (docs/research/2026-12-07-lone-digit.md)
 MIN_VIEWS = 3  # views that counted before a track may be reported: one frame alone is what --smooth off judges
-LONE_S = 0.8  # a lone digit is reported only after this long in view (source time): most wrong reports on the tuning
+LONE_S = 0.8  # a lone digit is reported only once read for this long (source time): most wrong reports on the tuning
 # clips were one digit of a longer number, alone in view while it entered or a pole hid the rest; 0.8 s halved the
 # wrong and false reports on the 270 tuning clips (10 -> 5) and lost none right (1.0 s lost one)
 DOUBTFUL = 0.5  # boxes down to this share of the box threshold may continue a track, never start one
 TIGHT = 0.9  # until a track is reported, its box is also read shrunk to this share, and the surer reading counts:
 # the detector's box is 0.8-1.35 of the number's height and too big a box reads worst (over 1.25: 40% of the tuning
 # clips' views right, against 76% within 10%); views read right 47.2% -> 49.4% (tune), 45.8% -> 48.5% (tune2). Not
-# for still pictures: on the h73 tuning composites it read 53.2% -> 57.9% but took the 640x480 frame from 5.5 to
-# 7.1 ms p50, over the 6 ms budget
+# for still pictures: every box read twice takes a 640x480 frame over 6 ms, and read again only when unsure, the
+# readings it adds were right 73-88% of the time, under the scene gate's 96% (docs/research/2026-12-07-lone-digit.md)
 VIEWS = 3  # test-time views read a track's box each frame until it is reported, heads averaged: on the tuning clips
 # 3 made 1 wrong report where 1 made 4, for 4 fewer clips right (scripts/eval_clips.py --tta)
 READ_TRACKS = 3  # tracks read a frame at most, the surest first: the reader's cost stays bounded
