@@ -32,14 +32,17 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from edge_app.app import App, AppConfig  # noqa: E402
+from edge_app.atomic import write_atomic  # noqa: E402
 from edge_app.contract import Box  # noqa: E402
 from edge_app.interpreter import DEFAULT_MODEL  # noqa: E402
 from edge_app.outputs import Fanout, build_outputs  # noqa: E402
 from edge_app.outputs.mqtt import parse_mqtt_url  # noqa: E402
 from edge_app.smoothing import Smoother  # noqa: E402
 from edge_app.sources import open_source  # noqa: E402
+from scripts.make_demo_video import ROI as DEMO_ROI  # noqa: E402
+from scripts.make_demo_video import SVHN_TRAIN, write_video  # noqa: E402
 
-ROI = Box(224, 176, 192, 128)  # make_demo_video.py's
+ROI = Box(*DEMO_ROI)
 
 
 def free_port() -> int:
@@ -79,19 +82,19 @@ def page_client(port: int, page_on: threading.Event, stop: threading.Event, coun
         stop.wait(1.0)
 
 
-def main() -> None:
+def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--video", type=Path, default=ROOT / "out" / "bench_outputs.avi",
                    help="demo video (made when missing)")
     p.add_argument("--passes", type=int, default=4, help="times through the video")
     p.add_argument("--block", type=float, default=1.0, help="seconds in one mode before switching to the other")
     p.add_argument("--json", type=Path, help="write the results here")
-    args = p.parse_args()
+    args = p.parse_args(argv)
     if shutil.which("mosquitto") is None:
         sys.exit("mosquitto is not installed: apt-get install -y mosquitto")
     if not args.video.exists():
-        subprocess.run([sys.executable, "scripts/make_demo_video.py", "--out", str(args.video), "--numbers", "40",
-                        "--frames", "60"], cwd=ROOT, check=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        args.video.parent.mkdir(parents=True, exist_ok=True)
+        write_video(args.video, SVHN_TRAIN, numbers=40, frames=60)
     load = [round(v, 2) for v in os.getloadavg()]
     with tempfile.TemporaryDirectory() as tmp:
         broker, mqtt_port = start_broker(Path(tmp))
@@ -154,8 +157,9 @@ def main() -> None:
     print(json.dumps(result, indent=1))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(result, indent=1) + "\n")
+        write_atomic(args.json, json.dumps(result, indent=1) + "\n")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

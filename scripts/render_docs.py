@@ -24,6 +24,7 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")  # train.portable would ask
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, str(ROOT))
 
+from edge_app.atomic import write_atomic  # noqa: E402
 from scripts.doc_tables import TABLES  # noqa: E402
 
 # (command as a user types it, module whose main() takes argv, argv prefix): the reference's sections, in order
@@ -128,7 +129,7 @@ def main(argv=None) -> int:
             stale.append(path.relative_to(ROOT))
             if not args.check:
                 path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(text)
+                write_atomic(path, text)  # a stopped run leaves each page old or new, never half
     if args.check and stale:
         print("out of date (run python scripts/render_docs.py): " + ", ".join(map(str, stale)), file=sys.stderr)
         return 1

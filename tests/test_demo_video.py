@@ -1,0 +1,76 @@
+"""scripts/make_demo_video.py and scripts/bench_outputs.py: the demo video the app reads, and the outputs' bench."""
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from edge_app.annotations import read_annotations
+
+from .conftest import run_main
+
+cv2 = pytest.importorskip("cv2")
+ROI = "224,176,192,128"
+
+
+@pytest.fixture(scope="module")
+def demo(svhn, tmp_path_factory):
+    """Three recon/train numbers, five frames each."""
+    from scripts.make_demo_video import main
+
+    out = tmp_path_factory.mktemp("demo") / "demo.avi"
+    assert main(["--data", str(svhn / "recon" / "train"), "--out", str(out), "--numbers", "3", "--frames", "5"]) == 0
+    return out
+
+
+def test_the_video_holds_each_number_in_the_roi(demo, svhn):
+    capture = cv2.VideoCapture(str(demo))
+    frames = []
+    while (got := capture.read())[0]:
+        frames.append(got[1])
+    capture.release()
+    assert len(frames) == 15 and frames[0].shape == (480, 640, 3)
+    x, y, w, h = map(int, ROI.split(","))
+    outside = frames[0].astype(np.float32).copy()
+    outside[y : y + h, x : x + w] = np.nan
+    assert 74 < np.nanmean(outside) < 84  # the grey 70 with noise up to 20
+    number = [f[y : y + h, x : x + w].astype(np.float32) for f in frames]
+    assert np.abs(number[0] - number[4]).mean() < 3  # one number held for its five frames (MJPG noise)
+    assert np.abs(number[4] - number[5]).mean() > 20  # then the next
+
+
+def test_the_app_reads_the_demo_video(demo, svhn, tmp_path):
+    jsonl = tmp_path / "readings.jsonl"
+    done = run_main("edge_app", "--source", demo, "--roi", ROI, "--jsonl", jsonl, "--quiet")
+    assert done.returncode == 0, done.stderr
+    read = [json.loads(line)["reading"] for line in jsonl.read_text().splitlines()]
+    truth = ["".join(map(str, a.digits)) for a in read_annotations(svhn / "recon" / "train")[:3]]
+    assert read == truth
+
+
+def test_a_failed_video_says_why_and_leaves_nothing(svhn, tmp_path, capsys):
+    from scripts.make_demo_video import main
+
+    broken = tmp_path / "broken"
+    shutil.copytree(svhn / "recon" / "train", broken, ignore=lambda d, names: [n for n in names if n == "2.png"])
+    out = tmp_path / "demo.avi"
+    assert main(["--data", str(broken), "--out", str(out), "--numbers", "3", "--frames", "2"]) == 1
+    err = capsys.readouterr().err
+    assert "2.png" in err and err.count("\n") == 1  # one line naming the missing picture
+    assert not [p for p in tmp_path.iterdir() if p.suffix == ".avi" or p.name.startswith(".demo")]
+
+
+def test_the_outputs_bench_runs_both_modes(demo, tmp_path):
+    from scripts.bench_outputs import main
+
+    if shutil.which("mosquitto") is None:
+        pytest.fail("mosquitto is not installed: scripts/test.sh installs it (apt-get install -y mosquitto)")
+    out = tmp_path / "bench.json"
+    assert main(["--video", str(demo), "--passes", "40", "--block", "0.2", "--json", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert set(result["frames"]) == {"outputs off", "mqtt + http + page"}
+    assert all(n > 0 for n in result["frames"].values()) and sum(result["frames"].values()) <= 40 * 15
+    assert sum(result["readings"].values()) >= 40 * 3 * 0.9  # each pass reads its three numbers
+    assert "errors" not in result["page_requests"] and result["page_requests"].get("/api/status", 0) >= 1
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".bench")]
