@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
 from edge_app.annotations import read_annotations  # noqa: E402
 from edge_app.contract import center_crop, crop_region, digit_region, load_image  # noqa: E402
@@ -62,16 +63,17 @@ def report(name: str, model, items) -> None:
                   f"accuracy {ok[m].mean():.3f}")
 
 
-def main() -> int:
+def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--model", type=Path, default=Path("models/house_numbers.tflite"))
-    p.add_argument("--real", type=Path, default=Path("../shared/data/svhn/recon/train"))
+    p.add_argument("--model", type=Path, default=ROOT / "models" / "house_numbers.tflite", help="reader .tflite")
+    p.add_argument("--real", type=Path, default=ROOT.parent / "shared" / "data" / "svhn" / "recon" / "train",
+                   help="labelled real pictures (never recon/test)")
     p.add_argument("--count", type=int, default=1500, help="synthetic pictures")
-    p.add_argument("--seed", type=int, default=999)
-    args = p.parse_args()
+    p.add_argument("--seed", type=int, default=999, help="the generator's seed")
+    args = p.parse_args(argv)
     model = HouseNumberModel(args.model, threads=1)
     real = [(load_image(args.real / a.name), a.boxes, a.digits) for a in read_annotations(args.real)]
-    report(f"{args.real} (the shipped model trained on 398 of these)", model, real)
+    report(f"{args.real} (the shipped reader trained on most of these)", model, real)
     synth = []
     for i in range(args.count):
         picture = render(np.random.default_rng([args.seed, i]))

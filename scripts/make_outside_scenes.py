@@ -55,10 +55,11 @@ def main(argv=None) -> int:
     p.add_argument("--photos", type=Path, help="folder of photographs (default: scikit-image's, written beside --out)")
     p.add_argument("--svhn", type=Path, default=ROOT.parent / "shared" / "data" / "svhn", help="the real SVHN data")
     p.add_argument("--workers", type=int, default=2, help="processes")
+    p.add_argument("--count", type=int, default=COUNT, help="frames (the published check: %(default)s)")
     args = p.parse_args(argv)
     photos = args.photos or write_skimage_photos(args.out.parent / f"{args.out.name}_photos")
     spec = SceneSpec(size=(640, 480), real=args.svhn / "recon" / "test", real_share=1.0, photos=photos)
-    counts = build(args.out, SEED, spec, args.workers, COUNT)
+    counts = build(args.out, SEED, spec, args.workers, args.count)
     if counts is not None:
         print(f"{args.out}: {counts[0]} frames with a number, {counts[1]} without (640x480, recon/test numbers "
               f"on {photos})")

@@ -74,3 +74,29 @@ def test_the_outputs_bench_runs_both_modes(demo, tmp_path):
     assert sum(result["readings"].values()) >= 40 * 3 * 0.9  # each pass reads its three numbers
     assert "errors" not in result["page_requests"] and result["page_requests"].get("/api/status", 0) >= 1
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".bench")]
+
+
+def test_height_diagnosis_rebuilds_only_the_digit_windows_and_reports(svhn, capsys):
+    from scripts.height_diagnosis import main, rebuilt, sharpness
+    from train.synth.render import render
+
+    for seed in range(20):  # the first picture with a digit well over 32 px: the 32x32 round trip blurs it
+        picture = render(np.random.default_rng([7, seed]))
+        if min(b.height for b in picture.boxes) > 48:
+            break
+    image = np.asarray(picture.image.convert("RGB"))
+    back = rebuilt(image, picture.boxes)
+    changed = np.abs(back.astype(int) - image).max(axis=2) > 0
+    windows = np.zeros_like(changed)
+    for b in picture.boxes:
+        side = max(b.width, b.height)
+        x0, y0 = int(b.left + b.width / 2 - side / 2) - 1, int(b.top + b.height / 2 - side / 2) - 1
+        windows[max(y0, 0) : y0 + int(side) + 3, max(x0, 0) : x0 + int(side) + 3] = True
+    assert changed.any() and not (changed & ~windows).any()  # nothing outside the digits' windows moves
+    b = picture.boxes[0]
+    crop = (slice(int(b.top), int(b.top + b.height)), slice(int(b.left), int(b.left + b.width)))
+    assert sharpness(back[crop]) < sharpness(image[crop])
+
+    assert main(["--real", str(svhn / "recon" / "train"), "--count", "12"]) == 0
+    out = capsys.readouterr().out
+    assert "498 pictures" in out and "synthetic: 12 pictures" in out and "rebuilt as recon/: 12 pictures" in out

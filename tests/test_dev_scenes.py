@@ -73,3 +73,39 @@ def test_the_synthetic_against_real_contact_sheet_is_drawn(svhn, tmp_path):
     with Image.open(out) as sheet:
         assert sheet.size == (2 * 2 * (48 + contact_sheet.GAP) + contact_sheet.SIDE_GAP,
                               2 * (contact_sheet.HEADER + 48 + contact_sheet.GAP))
+
+
+def test_the_outside_check_puts_recon_test_numbers_on_the_photographs_given(svhn, tmp_path, capsys):
+    """scripts/make_outside_scenes.py --photos: each frame on one of the photographs, numbers from recon/test."""
+    import numpy as np
+    from PIL import Image
+
+    from scripts import make_outside_scenes
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for name, colour in (("red", (200, 30, 30)), ("blue", (30, 30, 200))):  # flat colours a frame's corner shows
+        Image.new("RGB", (800, 600), colour).save(photos / f"{name}.png")
+    out = tmp_path / "outside"
+    assert make_outside_scenes.main(["--out", str(out), "--photos", str(photos), "--workers", "1",
+                                     "--count", str(COUNT), "--svhn", str(svhn)]) == 0
+    assert f"{out}:" in capsys.readouterr().out
+    frames = read_scenes(out)
+    assert len(frames) == COUNT
+    test_numbers = {tuple(x.digits) for x in read_annotations(svhn / "recon" / "test")}
+    assert all(tuple(n.digits) in test_numbers for f in frames for n in f.numbers)
+    for frame in frames:
+        with Image.open(out / frame.name) as picture:
+            red, green, blue = np.median(np.asarray(picture.convert("RGB")).reshape(-1, 3), axis=0)
+        assert max(red, blue) - max(min(red, blue), green) > 40  # mostly a photograph's colour, not a drawn facade
+
+
+def test_the_outside_check_without_scikit_image_says_how_to_get_it(tmp_path, monkeypatch):
+    import sys
+
+    from scripts import make_outside_scenes
+
+    monkeypatch.setitem(sys.modules, "skimage", None)
+    with pytest.raises(SystemExit, match="pip install scikit-image"):
+        make_outside_scenes.main(["--out", str(tmp_path / "outside")])
+    assert not (tmp_path / "outside").exists()
