@@ -195,7 +195,44 @@ def table_fleet_cost() -> str:
         f"| cost | {r['cost_percent_overall']}% | {r['cost_percent']}% | **{r['cpu_cost_percent']:+.1f}%** |"])
 
 
-TABLES = {"readers": table_readers, "edge-bench": table_edge_bench, "fleet-cost": table_fleet_cost,
-          "scenes": table_scenes, "real-photos": table_real_photos, "clips": table_clips,
-          "clip-kinds": table_clip_kinds, "imx500": table_imx500,
+def table_results() -> str:
+    """The README's one results table: each way the app reads, on its dev data, from the reports below it."""
+    rows = ["| what is read | data (evaluation only) | read right | mistakes | time, 1 thread (p50) | measured |",
+            "|---|---|---|---|---|---|"]
+    bench = _load("docs/bench_edge.json")
+    one = next(r for r in bench["results"] if r["threads"] == 1)
+    for name, label in (("house_numbers", "a fixed region (`--roi`), the reader"),
+                        ("house_numbers_clean", "the same, synthetic-only reader")):
+        m = _load(f"models/{name}.json")["measured"]
+        time = f"{one['model']['p50_ms']:.2f} ms" if name == "house_numbers" else "(the same network)"
+        rows.append(f"| {label} | SVHN test (rebuilt, images 1-2500), 2,500 numbers | {_pct(m['sequence_accuracy'])} "
+                    f"| {_pct(1 - m['sequence_accuracy'])} read wrong; {_pct(m['coverage_at_98'])} read at 98% "
+                    f"precision | {time} | model card (export); time {_when(bench)} |")
+    for label, path in (("a still frame: detector + reader", "docs/eval_scenes_dev.json"),
+                        ("a still frame, small numbers", "docs/eval_scenes_small_dev.json")):
+        s = _load(path)["summary"]
+        d = s["detect"]
+        what = "numbers 5-40% of the height" if "small" not in path else "numbers 3-15% of the height"
+        rows.append(f"| {label} | dev scenes, 640x480, {what}: {s['number_frames']} frames + {s['empty_frames']} "
+                    f"empty | {_pct(d['number_frames_read_right'])} | precision {_pct(d['precision'])}, "
+                    f"{d['false_readings_on_empty']} readings on empty frames | "
+                    f"{s['latency_ms']['detect_frame']['p50']:.1f} ms | {_when(s)} |")
+    r = _load("docs/eval_clips_dev.json")
+    o = r["overall"]
+    rows.append(f"| a live camera: tracks fuse every frame | dev clips, 640x480 at 15 fps: {o['with_number']} clips + "
+                f"{o['empty']} empty | {_pct(o['right_share'])} of clips, first right report after "
+                f"{o['median_first_right_s']:.2f} s | {o['wrong_reports']} wrong reports, {o['false_on_empty']} on "
+                f"empty clips | {r['frame_ms_p50']:.1f} ms a frame | {_when(r)} |")
+    s = _load("docs/eval_real_dev.json")["summary"]
+    d = s["detect"]
+    rows.append(f"| real photographs of house numbers | `real_numbers`, dev half: {d['photos_with_number']} photos + "
+                f"{d['empty_photos']} without | {d['read_right']} of {d['photos_with_number']} | "
+                f"{d['readings'] - d['read_right']} wrong of {d['readings']}, {d['false_on_empty']} on photos without "
+                f"| {s['ms']['p50']:.0f} ms | {_when(s)} |")
+    return "\n".join(rows)
+
+
+TABLES = {"results": table_results, "readers": table_readers, "edge-bench": table_edge_bench,
+          "fleet-cost": table_fleet_cost, "scenes": table_scenes, "real-photos": table_real_photos,
+          "clips": table_clips, "clip-kinds": table_clip_kinds, "imx500": table_imx500,
           "net-fault-pass": table_net_fault_pass, "fault-pass": table_fault_pass}
