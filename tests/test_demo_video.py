@@ -1,4 +1,5 @@
-"""scripts/make_demo_video.py and scripts/bench_outputs.py: the demo video the app reads, and the outputs' bench."""
+"""The demo and diagnosis scripts: scripts/make_demo_video.py (a video the app reads), scripts/bench_outputs.py (the
+outputs' cost against a real Mosquitto) and scripts/height_diagnosis.py (SVHN's recon/ construction)."""
 
 import json
 import shutil
@@ -24,7 +25,7 @@ def demo(svhn, tmp_path_factory):
     return out
 
 
-def test_the_video_holds_each_number_in_the_roi(demo, svhn):
+def test_the_video_holds_each_number_in_the_roi(demo):
     capture = cv2.VideoCapture(str(demo))
     frames = []
     while (got := capture.read())[0]:
