@@ -222,7 +222,7 @@ def table_results() -> str:
     rows.append(f"| a live camera: tracks fuse every frame | dev clips, 640x480 at 15 fps: {o['with_number']} clips + "
                 f"{o['empty']} empty | {_pct(o['right_share'])} of clips, first right report after "
                 f"{o['median_first_right_s']:.2f} s | {o['wrong_reports']} wrong reports, {o['false_on_empty']} on "
-                f"empty clips | {r['frame_ms_p50']:.1f} ms a frame | {_when(r)} |")
+                f"empty clips | {r['frame_ms_p50']:.1f} ms a frame | {_when(r)}, {r['threads']} thread |")
     s = _load("docs/eval_real_dev.json")["summary"]
     d = s["detect"]
     rows.append(f"| real photographs of house numbers | `real_numbers`, dev half: {d['photos_with_number']} photos + "
