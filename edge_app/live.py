@@ -111,14 +111,16 @@ class LiveReader:
         pixels = center_crop(region)
         if VIEWS == 1 or track.reported is not None:  # once reported, one view a frame keeps the cost down
             length, digits = self.finder.reader.probabilities(pixels)
+            reading = decode(length, digits)
         else:  # the heads averaged over test-time views: a reading that shifts with the crop is less sure
             length, digits = view_probabilities(self.finder.reader.probabilities, region, VIEWS)
+            reading = decode(length, digits)
             if TIGHT:  # and the box shrunk: keep the surer reading
                 tight = crop_region(image, detection_region(expand_box(track.box, TIGHT - 1.0)))
                 other = self.finder.reader.probabilities(center_crop(tight))
-                if decode(*other).confidence > decode(length, digits).confidence:
-                    length, digits = other
-        track.last_read = decode(length, digits)
+                if (surer := decode(*other)).confidence > reading.confidence:
+                    (length, digits), reading = other, surer
+        track.last_read = reading
         if track.grew:  # much more of the number shows now: the views so far saw a part of it
             track.evidence.fade(0.25)
         fresh = not self.clock.stalled and is_new(pixels, track.last_pixels)

@@ -86,7 +86,9 @@ class Track:
     score: float  # the latest box's detector score
     box: Box  # the latest detected box (the reader crops it: it is where the number is now)
     shapes: deque = field(default_factory=lambda: deque(maxlen=SHAPES))  # recent boxes' width / height, away from
-    # the frame's side (whole_shape)
+    # the frame's side
+    whole_shape: float = 0.0  # the width for its height of the whole number: WHOLE_PERCENTILE of `shapes` (0 before
+    # any), kept by see() so the frame's other uses of it do not sort them again
     at_edge: bool = False  # the latest box is at the frame's side (fusion.at_edge)
     partial: bool = False  # the latest box is narrower for its height than the whole number's: part of it hidden
     grew: bool = False  # the latest box is much wider for its height than the whole number's: earlier views saw a part
@@ -102,13 +104,14 @@ class Track:
     def see(self, box: Box, size: tuple[int, int], t: float) -> None:
         """Take this frame's box (in a frame of `size`, at time t): where it is and how much of the number shows."""
         self.box, self.at_edge = box, at_edge(box, *size, still=self.still(t))
-        shape, whole = box.width / max(box.height, 1.0), self.whole_shape
+        shape, whole = box.width / max(box.height, 1.0), self.whole_shape  # the whole number's before this box
         self.partial = whole > 0 and shape < NARROWER * whole
         if not self.partial:
             self.whole = box
         self.grew = whole > 0 and shape > WIDER * whole and not self.at_edge
         if not self.at_edge:
             self.shapes.append(shape)
+            self.whole_shape = float(np.percentile(self.shapes, WHOLE_PERCENTILE))
 
     def still(self, t: float) -> bool:
         """Whether the number has stood still in view for STILL_S: a fixed camera's, not one entering or leaving."""
@@ -116,16 +119,9 @@ class Track:
         return t - self.first_seen >= STILL_S and speed < STILL_SPEED
 
     @property
-    def whole_shape(self) -> float:
-        """The width for its height of the track's whole number: a high percentile of its recent boxes' (0 before
-        any)."""
-        return float(np.percentile(self.shapes, WHOLE_PERCENTILE)) if self.shapes else 0.0
-
-    @property
     def shape(self) -> float:
         """The latest box's width for its height, as a share of the whole number's (1.0 before any)."""
-        whole = self.whole_shape
-        return self.box.width / max(self.box.height, 1.0) / whole if whole else 1.0
+        return self.box.width / max(self.box.height, 1.0) / self.whole_shape if self.whole_shape else 1.0
 
 
 def _pairs(tracks: list[Track], boxes: list[Detection], predicted: dict[int, Box]) -> list[tuple[Track, Detection]]:
