@@ -208,14 +208,13 @@ def table_results() -> str:
         rows.append(f"| {label} | SVHN test (rebuilt, images 1-2500), 2,500 numbers | {_pct(m['sequence_accuracy'])} "
                     f"| {_pct(1 - m['sequence_accuracy'])} read wrong; {_pct(m['coverage_at_98'])} read at 98% "
                     f"precision | {time} | model card (export); time {_when(bench)} |")
-    for label, path in (("a still frame: detector + reader", "docs/eval_scenes_dev.json"),
-                        ("a still frame, small numbers", "docs/eval_scenes_small_dev.json")):
+    for label, what, path in (("a still frame: detector + reader", "5-40%", "docs/eval_scenes_dev.json"),
+                              ("a still frame, small numbers", "3-15%", "docs/eval_scenes_small_dev.json")):
         s = _load(path)["summary"]
         d = s["detect"]
-        what = "numbers 5-40% of the height" if "small" not in path else "numbers 3-15% of the height"
-        rows.append(f"| {label} | dev scenes, 640x480, {what}: {s['number_frames']} frames + {s['empty_frames']} "
-                    f"empty | {_pct(d['number_frames_read_right'])} | precision {_pct(d['precision'])}, "
-                    f"{d['false_readings_on_empty']} readings on empty frames | "
+        rows.append(f"| {label} | dev scenes, 640x480, numbers {what} of the height: {s['number_frames']} frames + "
+                    f"{s['empty_frames']} empty | {_pct(d['number_frames_read_right'])} | precision "
+                    f"{_pct(d['precision'])}, {d['false_readings_on_empty']} readings on empty frames | "
                     f"{s['latency_ms']['detect_frame']['p50']:.1f} ms | {_when(s)} |")
     r = _load("docs/eval_clips_dev.json")
     o = r["overall"]
